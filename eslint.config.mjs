@@ -1,0 +1,44 @@
+// Type-checked lint (house style 6-7) plus the dependency rule (house style 1): job logic under
+// shared/<job>/ never imports the Azure SDKs; only adapters (graph/, storage/, runtime/, http/) and triggers may.
+import js from '@eslint/js';
+import simpleImportSort from 'eslint-plugin-simple-import-sort';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const JOB_FOLDERS = ['shared/sync/**', 'shared/phones/**', 'shared/risk/**', 'shared/tickets/**', 'shared/tap/**', 'shared/conditional-access/**'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.azurite/**', '.local-data/**', 'eslint.config.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      globals: { ...globals.node },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'simple-import-sort': simpleImportSort },
+    rules: {
+      eqeqeq: ['error', 'always'],
+      'simple-import-sort/imports': 'error',
+      'simple-import-sort/exports': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    files: JOB_FOLDERS,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@azure/*'], message: 'Job logic talks to Azure through shared/graph and shared/storage interfaces, never the SDKs (house style 1).' }] }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+);

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+
+/**
+ * App settings, parsed once at start-up (house style 11). A missing or bad setting fails fast with one message
+ * naming every offending key. `local.settings.sample.json` lists each key with a safe local value; keep them in step.
+ */
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an object id (GUID)');
+
+const settingsSchema = z
+  .object({
+    // Storage: a connection string locally (Azurite), identity-based `AzureWebJobsStorage__*` settings in Azure.
+    AzureWebJobsStorage: optionalString,
+    AzureWebJobsStorage__accountName: optionalString,
+    AzureWebJobsStorage__blobServiceUri: optionalString,
+    AzureWebJobsStorage__queueServiceUri: optionalString,
+    AzureWebJobsStorage__tableServiceUri: optionalString,
+    AzureWebJobsStorage__clientId: optionalString,
+
+    // Graph: public cloud by default; a national cloud or the local sandbox by setting the base URL.
+    GRAPH_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),
+    GRAPH_AUTH: z.enum(['managedIdentity', 'default', 'static']).default('managedIdentity'),
+    GRAPH_STATIC_TOKEN: optionalString,
+    AZURE_CLIENT_ID: optionalString,
+    GRAPH_MAX_CONCURRENCY: int(8, 1, 64),
+    GRAPH_MAX_RETRIES: int(6, 0, 20),
+    GRAPH_MAX_BACKOFF_MS: int(60_000, 100, 600_000),
+
+    // HTTP API access: function keys always; app roles too when App Service authentication is on.
+    REQUIRE_APP_ROLES: bool(false),
+
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+
+    // Group sync
+    SYNC_TIMER_SCHEDULE: z.string().trim().min(1).default('0 */5 * * * *'),
+    SYNC_LARGE_TARGET_WARNING: int(50_000, 1, 10_000_000),
+
+    // Bulk phone import
+    PHONE_DEFAULT_REGION: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 region such as US or GB')
+      .optional(),
+    PHONE_OVERWRITE: bool(false),
+    PHONE_ENABLE_SMS_SIGNIN: bool(false),
+    PHONE_ENABLE_SMS_WITHOUT_LICENCE: bool(false),
+    SMS_SIGNIN_GROUP_ID: uuid.optional(),
+    PHONE_CHUNK_SIZE: int(100, 1, 500),
+    PHONE_MAX_FILE_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
+  })
+  .superRefine((s, ctx) => {
+    if (!s.AzureWebJobsStorage && !s.AzureWebJobsStorage__accountName && !s.AzureWebJobsStorage__blobServiceUri) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message: 'set a connection string, or AzureWebJobsStorage__accountName for an identity-based connection',
+      });
+    }
+    if (s.GRAPH_AUTH === 'static' && !s.GRAPH_STATIC_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['GRAPH_STATIC_TOKEN'], message: 'is required when GRAPH_AUTH is static' });
+    }
+    if (s.GRAPH_AUTH === 'static' && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(s.GRAPH_BASE_URL.replace(/\/$/, ''))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GRAPH_AUTH'],
+        message: 'static tokens are for the local Graph sandbox only; use managedIdentity or default against real Graph',
+      });
+    }
+  });
+
+type Settings = z.output<typeof settingsSchema>;
+
+export interface StorageSettings {
+  readonly connectionString?: string;
+  readonly accountName?: string;
+  readonly blobServiceUri?: string;
+  readonly queueServiceUri?: string;
+  readonly tableServiceUri?: string;
+  readonly clientId?: string;
+}
+
+export interface AppConfig {
+  readonly storage: StorageSettings;
+  readonly graph: {
+    readonly baseUrl: string;
+    readonly auth: 'managedIdentity' | 'default' | 'static';
+    readonly staticToken?: string;
+    readonly managedIdentityClientId?: string;
+    readonly maxConcurrency: number;
+    readonly maxRetries: number;
+    readonly maxBackoffMs: number;
+  };
+  readonly http: { readonly requireAppRoles: boolean };
+  readonly logLevel: Settings['LOG_LEVEL'];
+  readonly sync: { readonly timerSchedule: string; readonly largeTargetWarning: number };
+  readonly phones: {
+    readonly defaultRegion?: string;
+    readonly overwrite: boolean;
+    readonly enableSmsSignInByDefault: boolean;
+    readonly enableSmsWithoutLicence: boolean;
+    readonly smsSignInGroupId?: string;
+    readonly chunkSize: number;
+    readonly maxFileBytes: number;
+    readonly maxRows: number;
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid app settings: ${problems.join('; ')}`);
+  }
+}
+
+const compact = <T extends Record<string, unknown>>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): AppConfig {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'} ${i.message}`));
+  }
+  const s = parsed.data;
+  return Object.freeze({
+    storage: compact({
+      connectionString: s.AzureWebJobsStorage,
+      accountName: s.AzureWebJobsStorage__accountName,
+      blobServiceUri: s.AzureWebJobsStorage__blobServiceUri,
+      queueServiceUri: s.AzureWebJobsStorage__queueServiceUri,
+      tableServiceUri: s.AzureWebJobsStorage__tableServiceUri,
+      clientId: s.AzureWebJobsStorage__clientId,
+    }),
+    graph: compact({
+      baseUrl: s.GRAPH_BASE_URL.replace(/\/+$/, ''),
+      auth: s.GRAPH_AUTH,
+      staticToken: s.GRAPH_STATIC_TOKEN,
+      managedIdentityClientId: s.AZURE_CLIENT_ID,
+      maxConcurrency: s.GRAPH_MAX_CONCURRENCY,
+      maxRetries: s.GRAPH_MAX_RETRIES,
+      maxBackoffMs: s.GRAPH_MAX_BACKOFF_MS,
+    }),
+    http: { requireAppRoles: s.REQUIRE_APP_ROLES },
+    logLevel: s.LOG_LEVEL,
+    sync: { timerSchedule: s.SYNC_TIMER_SCHEDULE, largeTargetWarning: s.SYNC_LARGE_TARGET_WARNING },
+    phones: compact({
+      defaultRegion: s.PHONE_DEFAULT_REGION,
+      overwrite: s.PHONE_OVERWRITE,
+      enableSmsSignInByDefault: s.PHONE_ENABLE_SMS_SIGNIN,
+      enableSmsWithoutLicence: s.PHONE_ENABLE_SMS_WITHOUT_LICENCE,
+      smsSignInGroupId: s.SMS_SIGNIN_GROUP_ID,
+      chunkSize: s.PHONE_CHUNK_SIZE,
+      maxFileBytes: s.PHONE_MAX_FILE_BYTES,
+      maxRows: s.PHONE_MAX_ROWS,
+    }),
+  });
+}
