@@ -12,7 +12,7 @@ export interface ErrorBody {
 }
 
 /** HTTP statuses the error codes map to; anything not listed here is a 500. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 502 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504;
 
 export class AppError extends Error {
   override readonly name = 'AppError';

@@ -1,0 +1,16 @@
+import { checkHealth } from '../shared/health';
+import { httpHandler } from '../shared/http/handler';
+import { json } from '../shared/http/respond';
+import { httpFunction } from '../shared/runtime/definitions';
+
+export const healthHandler = httpHandler(async ({ services }) => {
+  const report = await checkHealth(services.graph, services.storage);
+  return json(report.status === 'ok' ? 200 : 503, report, { 'cache-control': 'no-store' });
+});
+
+export const health = httpFunction('health', {
+  route: 'health',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: healthHandler,
+});

@@ -1,0 +1,110 @@
+import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+
+import type { StorageSettings } from '../config';
+
+/**
+ * Tables, Blobs and Queues from one connection setting (`AzureWebJobsStorage`): a connection string locally
+ * (Azurite), identity-based `AzureWebJobsStorage__*` settings in Azure, the same ones the Functions host uses.
+ * Tables, containers and queues are created on first use, once per process.
+ */
+export interface StorageClients {
+  table(name: string): Promise<TableClient>;
+  container(name: string): Promise<ContainerClient>;
+  queue(name: string): Promise<QueueClient>;
+  /** Sends JSON the way the Functions queue trigger reads it by default (base64, host.json `messageEncoding`). */
+  enqueueJson(queueName: string, payload: unknown, options?: { visibilityTimeoutSeconds?: number }): Promise<void>;
+  readonly blobService: BlobServiceClient;
+  readonly tableService: TableServiceClient;
+  readonly queueService: QueueServiceClient;
+}
+
+const isLocal = (url: string) => /^http:\/\/(127\.0\.0\.1|localhost)/.test(url);
+
+function identityCredential(settings: StorageSettings): TokenCredential {
+  return settings.clientId ? new ManagedIdentityCredential({ clientId: settings.clientId }) : new DefaultAzureCredential();
+}
+
+function serviceUris(settings: StorageSettings): { blob: string; queue: string; table: string } {
+  const account = settings.accountName;
+  const blob = settings.blobServiceUri ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
+  const queue = settings.queueServiceUri ?? (account ? `https://${account}.queue.core.windows.net` : undefined);
+  const table = settings.tableServiceUri ?? (account ? `https://${account}.table.core.windows.net` : undefined);
+  if (!blob || !queue || !table) {
+    throw new Error('AzureWebJobsStorage__accountName (or all three AzureWebJobsStorage__*ServiceUri settings) must be set');
+  }
+  return { blob, queue, table };
+}
+
+export function createStorageClients(settings: StorageSettings, credential?: TokenCredential): StorageClients {
+  let blobService: BlobServiceClient;
+  let queueService: QueueServiceClient;
+  let tableService: TableServiceClient;
+  let tableFor: (name: string) => TableClient;
+
+  if (settings.connectionString) {
+    const cs = settings.connectionString;
+    const allowInsecureConnection = /Endpoint=http:/i.test(cs) || /UseDevelopmentStorage=true/i.test(cs);
+    blobService = BlobServiceClient.fromConnectionString(cs);
+    queueService = QueueServiceClient.fromConnectionString(cs);
+    tableService = TableServiceClient.fromConnectionString(cs, { allowInsecureConnection });
+    tableFor = (name) => TableClient.fromConnectionString(cs, name, { allowInsecureConnection });
+  } else {
+    const uris = serviceUris(settings);
+    const cred = credential ?? identityCredential(settings);
+    blobService = new BlobServiceClient(uris.blob, cred);
+    queueService = new QueueServiceClient(uris.queue, cred);
+    tableService = new TableServiceClient(uris.table, cred, { allowInsecureConnection: isLocal(uris.table) });
+    tableFor = (name) => new TableClient(uris.table, name, cred, { allowInsecureConnection: isLocal(uris.table) });
+  }
+
+  const ensured = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, create: () => Promise<T>): Promise<T> => {
+    let p = ensured.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = create();
+      // A failed creation (e.g. storage not up yet) must not be cached forever.
+      p.catch(() => ensured.delete(key));
+      ensured.set(key, p);
+    }
+    return p;
+  };
+
+  const queue = (name: string) =>
+    once(`q:${name}`, async () => {
+      const client = queueService.getQueueClient(name);
+      await client.createIfNotExists();
+      return client;
+    });
+
+  return {
+    blobService,
+    queueService,
+    tableService,
+    table: (name) =>
+      once(`t:${name}`, async () => {
+        const client = tableFor(name);
+        await client.createTable();
+        return client;
+      }),
+    container: (name) =>
+      once(`c:${name}`, async () => {
+        const client = blobService.getContainerClient(name);
+        await client.createIfNotExists();
+        return client;
+      }),
+    queue,
+    async enqueueJson(queueName, payload, options) {
+      const client = await queue(queueName);
+      const text = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');
+      await client.sendMessage(text, options?.visibilityTimeoutSeconds ? { visibilityTimeout: options.visibilityTimeoutSeconds } : {});
+    },
+  };
+}
+
+/** Connection string for queue triggers: the same queue client the app uses (for tests and the local host). */
+export function queueClientFromConnectionString(connectionString: string, name: string): QueueClient {
+  return new QueueClient(connectionString, name);
+}

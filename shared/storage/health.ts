@@ -1,0 +1,17 @@
+import type { StorageClients } from './clients';
+
+/** A real round trip to each storage service the app uses (tables, blobs, queues). */
+export async function checkStorage(storage: StorageClients): Promise<{ ok: boolean; latencyMs: number; detail?: string }> {
+  const started = Date.now();
+  try {
+    await Promise.all([
+      storage.tableService.listTables().byPage({ maxPageSize: 1 }).next(),
+      storage.blobService.listContainers().byPage({ maxPageSize: 1 }).next(),
+      storage.queueService.listQueues().byPage({ maxPageSize: 1 }).next(),
+    ]);
+    return { ok: true, latencyMs: Date.now() - started };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, latencyMs: Date.now() - started, detail: message.split('\n')[0] ?? message };
+  }
+}
