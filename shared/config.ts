@@ -11,15 +11,10 @@ const bool = (fallback: boolean) =>
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
-const optionalString = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .optional();
+const optionalString = z.string().trim().optional();
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an object id (GUID)');
 
-const settingsSchema = z
-  .object({
+const settingsSchema = z.object({
     // Storage: a connection string locally (Azurite), identity-based `AzureWebJobsStorage__*` settings in Azure.
     AzureWebJobsStorage: optionalString,
     AzureWebJobsStorage__accountName: optionalString,
@@ -60,26 +55,23 @@ const settingsSchema = z
     PHONE_CHUNK_SIZE: int(100, 1, 500),
     PHONE_MAX_FILE_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
-  })
-  .superRefine((s, ctx) => {
-    if (!s.AzureWebJobsStorage && !s.AzureWebJobsStorage__accountName && !s.AzureWebJobsStorage__blobServiceUri) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AzureWebJobsStorage'],
-        message: 'set a connection string, or AzureWebJobsStorage__accountName for an identity-based connection',
-      });
-    }
-    if (s.GRAPH_AUTH === 'static' && !s.GRAPH_STATIC_TOKEN) {
-      ctx.addIssue({ code: 'custom', path: ['GRAPH_STATIC_TOKEN'], message: 'is required when GRAPH_AUTH is static' });
-    }
-    if (s.GRAPH_AUTH === 'static' && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(s.GRAPH_BASE_URL.replace(/\/$/, ''))) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['GRAPH_AUTH'],
-        message: 'static tokens are for the local Graph sandbox only; use managedIdentity or default against real Graph',
-      });
-    }
   });
+
+/** Rules that span several settings; checked on the raw values so they are reported together with schema errors. */
+function crossSettingProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName && !env.AzureWebJobsStorage__blobServiceUri) {
+    problems.push('AzureWebJobsStorage must be a connection string, or set AzureWebJobsStorage__accountName for an identity-based connection');
+  }
+  if (env.GRAPH_AUTH === 'static') {
+    if (!env.GRAPH_STATIC_TOKEN) problems.push('GRAPH_STATIC_TOKEN is required when GRAPH_AUTH is static');
+    const base = (env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
+    if (!/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(base)) {
+      problems.push('GRAPH_AUTH static tokens are for the local Graph sandbox only; use managedIdentity or default against real Graph');
+    }
+  }
+  return problems;
+}
 
 type Settings = z.output<typeof settingsSchema>;
 
@@ -129,10 +121,12 @@ const compact = <T extends Record<string, unknown>>(o: T): T =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): AppConfig {
-  const parsed = settingsSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'} ${i.message}`));
-  }
+  // local.settings.json and app settings often carry empty strings for "not set".
+  const clean = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v?.trim() === '' ? undefined : v]));
+  const parsed = settingsSchema.safeParse(clean);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'} ${i.message}`);
+  problems.push(...crossSettingProblems(clean));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const s = parsed.data;
   return Object.freeze({
     storage: compact({

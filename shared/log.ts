@@ -21,11 +21,13 @@ const SHARED_KEY = /(AccountKey=|SharedAccessSignature=|sig=)[^;&\s"]+/gi;
 const PHONE_IN_TEXT = /(?<![\w.:/-])\+?\(?\d[\d\s().-]{5,}\d(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w-])/gi;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Masks every digit but the last four: `+1 4255550100` → `+* ******0100`. */
+/** Masks every digit of the number but its last four; an extension is kept: `+1 4255550100x12` → `+* ******0100x12`. */
 export function maskPhone(value: string): string {
-  const digits = value.replace(/\D/g, '').length;
+  const ext = /\s*(x|ext\.?)\s*\d+\s*$/i.exec(value);
+  const number = ext ? value.slice(0, ext.index) : value;
+  const digits = number.replace(/\D/g, '').length;
   let seen = 0;
-  return value.replace(/\d/g, (d) => (++seen > digits - 4 ? d : '*'));
+  return number.replace(/\d/g, (d) => (++seen > digits - 4 ? d : '*')) + (ext?.[0] ?? '');
 }
 
 export function scrubText(text: string): string {

@@ -1,7 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import { AppError, toError } from '../errors';
-import { invocation, type Invocation } from '../runtime/invocation';
+import { type Invocation,invocation } from '../runtime/invocation';
 import { type Access, authorize, type Caller } from './auth';
 import { errorResponse } from './respond';
 

@@ -1,0 +1,99 @@
+import { InvocationContext } from '@azure/functions';
+import { describe, expect, it } from 'vitest';
+
+import { createLogger, loggerFor, maskPhone, redact, scrubText } from '../shared/log';
+
+function capture(): { lines: Record<string, unknown>[]; raw: string[]; stream: { write(s: string): void } } {
+  const raw: string[] = [];
+  const lines: Record<string, unknown>[] = [];
+  return {
+    raw,
+    lines,
+    stream: {
+      write(s: string) {
+        raw.push(s);
+        lines.push(JSON.parse(s) as Record<string, unknown>);
+      },
+    },
+  };
+}
+
+describe('log redaction', () => {
+  it('masks a phone number passed under a phone key, keeping only the last four digits', () => {
+    const out = capture();
+    createLogger('info', out.stream).info({ phoneNumber: '+1 4255550100', mobilePhone: '+44 7700900123' }, 'row');
+    expect(out.lines[0]?.phoneNumber).toBe('+* ******0100');
+    expect(out.lines[0]?.mobilePhone).toBe('+** ******0123');
+    expect(out.raw.join('')).not.toContain('4255550100');
+  });
+
+  it('masks phone numbers inside message text and nested objects', () => {
+    const out = capture();
+    createLogger('info', out.stream).info({ row: { note: 'call (425) 555-0100 now' } }, 'user +1 425 555 0100 x12 failed');
+    const text = out.raw.join('');
+    expect(text).not.toMatch(/425\D{0,2}555\D?0100/);
+    expect(text).toContain('0100');
+  });
+
+  it('removes TAP codes, tokens, secrets and signatures by key', () => {
+    const out = capture();
+    createLogger('info', out.stream).info(
+      {
+        temporaryAccessPass: 'Xy7#kLm9',
+        accessToken: 'abc.def',
+        clientSecret: 's3cr3t',
+        headers: { authorization: 'Bearer abc', 'webhook-signature': 'v1,deadbeef', 'x-hub-signature': 'sha256=00ff' },
+        password: 'hunter2',
+      },
+      'issued',
+    );
+    const text = out.raw.join('');
+    for (const secret of ['Xy7#kLm9', 'abc.def', 's3cr3t', 'Bearer abc', 'deadbeef', '00ff', 'hunter2']) {
+      expect(text).not.toContain(secret);
+    }
+    expect(out.lines[0]?.temporaryAccessPass).toBe('[REDACTED]');
+  });
+
+  it('removes bearer tokens, JWTs and storage keys from free text and errors', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl';
+    const out = capture();
+    const err = new Error(`request with Authorization: Bearer ${jwt} failed; AccountKey=Zm9vYmFy==;`);
+    createLogger('info', out.stream).error({ err }, `token ${jwt}`);
+    const text = out.raw.join('');
+    expect(text).not.toContain(jwt);
+    expect(text).not.toContain('Zm9vYmFy');
+    expect(text).toContain('failed');
+  });
+
+  it('leaves GUIDs, ISO dates and small counts readable', () => {
+    const guid = '3179e48a-750b-4051-897c-87b9720928f7';
+    expect(scrubText(`method ${guid} on 2026-11-25 with 12345 rows`)).toBe(`method ${guid} on 2026-11-25 with 12345 rows`);
+  });
+
+  it('handles cycles without throwing', () => {
+    const a: Record<string, unknown> = { name: 'a' };
+    a.self = a;
+    expect(redact(a)).toEqual({ name: 'a', self: '[Truncated]' });
+  });
+
+  it('maskPhone keeps exactly the last four digits', () => {
+    expect(maskPhone('+1 5555551234x123')).toBe('+* ******1234x123');
+    expect(maskPhone('0044 20 7946 0958').replace(/\D/g, '')).toBe('0958');
+  });
+
+  it('writes invocation lines to the Functions context with the invocation id and redaction applied', () => {
+    const seen: [string, string][] = [];
+    const context = new InvocationContext({
+      invocationId: 'inv-1',
+      functionName: 'phoneImportWorker',
+      logHandler: (level, ...args) => seen.push([level, args.map(String).join(' ')]),
+    });
+    loggerFor(context, 'info', { runId: 'run-9' }).warn({ phoneNumber: '+1 4255550100' }, 'conflict');
+    expect(seen).toHaveLength(1);
+    const [level, line] = seen[0]!;
+    expect(level).toBe('warning');
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ invocationId: 'inv-1', functionName: 'phoneImportWorker', runId: 'run-9', msg: 'conflict' });
+    expect(line).not.toContain('4255550100');
+  });
+});
