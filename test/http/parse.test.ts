@@ -1,0 +1,53 @@
+import { HttpRequest } from '@azure/functions';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+import { AppError } from '../../shared/errors';
+import { readJson, readQuery } from '../../shared/http/parse';
+
+const schema = z.object({ name: z.string().min(1), count: z.number().int().positive() });
+
+const post = (body: string, contentType = 'application/json') =>
+  new HttpRequest({ method: 'POST', url: 'http://localhost/api/x', headers: { 'content-type': contentType }, body: { string: body } });
+
+async function errorOf(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected an AppError');
+}
+
+describe('readJson', () => {
+  it('returns the parsed, validated body', async () => {
+    await expect(readJson(post('{"name":"a","count":2}'), schema)).resolves.toEqual({ name: 'a', count: 2 });
+  });
+
+  it('answers 415 for a body that is not JSON by content type', async () => {
+    const err = await errorOf(readJson(post('name=a', 'application/x-www-form-urlencoded'), schema));
+    expect([err.status, err.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  it('answers 400 INVALID_JSON for unparsable JSON', async () => {
+    const err = await errorOf(readJson(post('{"name":'), schema));
+    expect([err.status, err.code]).toEqual([400, 'INVALID_JSON']);
+  });
+
+  it('answers 400 INVALID_BODY naming each field to fix', async () => {
+    const err = await errorOf(readJson(post('{"name":"","count":-1}'), schema));
+    expect(err.code).toBe('INVALID_BODY');
+    expect(err.details).toEqual([
+      { path: 'name', message: expect.any(String) as string },
+      { path: 'count', message: expect.any(String) as string },
+    ]);
+  });
+});
+
+describe('readQuery', () => {
+  it('validates query parameters with the same error model', () => {
+    const req = new HttpRequest({ method: 'GET', url: 'http://localhost/api/x?dryRun=maybe' });
+    expect(() => readQuery(req, z.object({ dryRun: z.enum(['true', 'false']).optional() }))).toThrow(AppError);
+  });
+});
