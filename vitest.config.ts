@@ -8,7 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/summaryReporter.ts'],
     coverage: { provider: 'v8', include: ['shared/**/*.ts'] },
   },
 });
