@@ -1,0 +1,420 @@
+/**
+ * The Graph gateway: the only code in entra-ops that speaks HTTP to Microsoft Graph.
+ *
+ * Deliberately built on Node's global `fetch` instead of `@microsoft/microsoft-graph-client`: that SDK cannot retry
+ * throttled items inside a `$batch` response, has no per-run request/throttle counters, and mangles `http://` next
+ * links (it treats only `https://` URLs as absolute and never authenticates them), which breaks the local sandbox
+ * (toolchain.md §4). Types come from `@microsoft/microsoft-graph-types` in the typed adapters.
+ *
+ * Retries: 429/503/504 and connection failures are retried for every method, writes included. The writes the jobs
+ * send are idempotent by design (adding a member that is already there or removing one that is gone is treated as
+ * success by the callers, PATCHes set absolute values), so a retry after an unseen success is harmless.
+ */
+import { randomUUID } from 'node:crypto';
+
+import type { TokenCredential } from '@azure/identity';
+import type { Logger } from 'pino';
+
+import { type BatchRunner, type BatchWireRequest, type BatchWireResponse, prepareItems, runBatch } from './batch';
+import { abortError, AdaptiveLimiter, type Permit } from './concurrency';
+import { CounterSet } from './counters';
+import { graphScope, type GraphTokenProvider, tokenProviderFromCredential } from './credentials';
+import { GraphError, parseGraphErrorBody } from './errors';
+import { followPages, parsePage } from './paging';
+import { connectionErrorCode, isRetryableStatus, parseRetryAfter, retryDelay } from './retry';
+import type {
+  BatchItem,
+  BatchItemResult,
+  Graph,
+  GraphCounters,
+  GraphMethod,
+  GraphPage,
+  GraphRequest,
+  GraphResponse,
+  GraphScopeOptions,
+} from './types';
+import { GRAPH_VERSION, normaliseBaseUrl, requestUrl } from './urls';
+
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export interface GraphGatewayOptions {
+  /** `https://graph.microsoft.com` (default cloud), a national cloud root, or the sandbox `http://127.0.0.1:PORT`. */
+  readonly baseUrl: string;
+  /** How to get tokens; or pass `credential` and the gateway caches tokens for `<baseUrl>/.default`. */
+  readonly tokenProvider?: GraphTokenProvider;
+  readonly credential?: TokenCredential;
+  /** Upper bound of requests in flight across all scopes (the adaptive limit moves between 1 and this). */
+  readonly maxConcurrency: number;
+  /** Retries after the first attempt, per request and per batch item. */
+  readonly maxRetries: number;
+  /** Longest single wait, for backoff and for Retry-After alike. */
+  readonly maxBackoffMs: number;
+  readonly fetch?: typeof fetch;
+  /** Debug lines only (retries, failures): method, route, status, delay. Never tokens, queries or bodies. */
+  readonly logger?: Logger;
+  readonly random?: () => number;
+  readonly sleep?: Sleep;
+  readonly now?: () => number;
+}
+
+/** Real sleep that ends early, rejecting with the signal's reason, when the signal aborts. */
+export const defaultSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+interface Shared {
+  readonly baseUrl: string;
+  readonly batchUrl: string;
+  readonly tokens: GraphTokenProvider;
+  readonly limiter: AdaptiveLimiter;
+  readonly fetch: typeof fetch;
+  readonly logger: Logger | undefined;
+  readonly random: () => number;
+  readonly sleep: Sleep;
+  readonly now: () => number;
+  readonly maxRetries: number;
+  readonly maxBackoffMs: number;
+}
+
+interface RawResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: unknown;
+}
+
+interface Call {
+  readonly method: GraphMethod;
+  readonly url: string;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly allow?: readonly number[];
+  /** Extra cancellation for this call only (a `$batch` sibling failed). */
+  readonly signal?: AbortSignal;
+  /** Called with each response before retry decisions (the batch path counts throttled items). */
+  readonly inspect?: (res: RawResponse, permit: Permit) => void;
+}
+
+export function createGraphGateway(options: GraphGatewayOptions): Graph {
+  const baseUrl = normaliseBaseUrl(options.baseUrl);
+  const tokens =
+    options.tokenProvider ?? (options.credential ? tokenProviderFromCredential(options.credential, graphScope(baseUrl)) : undefined);
+  if (!tokens) throw new GraphError({ kind: 'auth', message: 'createGraphGateway needs a tokenProvider or a credential' });
+  for (const [name, value, min] of [
+    ['maxConcurrency', options.maxConcurrency, 1],
+    ['maxRetries', options.maxRetries, 0],
+    ['maxBackoffMs', options.maxBackoffMs, 0],
+  ] as const) {
+    if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  }
+  const shared: Shared = {
+    baseUrl,
+    batchUrl: `${baseUrl}/${GRAPH_VERSION}/$batch`,
+    tokens,
+    limiter: new AdaptiveLimiter(options.maxConcurrency),
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    logger: options.logger,
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? defaultSleep,
+    now: options.now ?? Date.now,
+    maxRetries: options.maxRetries,
+    maxBackoffMs: options.maxBackoffMs,
+  };
+  return new GraphScope(shared, new CounterSet(), undefined, undefined);
+}
+
+const isOk = (status: number): boolean => status >= 200 && status < 300;
+
+class GraphScope implements Graph {
+  constructor(
+    private readonly shared: Shared,
+    private readonly counterSet: CounterSet,
+    private readonly deadline: number | undefined,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  get counters(): GraphCounters {
+    return this.counterSet.snapshot();
+  }
+
+  scoped(options: GraphScopeOptions = {}): Graph {
+    const deadline =
+      options.deadline === undefined ? this.deadline : Math.min(options.deadline, this.deadline ?? Number.POSITIVE_INFINITY);
+    const signals = [this.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+    return new GraphScope(this.shared, new CounterSet(this.counterSet), deadline, signal);
+  }
+
+  async request<T = unknown>(req: GraphRequest): Promise<T> {
+    const res = await this.execute(this.call(req));
+    return res.body as T;
+  }
+
+  async send<T = unknown>(req: GraphRequest, allowStatuses: readonly number[] = []): Promise<GraphResponse<T>> {
+    const res = await this.execute({ ...this.call(req), allow: allowStatuses });
+    return { status: res.status, headers: res.headers, body: res.body as T | undefined };
+  }
+
+  pages<T = unknown>(req: GraphRequest): AsyncIterable<GraphPage<T>> {
+    const first = this.call(req);
+    return followPages<T>(async (link) => {
+      const call = link === undefined ? first : { ...first, url: requestUrl(this.shared.baseUrl, link) };
+      const res = await this.execute(call);
+      return parsePage<T>(res.body, call.method, this.route(call.url));
+    });
+  }
+
+  async all<T = unknown>(req: GraphRequest): Promise<T[]> {
+    const items: T[] = [];
+    for await (const page of this.pages<T>(req)) items.push(...page.value);
+    return items;
+  }
+
+  async batch<T = unknown>(items: readonly BatchItem[]): Promise<BatchItemResult<T>[]> {
+    if (items.length === 0) return [];
+    const prepared = prepareItems(items, this.shared.baseUrl);
+    const runner: BatchRunner = {
+      send: (requests, signal) => this.sendBatch(requests, signal),
+      delay: (retries, retryAfterMs) => retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random),
+      sleep: (ms) => this.pause(ms, 'POST', '/$batch'),
+      countRetries: (n) => this.counterSet.add('retries', n),
+      maxRetries: this.shared.maxRetries,
+      now: this.shared.now,
+    };
+    return runBatch<T>(prepared, runner);
+  }
+
+  private call(req: GraphRequest): Call {
+    return {
+      method: req.method,
+      url: requestUrl(this.shared.baseUrl, req.path, req.query),
+      ...(req.body === undefined ? {} : { body: req.body }),
+      ...(req.headers === undefined ? {} : { headers: req.headers }),
+    };
+  }
+
+  private async sendBatch(requests: readonly BatchWireRequest[], signal: AbortSignal): Promise<BatchWireResponse[]> {
+    const res = await this.execute({
+      method: 'POST',
+      url: this.shared.batchUrl,
+      body: { requests },
+      signal,
+      inspect: (raw, permit) => {
+        if (!isOk(raw.status)) return;
+        this.counterSet.add('subRequests', requests.length);
+        const throttled = readBatchResponses(raw.body).filter((r) => r.status === 429).length;
+        if (throttled > 0) {
+          this.counterSet.add('throttled', throttled);
+          this.shared.limiter.throttled(permit.epoch);
+        }
+      },
+    });
+    return readBatchResponses(res.body);
+  }
+
+  /** Path under the version root without query: what errors and debug lines show. */
+  private route(url: string): string {
+    const root = `${this.shared.baseUrl}/${GRAPH_VERSION}`;
+    const noQuery = url.split('?')[0] ?? url;
+    return noQuery.startsWith(root) ? noQuery.slice(root.length) || '/' : noQuery;
+  }
+
+  /** Aborts on the scope's signal, the call's own signal, or at the deadline. */
+  private waitSignal(extra?: AbortSignal): AbortSignal | undefined {
+    const signals = [this.signal, extra].filter((s): s is AbortSignal => s !== undefined);
+    if (this.deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(0, this.deadline - this.shared.now())));
+    return signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+  }
+
+  private deadlineError(method: string, route: string, attempts: number, cause?: unknown): GraphError {
+    const aborted = this.signal?.aborted === true;
+    return new GraphError({
+      kind: 'deadline',
+      method,
+      route,
+      attempts,
+      message: aborted
+        ? `Graph ${method} ${route} was cancelled`
+        : `Graph ${method} ${route} could not finish before the run's deadline`,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+
+  private checkDeadline(method: string, route: string, attempts: number, extra?: AbortSignal): void {
+    if (this.signal?.aborted || extra?.aborted || (this.deadline !== undefined && this.shared.now() >= this.deadline)) {
+      throw this.deadlineError(method, route, attempts);
+    }
+  }
+
+  /** Waits before a retry; a wait that would end past the deadline is not started. */
+  private async pause(ms: number, method: string, route: string, extra?: AbortSignal, attempts = 0): Promise<void> {
+    if (this.deadline !== undefined && this.shared.now() + ms >= this.deadline) throw this.deadlineError(method, route, attempts);
+    const signal = this.waitSignal(extra);
+    try {
+      await this.shared.sleep(ms, signal);
+    } catch (e) {
+      throw this.deadlineError(method, route, attempts, e);
+    }
+    this.checkDeadline(method, route, attempts, extra);
+  }
+
+  private async execute(call: Call): Promise<RawResponse> {
+    const { method, url } = call;
+    const route = this.route(url);
+    const log = this.shared.logger;
+    for (let retries = 0; ; retries++) {
+      this.checkDeadline(method, route, retries, call.signal);
+      let permit: Permit;
+      try {
+        permit = await this.shared.limiter.acquire(this.waitSignal(call.signal));
+      } catch (e) {
+        throw this.deadlineError(method, route, retries, e);
+      }
+      let res: RawResponse | undefined;
+      let networkCode: string | undefined;
+      let networkError: unknown;
+      try {
+        res = await this.attempt(call);
+      } catch (e) {
+        if (e instanceof GraphError) throw e;
+        if (this.signal?.aborted) throw this.deadlineError(method, route, retries + 1, e);
+        networkCode = connectionErrorCode(e);
+        if (networkCode === undefined) throw e;
+        networkError = e;
+      } finally {
+        permit.release();
+      }
+
+      let retryAfterMs: number | undefined;
+      if (res) {
+        call.inspect?.(res, permit);
+        if (isOk(res.status) || (call.allow?.includes(res.status) ?? false) || !isRetryableStatus(res.status)) {
+          this.shared.limiter.succeeded();
+          if (isOk(res.status) || (call.allow?.includes(res.status) ?? false)) return res;
+          throw this.httpError(method, route, res, retries + 1);
+        }
+        if (res.status === 429) {
+          this.counterSet.add('throttled');
+          this.shared.limiter.throttled(permit.epoch);
+        }
+        retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.shared.now());
+      }
+
+      if (retries >= this.shared.maxRetries) {
+        const last = res ? `${res.status} ${parseGraphErrorBody(res.body)?.code ?? ''}`.trim() : `connection failure ${networkCode}`;
+        log?.debug({ method, route, status: res?.status ?? 0, attempts: retries + 1 }, 'graph retries exhausted');
+        throw new GraphError({
+          kind: 'retriesExhausted',
+          method,
+          route,
+          attempts: retries + 1,
+          status: res?.status ?? 0,
+          message: `Graph ${method} ${route} still failing after ${retries + 1} attempts (last: ${last})`,
+          ...(res ? this.errorFields(res) : { code: networkCode, cause: networkError }),
+        });
+      }
+      const delayMs = retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random);
+      log?.debug(
+        { method, route, status: res?.status ?? 0, code: networkCode, attempt: retries + 1, delayMs, retryAfter: retryAfterMs !== undefined },
+        'graph retry',
+      );
+      await this.pause(delayMs, method, route, call.signal, retries + 1);
+      this.counterSet.add('retries');
+    }
+  }
+
+  /** One HTTP exchange: token, fetch, full body read (a reset mid-body is a connection failure too). */
+  private async attempt(call: Call): Promise<RawResponse> {
+    const token = await this.shared.tokens.getToken(this.signal);
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'client-request-id': randomUUID(),
+      ...(call.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...call.headers,
+      Authorization: `Bearer ${token}`,
+    };
+    this.counterSet.add('httpCalls');
+    const response = await this.shared.fetch(call.url, {
+      method: call.method,
+      headers,
+      ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+      // Never follow redirects: a redirect to another host would carry the bearer token there.
+      redirect: 'manual',
+      ...(this.signal === undefined ? {} : { signal: this.signal }),
+    });
+    const text = await response.text();
+    const out: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      out[key.toLowerCase()] = value;
+    });
+    return { status: response.status, headers: out, body: parseBody(text, out['content-type'], response.status, call.method, this.route(call.url)) };
+  }
+
+  private errorFields(res: RawResponse): { code?: string; graphMessage?: string; requestId?: string } {
+    const parsed = parseGraphErrorBody(res.body);
+    const requestId = parsed?.requestId ?? res.headers['request-id'] ?? res.headers['client-request-id'];
+    return {
+      ...(parsed ? { code: parsed.code, graphMessage: parsed.message } : {}),
+      ...(requestId === undefined ? {} : { requestId }),
+    };
+  }
+
+  private httpError(method: string, route: string, res: RawResponse, attempts: number): GraphError {
+    const fields = this.errorFields(res);
+    this.shared.logger?.debug({ method, route, status: res.status, code: fields.code, requestId: fields.requestId }, 'graph request failed');
+    return new GraphError({
+      kind: 'http',
+      method,
+      route,
+      status: res.status,
+      attempts,
+      message: `Graph ${method} ${route} failed with ${res.status}${fields.code ? ` ${fields.code}` : ''}${
+        fields.graphMessage ? `: ${fields.graphMessage}` : ''
+      }`,
+      ...fields,
+    });
+  }
+}
+
+function parseBody(text: string, contentType: string | undefined, status: number, method: string, route: string): unknown {
+  if (text === '') return undefined;
+  if (!/\bjson\b/i.test(contentType ?? '') && !/^\s*[{[]/.test(text)) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    if (!isOk(status)) return undefined;
+    throw new GraphError({ kind: 'invalidResponse', method, route, status, message: `Graph ${method} ${route} returned invalid JSON`, cause: e });
+  }
+}
+
+function readBatchResponses(body: unknown): BatchWireResponse[] {
+  const list = typeof body === 'object' && body !== null ? (body as { responses?: unknown }).responses : undefined;
+  if (!Array.isArray(list)) {
+    throw new GraphError({ kind: 'invalidResponse', method: 'POST', route: '/$batch', message: 'Graph $batch returned no "responses" array' });
+  }
+  return list.flatMap((r): BatchWireResponse[] => {
+    if (typeof r !== 'object' || r === null) return [];
+    const o = r as Record<string, unknown>;
+    const id = typeof o.id === 'string' ? o.id : typeof o.id === 'number' ? String(o.id) : undefined;
+    if (id === undefined || typeof o.status !== 'number') return [];
+    const headers: Record<string, string> = {};
+    if (typeof o.headers === 'object' && o.headers !== null) {
+      for (const [k, v] of Object.entries(o.headers as Record<string, unknown>)) {
+        if (typeof v === 'string' || typeof v === 'number') headers[k.toLowerCase()] = String(v);
+      }
+    }
+    return [{ id, status: o.status, headers, body: o.body }];
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Retry policy shared by top-level requests and `$batch` items.
+ * Graph throttling guidance: on 429 wait `Retry-After` (seconds, may be fractional, e.g. `2.128`), else back off
+ * exponentially; identity-protection and CA resources send 429 without Retry-After, so the backoff path is real.
+ * https://learn.microsoft.com/graph/throttling
+ */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
+
+export const isRetryableStatus = (status: number): boolean => RETRYABLE_STATUSES.has(status);
+
+/** First backoff step when Graph gives no Retry-After. */
+export const BASE_BACKOFF_MS = 500;
+
+/**
+ * Parses a `Retry-After` value (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) into milliseconds from `now`.
+ * Graph sends fractional seconds, which the RFC does not allow but we accept. Returns undefined when absent or unusable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const ms = Math.ceil(Number(text) * 1000);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  // An HTTP-date always names a weekday or month; refuse bare numbers with signs or units ("-1", "5s").
+  if (!/[a-z]/i.test(text)) return undefined;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}
+
+/**
+ * Exponential backoff with "equal jitter": the step `min(cap, base * 2^attempt)` is halved and the other half is
+ * random, so concurrent clients spread out but none retries immediately. Always within [0, cap].
+ */
+export function backoffDelay(attempt: number, capMs: number, random: () => number, baseMs = BASE_BACKOFF_MS): number {
+  const cap = Math.max(0, capMs);
+  const exp = Math.min(cap, baseMs * 2 ** Math.max(0, Math.min(attempt, 30)));
+  const r = Math.min(1, Math.max(0, random()));
+  return Math.min(cap, Math.round(exp / 2 + (exp / 2) * r));
+}
+
+/**
+ * Delay before retry number `attempt + 1`: Graph's Retry-After when it sent one (bounded by the cap, so one huge value
+ * cannot park a run for hours; the next attempt then simply meets another 429), else jittered backoff.
+ */
+export function retryDelay(attempt: number, retryAfterMs: number | undefined, capMs: number, random: () => number): number {
+  if (retryAfterMs !== undefined) return Math.min(Math.max(0, retryAfterMs), Math.max(0, capMs));
+  return backoffDelay(attempt, capMs, random);
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+const errorCode = (e: unknown): string | undefined => {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+/**
+ * Connection-level failure worth retrying: Node's fetch rejects with `TypeError: fetch failed` whose `cause` carries
+ * the socket error (`ECONNRESET`, `UND_ERR_SOCKET` "other side closed", ...); body reads fail the same way.
+ * Returns the code to report (e.g. `ECONNRESET`), or undefined when the error is not a connection failure.
+ */
+export function connectionErrorCode(e: unknown): string | undefined {
+  for (let cur: unknown = e, depth = 0; cur !== undefined && cur !== null && depth < 5; depth++) {
+    const code = errorCode(cur);
+    if (code !== undefined && CONNECTION_CODES.has(code)) return code;
+    if (cur instanceof Error && /socket hang up|other side closed|terminated/i.test(cur.message)) return code ?? 'ECONNRESET';
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  if (e instanceof TypeError && e.message === 'fetch failed') return errorCode(e.cause) ?? 'FETCH_FAILED';
+  return undefined;
+}
