@@ -78,12 +78,13 @@ const errorCode = (e: unknown): string | undefined => {
  * Returns the code to report (e.g. `ECONNRESET`), or undefined when the error is not a connection failure.
  */
 export function connectionErrorCode(e: unknown): string | undefined {
-  for (let cur: unknown = e, depth = 0; cur !== undefined && cur !== null && depth < 5; depth++) {
-    const code = errorCode(cur);
-    if (code !== undefined && CONNECTION_CODES.has(code)) return code;
-    if (cur instanceof Error && /socket hang up|other side closed|terminated/i.test(cur.message)) return code ?? 'ECONNRESET';
-    cur = cur instanceof Error ? cur.cause : undefined;
+  const chain: unknown[] = [];
+  for (let cur: unknown = e; cur !== undefined && cur !== null && chain.length < 5; cur = cur instanceof Error ? cur.cause : undefined) {
+    chain.push(cur);
   }
-  if (e instanceof TypeError && e.message === 'fetch failed') return errorCode(e.cause) ?? 'FETCH_FAILED';
+  const code = chain.map(errorCode).find((c) => c !== undefined && CONNECTION_CODES.has(c));
+  if (code !== undefined) return code;
+  if (chain.some((c) => c instanceof Error && /socket hang up|other side closed|^terminated$/i.test(c.message))) return 'ECONNRESET';
+  if (e instanceof TypeError && e.message === 'fetch failed') return chain.map(errorCode).find((c) => c !== undefined) ?? 'FETCH_FAILED';
   return undefined;
 }
