@@ -1,0 +1,626 @@
+// entra-ops on Azure Functions Flex Consumption, composed from the parts of Azure-Samples/functions-quickstart-*-azd
+// and the AVM defaults: one user-assigned identity for everything the app touches, storage without shared keys,
+// identity-based AzureWebJobsStorage__* settings, Application Insights with Entra ID auth, secrets as Key Vault
+// references. Deploy into an existing resource group; see infra/README section in the project README.
+//
+// Two-step deploy (why: the Event Grid subscription's webhook URL carries the host's `blobs_extension` system key,
+// and the Functions host only creates that key once it has loaded a blob trigger with `source: 'EventGrid'`,
+// i.e. after the code is published; Microsoft's own Event Grid blob quickstarts create the subscription post-deploy
+// for the same reason):
+//   1. deploy with deployEventSubscription=false (default), 2. publish the app, 3. deploy again with
+//   deployEventSubscription=true. Re-running any step is safe: every name below is deterministic.
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Naming and placement
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('Short environment name (dev, test, prod). Part of every resource name and of the unique suffix, so two environments can share a resource group.')
+@minLength(1)
+@maxLength(10)
+param environmentName string
+
+@description('Lower-case letters and digits that start every resource name.')
+@minLength(3)
+@maxLength(10)
+param namePrefix string = 'entraops'
+
+@description('Azure region for every resource. Flex Consumption is not offered in every region: check `az functionapp list-flexconsumption-locations`.')
+param location string = resourceGroup().location
+
+@description('Tags added to every resource.')
+param tags object = {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Platform sizing
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('Storage account redundancy. ZRS or GZRS where the region offers zones.')
+@allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_GZRS'])
+param storageSkuName string = 'Standard_LRS'
+
+@description('Memory per Flex Consumption instance, in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Upper bound on Flex Consumption instances. Graph throttles per app and tenant, not per instance, so more instances do not mean more throughput; 40 is the lowest value Flex Consumption accepts.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Days Log Analytics keeps logs (30 is included in the per-GB price).')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+@description('Key Vault purge protection. Leave on in production: once on it cannot be turned off, and it stops a deleted vault (and its ticketing secrets) from being purged before the retention period.')
+param keyVaultPurgeProtection bool = true
+
+@description('App settings resolved from Key Vault: app setting name -> secret name in this deployment\'s vault (for example the ticketing credentials). Create the secret first; the app reads it through its managed identity.')
+param appSettingsFromKeyVault { *: string } = {}
+
+@description('Object ids (users, groups or service principals) allowed to upload CSV files into the phone-imports container (Storage Blob Data Contributor on that container only). Empty: grant it yourself.')
+param phoneImportUploaderPrincipalIds string[] = []
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTTP API access
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('Client id of an Entra app registration that exposes the EntraOps.Admin and EntraOps.Reader app roles. When set, App Service authentication validates bearer tokens for it and the app requires those roles (REQUIRE_APP_ROLES=true) on top of function keys. Empty: function keys only.')
+param appAuthClientId string = ''
+
+// ---------------------------------------------------------------------------------------------------------------
+// Application settings (shared/config.ts; keep the two in step)
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('GRAPH_BASE_URL: Microsoft Graph root. Empty picks the Graph endpoint of the cloud this deployment runs in (global, US Government L4, China).')
+param graphBaseUrl string = ''
+
+@description('GRAPH_MAX_CONCURRENCY: parallel Graph requests per instance.')
+@minValue(1)
+@maxValue(64)
+param graphMaxConcurrency int = 8
+
+@description('GRAPH_MAX_RETRIES: retries of a throttled (429) or transient (503/504) Graph request.')
+@minValue(0)
+@maxValue(20)
+param graphMaxRetries int = 6
+
+@description('GRAPH_MAX_BACKOFF_MS: longest wait between Graph retries when Graph sends no Retry-After.')
+@minValue(100)
+@maxValue(600000)
+param graphMaxBackoffMs int = 60000
+
+@description('LOG_LEVEL of the app\'s pino logger.')
+@allowed(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+param logLevel string = 'info'
+
+@description('SYNC_TIMER_SCHEDULE: NCRONTAB (six fields, seconds first, UTC) of the group-sync timer.')
+@minLength(11)
+param syncTimerSchedule string = '0 */5 * * * *'
+
+@description('SYNC_LARGE_TARGET_WARNING: a sync target with more members than this is reported as large.')
+@minValue(1)
+@maxValue(10000000)
+param syncLargeTargetWarning int = 50000
+
+@description('PHONE_DEFAULT_REGION: ISO 3166 region (US, GB, ...) for phone numbers written without a leading +. Empty: such numbers are rejected.')
+@maxLength(2)
+param phoneDefaultRegion string = ''
+
+@description('PHONE_OVERWRITE: replace an existing mobile number that differs from the CSV. Off: such rows are reported, not changed.')
+param phoneOverwrite bool = false
+
+@description('PHONE_ENABLE_SMS_SIGNIN: enable SMS sign-in on imported numbers by default.')
+param phoneEnableSmsSignIn bool = false
+
+@description('PHONE_ENABLE_SMS_WITHOUT_LICENCE: attempt SMS sign-in even when the user has no licence that includes it.')
+param phoneEnableSmsWithoutLicence bool = false
+
+@description('SMS_SIGNIN_GROUP_ID: object id of the group targeted by the SMS authentication-method policy; imported users are added to it. Empty: no group changes (and no GroupMember.ReadWrite.All needed for phone import).')
+param smsSignInGroupId string = ''
+
+@description('PHONE_CHUNK_SIZE: CSV rows per queue message.')
+@minValue(1)
+@maxValue(500)
+param phoneChunkSize int = 100
+
+@description('PHONE_MAX_FILE_BYTES: largest accepted CSV file.')
+@minValue(1024)
+@maxValue(1073741824)
+param phoneMaxFileBytes int = 67108864
+
+@description('PHONE_MAX_ROWS: most rows accepted in one CSV file.')
+@minValue(1)
+@maxValue(5000000)
+param phoneMaxRows int = 500000
+
+// ---------------------------------------------------------------------------------------------------------------
+// Event Grid delivery of CSV drops
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('Create the Event Grid subscription that delivers BlobCreated events for phone-imports/incoming/ to the blob-trigger function. Leave false on the first deployment (the host key it needs does not exist before the code is published), then deploy again with true.')
+param deployEventSubscription bool = false
+
+@description('Name of the Event Grid blob-trigger function (the name passed to app.storageBlob) that handles phone-imports/incoming/{name}.')
+@minLength(1)
+param phoneImportBlobFunctionName string = 'phoneImportBlob'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------------------------
+
+var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var baseName = '${namePrefix}-${environmentName}'
+var names = {
+  identity: 'id-${baseName}-${token}'
+  storage: take('st${replace(namePrefix, '-', '')}${token}', 24)
+  plan: 'asp-${baseName}-${token}'
+  functionApp: 'func-${baseName}-${token}'
+  logAnalytics: 'log-${baseName}-${token}'
+  appInsights: 'appi-${baseName}-${token}'
+  keyVault: take('kv-${take(namePrefix, 8)}-${token}', 24)
+  systemTopic: 'evgt-${baseName}-${token}'
+}
+var allTags = union(tags, { app: 'entra-ops', environment: environmentName })
+
+// The app writes these names into its code (design: phone-imports/incoming/, results/, ca-backups/); they are not
+// parameters because a different value here would silently disconnect the infrastructure from the code.
+var deploymentContainerName = 'app-package'
+var phoneImportsContainerName = 'phone-imports'
+var phoneImportsIncomingPrefix = 'incoming/'
+var eventDeadLetterContainerName = 'event-deadletter'
+var blobContainerNames = [deploymentContainerName, phoneImportsContainerName, 'ca-backups', eventDeadLetterContainerName]
+
+// Microsoft Graph roots per cloud (https://learn.microsoft.com/graph/deployments). environment().graph is the
+// retired Azure AD Graph, so it cannot be used here.
+var graphRootByCloud = {
+  AzureCloud: 'https://graph.microsoft.com'
+  AzureUSGovernment: 'https://graph.microsoft.us'
+  AzureChinaCloud: 'https://microsoftgraph.chinacloudapi.cn'
+}
+var effectiveGraphBaseUrl = empty(graphBaseUrl) ? graphRootByCloud[environment().name] : graphBaseUrl
+
+// Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Identity
+// ---------------------------------------------------------------------------------------------------------------
+
+// One user-assigned identity for storage, monitoring, Key Vault and Graph: it exists before the app (so roles and
+// Graph app roles can be granted ahead of the first start) and survives an app re-create.
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: names.identity
+  location: location
+  tags: allTags
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Storage
+// ---------------------------------------------------------------------------------------------------------------
+
+resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
+  name: names.storage
+  location: location
+  tags: allTags
+  kind: 'StorageV2'
+  sku: { name: storageSkuName }
+  properties: {
+    accessTier: 'Hot'
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    encryption: {
+      keySource: 'Microsoft.Storage'
+      requireInfrastructureEncryption: true
+      services: {
+        blob: { enabled: true, keyType: 'Account' }
+        file: { enabled: true, keyType: 'Account' }
+        queue: { enabled: true, keyType: 'Account' }
+        table: { enabled: true, keyType: 'Account' }
+      }
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    // CSV drops, results and CA backups are audit evidence: keep deleted ones recoverable for a week.
+    deleteRetentionPolicy: { enabled: true, days: 7 }
+    containerDeleteRetentionPolicy: { enabled: true, days: 7 }
+  }
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = [
+  for name in blobContainerNames: {
+    parent: blobService
+    name: name
+    properties: { publicAccess: 'None' }
+  }
+]
+
+// Storage Blob Data Owner is what the Functions host needs on AzureWebJobsStorage (blob leases for timers and
+// singleton locks, blob receipts); Queue and Table Data Contributor cover the phone-import queue (and its poison
+// queue, created by the host), sync state and the audit table.
+// https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity
+var storageRoleIds = [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]
+
+resource storageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in storageRoleIds: {
+    name: guid(storage.id, identity.id, roleId)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: identity.properties.principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource phoneImportsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' existing = {
+  parent: blobService
+  name: phoneImportsContainerName
+}
+
+resource uploaderRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in phoneImportUploaderPrincipalIds: {
+    name: guid(storage.id, phoneImportsContainerName, principalId, roles.storageBlobDataContributor)
+    scope: phoneImportsContainer
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+      principalId: principalId
+    }
+    dependsOn: [containers]
+  }
+]
+
+// ---------------------------------------------------------------------------------------------------------------
+// Monitoring
+// ---------------------------------------------------------------------------------------------------------------
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: names.logAnalytics
+  location: location
+  tags: allTags
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: logRetentionInDays
+    features: { disableLocalAuth: true }
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: names.appInsights
+  location: location
+  tags: allTags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    // Entra ID auth only: telemetry is accepted from identities with Monitoring Metrics Publisher, so the
+    // instrumentation key in the connection string is not a credential.
+    // https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication
+    DisableLocalAuth: true
+  }
+}
+
+resource appInsightsRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, identity.id, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Key Vault (ticketing credentials and other secrets, read through Key Vault references)
+// ---------------------------------------------------------------------------------------------------------------
+
+resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: names.keyVault
+  location: location
+  tags: allTags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    // ARM rejects `false` here; purge protection is either on or absent.
+    enablePurgeProtection: keyVaultPurgeProtection ? true : null
+    publicNetworkAccess: 'Enabled'
+    networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }
+  }
+}
+
+resource keyVaultRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, identity.id, roles.keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Function app
+// ---------------------------------------------------------------------------------------------------------------
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: names.plan
+  location: location
+  tags: allTags
+  kind: 'functionapp'
+  sku: { name: 'FC1', tier: 'FlexConsumption' }
+  properties: { reserved: true }
+}
+
+var keyVaultReferences = toObject(
+  items(appSettingsFromKeyVault),
+  entry => entry.key,
+  entry => '@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/${entry.value})'
+)
+
+// Flex Consumption takes the runtime from functionAppConfig and rejects FUNCTIONS_WORKER_RUNTIME and
+// FUNCTIONS_EXTENSION_VERSION as app settings. There is deliberately no AzureWebJobsStorage connection string: the
+// host and the app's storage clients both use the identity-based AzureWebJobsStorage__* form.
+var appSettings = union(keyVaultReferences, {
+  AzureWebJobsStorage__accountName: storage.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  GRAPH_BASE_URL: effectiveGraphBaseUrl
+  // In Azure the only credential is the managed identity; static tokens are refused by the app outside loopback.
+  GRAPH_AUTH: 'managedIdentity'
+  AZURE_CLIENT_ID: identity.properties.clientId
+  GRAPH_MAX_CONCURRENCY: string(graphMaxConcurrency)
+  GRAPH_MAX_RETRIES: string(graphMaxRetries)
+  GRAPH_MAX_BACKOFF_MS: string(graphMaxBackoffMs)
+  // x-ms-client-principal can only be trusted when App Service authentication strips forged copies, so app roles
+  // are required exactly when authentication is configured below.
+  REQUIRE_APP_ROLES: empty(appAuthClientId) ? 'false' : 'true'
+  LOG_LEVEL: logLevel
+  SYNC_TIMER_SCHEDULE: syncTimerSchedule
+  SYNC_LARGE_TARGET_WARNING: string(syncLargeTargetWarning)
+  PHONE_DEFAULT_REGION: toUpper(phoneDefaultRegion)
+  PHONE_OVERWRITE: phoneOverwrite ? 'true' : 'false'
+  PHONE_ENABLE_SMS_SIGNIN: phoneEnableSmsSignIn ? 'true' : 'false'
+  PHONE_ENABLE_SMS_WITHOUT_LICENCE: phoneEnableSmsWithoutLicence ? 'true' : 'false'
+  SMS_SIGNIN_GROUP_ID: smsSignInGroupId
+  PHONE_CHUNK_SIZE: string(phoneChunkSize)
+  PHONE_MAX_FILE_BYTES: string(phoneMaxFileBytes)
+  PHONE_MAX_ROWS: string(phoneMaxRows)
+})
+
+resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
+  name: names.functionApp
+  location: location
+  tags: allTags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identity.id}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    keyVaultReferenceIdentity: identity.id
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: {
+        name: 'node'
+        version: '20'
+      }
+    }
+  }
+  dependsOn: [
+    // The app starts reading storage, App Insights and Key Vault references as soon as it exists.
+    storageRoleAssignments
+    appInsightsRoleAssignment
+    keyVaultRoleAssignment
+    containers
+  ]
+}
+
+resource functionAppSettings 'Microsoft.Web/sites/config@2024-11-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: appSettings
+}
+
+// Publishing with user/password (basic auth) is off: deployments go through Entra ID (az / func / azd).
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+// App Service authentication in pass-through mode: it validates bearer tokens and injects x-ms-client-principal,
+// but lets unauthenticated requests reach the app, because ticket callbacks (HMAC-signed) and the Event Grid
+// webhooks (host keys) carry no Entra token. The app itself rejects admin calls without the required app role.
+resource authSettings 'Microsoft.Web/sites/config@2024-11-01' = if (!empty(appAuthClientId)) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: appAuthClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [appAuthClientId, 'api://${appAuthClientId}']
+        }
+      }
+    }
+    login: { tokenStore: { enabled: false } }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Event Grid: CSV drops -> blob trigger
+// ---------------------------------------------------------------------------------------------------------------
+
+// Flex Consumption only supports the Event Grid-based blob trigger (no polling), so BlobCreated events must reach
+// the host's blobs webhook. The system topic exists from the first deployment; its subscription is step 3.
+resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
+  name: names.systemTopic
+  location: location
+  tags: allTags
+  identity: { type: 'SystemAssigned' }
+  properties: {
+    source: storage.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' existing = {
+  parent: blobService
+  name: eventDeadLetterContainerName
+}
+
+// Undeliverable events are dead-lettered with the topic's own identity, which may write to that one container only.
+resource deadLetterRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, eventDeadLetterContainerName, systemTopic.id, roles.storageBlobDataContributor)
+  scope: deadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: systemTopic.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+  dependsOn: [containers]
+}
+
+// A module, not a conditional resource: ARM evaluates list*() of a conditioned-out resource, and listKeys fails
+// while the host key does not exist. A module that is not deployed is not evaluated at all.
+module phoneImportEvents 'modules/phone-import-events.bicep' = if (deployEventSubscription) {
+  name: 'phone-import-events-${token}'
+  params: {
+    functionAppName: functionApp.name
+    functionName: phoneImportBlobFunctionName
+    systemTopicName: systemTopic.name
+    storageAccountName: storage.name
+    containerName: phoneImportsContainerName
+    blobPrefix: phoneImportsIncomingPrefix
+    deadLetterContainerName: eventDeadLetterContainerName
+  }
+  dependsOn: [deadLetterRoleAssignment, functionAppSettings]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Outputs
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('Function app name (for `func azure functionapp publish` and `az functionapp`).')
+output functionAppName string = functionApp.name
+
+@description('Function app resource id.')
+output functionAppId string = functionApp.id
+
+@description('Function app base URL; the HTTP API is under /api.')
+output functionAppUrl string = 'https://${functionApp.properties.defaultHostName}'
+
+@description('User-assigned identity name.')
+output identityName string = identity.name
+
+@description('User-assigned identity resource id.')
+output identityId string = identity.id
+
+@description('User-assigned identity principal (object) id: grant Graph app roles to this one (infra/grant-graph-permissions.sh).')
+output identityPrincipalId string = identity.properties.principalId
+
+@description('User-assigned identity client id (AZURE_CLIENT_ID, AzureWebJobsStorage__clientId).')
+output identityClientId string = identity.properties.clientId
+
+@description('Storage account name.')
+output storageAccountName string = storage.name
+
+@description('Storage account resource id.')
+output storageAccountId string = storage.id
+
+@description('Container that receives CSV drops under incoming/ and holds results/.')
+output phoneImportsContainerName string = phoneImportsContainerName
+
+@description('Flex Consumption plan resource id.')
+output planId string = plan.id
+
+@description('Application Insights name.')
+output appInsightsName string = appInsights.name
+
+@description('Application Insights resource id.')
+output appInsightsId string = appInsights.id
+
+@description('Log Analytics workspace resource id.')
+output logAnalyticsWorkspaceId string = logAnalytics.id
+
+@description('Key Vault name (put ticketing secrets here, then map them with appSettingsFromKeyVault).')
+output keyVaultName string = keyVault.name
+
+@description('Key Vault resource id.')
+output keyVaultId string = keyVault.id
+
+@description('Key Vault URI.')
+output keyVaultUri string = keyVault.properties.vaultUri
+
+@description('Event Grid system topic name (storage account events).')
+output eventGridSystemTopicName string = systemTopic.name
+
+@description('Event Grid system topic principal id (dead-letter writer).')
+output eventGridSystemTopicPrincipalId string = systemTopic.identity.principalId
+
+@description('Event Grid subscription name; empty until deployed with deployEventSubscription=true.')
+output phoneImportEventSubscriptionName string = deployEventSubscription ? phoneImportEvents!.outputs.name : ''
