@@ -1,0 +1,159 @@
+import { AppError, badRequest, conflict, notFound } from '../errors';
+import { targetProblems, targetWarnings } from './guardrails';
+import { isGuid, type ResolvedSource, type SyncJob, type SyncJobInput } from './jobModel';
+import type { GroupDirectory, GroupInfo, JobRepository, SyncStateStore } from './ports';
+
+/**
+ * Job management use cases (create, replace, get, list, delete). Group names are resolved to ids once, here, so a
+ * later rename cannot redirect a job; a name that matches no group or several is refused with the candidates.
+ */
+export interface JobDeps {
+  readonly jobs: JobRepository;
+  readonly directory: GroupDirectory;
+  readonly state: SyncStateStore;
+  readonly now: () => Date;
+  readonly newId: () => string;
+}
+
+type Role = 'target' | 'source' | 'exclude';
+
+async function resolveGroup(directory: GroupDirectory, ref: string, role: Role): Promise<GroupInfo> {
+  if (isGuid(ref)) {
+    const group = await directory.getGroup(ref.toLowerCase());
+    if (!group) throw badRequest('SYNC_GROUP_NOT_FOUND', `No group has the id ${ref} (${role})`, { role, group: ref });
+    return group;
+  }
+  const candidates = await directory.findByDisplayName(ref);
+  if (candidates.length === 0) {
+    throw badRequest('SYNC_GROUP_NOT_FOUND', `No group is named exactly '${ref}' (${role}); give its id or its exact display name`, {
+      role,
+      group: ref,
+      candidates: [],
+    });
+  }
+  if (candidates.length > 1) {
+    throw badRequest('SYNC_GROUP_AMBIGUOUS', `${candidates.length} groups are named '${ref}' (${role}); give the id of the one you mean`, {
+      role,
+      group: ref,
+      candidates,
+    });
+  }
+  const only = candidates[0] as (typeof candidates)[number];
+  const group = await directory.getGroup(only.id);
+  if (!group) throw badRequest('SYNC_GROUP_NOT_FOUND', `Group '${ref}' (${only.id}) disappeared while the job was saved (${role})`, { role });
+  return group;
+}
+
+/** Does writing `target` from `sources` close a loop through the other jobs (A feeds B feeds A)? */
+function loopThrough(others: readonly SyncJob[], target: string, sources: readonly string[]): string[] | undefined {
+  const feeds = new Map<string, SyncJob[]>();
+  for (const job of others) for (const s of job.sources) feeds.set(s.group, [...(feeds.get(s.group) ?? []), job]);
+  const queue: { group: string; path: string[] }[] = [{ group: target, path: [] }];
+  const seen = new Set<string>([target]);
+  while (queue.length > 0) {
+    const { group, path } = queue.shift() as { group: string; path: string[] };
+    for (const job of feeds.get(group) ?? []) {
+      const nextPath = [...path, job.jobId];
+      if (sources.includes(job.target)) return nextPath;
+      if (!seen.has(job.target)) {
+        seen.add(job.target);
+        queue.push({ group: job.target, path: nextPath });
+      }
+    }
+  }
+  return undefined;
+}
+
+async function buildJob(deps: JobDeps, input: SyncJobInput, base: { jobId: string; createdAt: string; createdBy: string }, actor: string): Promise<SyncJob> {
+  const [target, sources, exclude] = await Promise.all([
+    resolveGroup(deps.directory, input.target, 'target'),
+    Promise.all(input.sources.map((s) => resolveGroup(deps.directory, s.group, 'source'))),
+    Promise.all(input.exclude.map((e) => resolveGroup(deps.directory, e.group, 'exclude'))),
+  ]);
+  const sourceIds = sources.map((s) => s.id);
+  if (sourceIds.includes(target.id)) {
+    throw badRequest('SYNC_TARGET_IS_SOURCE', `Target '${target.displayName}' (${target.id}) is also a source: a job cannot feed a group into itself`);
+  }
+  if (new Set(sourceIds).size !== sourceIds.length) {
+    throw badRequest('SYNC_DUPLICATE_SOURCE', 'The same group is listed twice in sources (it may be given once by id and once by name)');
+  }
+  if (exclude.some((e) => e.id === target.id)) {
+    throw badRequest('SYNC_TARGET_IS_EXCLUDED', `Target '${target.displayName}' (${target.id}) is also an exclude group`);
+  }
+
+  const warnings = targetWarnings(target);
+  const problems = targetProblems(target);
+  if (problems.length > 0 && input.enabled) {
+    throw badRequest('SYNC_TARGET_NOT_WRITABLE', problems.map((p) => p.message).join(' '), { target: target.id, problems });
+  }
+  // A disabled job may name a target that cannot be written yet (the memberOf import: convert the group, then enable).
+  warnings.push(...problems.map((p) => `${p.message} The job stays disabled until that is fixed.`));
+
+  const others = (await deps.jobs.list()).filter((j) => j.jobId !== base.jobId);
+  const rival = others.find((j) => j.target === target.id);
+  if (rival) {
+    throw conflict('SYNC_TARGET_IN_USE', `Job '${rival.name}' (${rival.jobId}) already writes target '${target.displayName}'; two jobs on one target would undo each other`, {
+      jobId: rival.jobId,
+    });
+  }
+  const loop = loopThrough(others, target.id, sourceIds);
+  if (loop) {
+    throw conflict('SYNC_JOB_LOOP', `With this job, membership would flow in a loop through job(s) ${loop.join(' -> ')}`, { jobs: loop });
+  }
+
+  const toRef = (g: GroupInfo, transitive: boolean): ResolvedSource => ({ group: g.id, displayName: g.displayName, transitive });
+  const now = deps.now().toISOString();
+  return {
+    jobId: base.jobId,
+    name: input.name,
+    target: target.id,
+    targetName: target.displayName,
+    sources: sources.map((g, i) => toRef(g, input.sources[i]?.transitive ?? false)),
+    exclude: exclude.map((g, i) => toRef(g, input.exclude[i]?.transitive ?? true)),
+    mode: input.mode,
+    memberTypes: input.memberTypes,
+    userType: input.userType,
+    includeDisabled: input.includeDisabled,
+    protected: [...new Set(input.protected)],
+    limits: input.limits,
+    ...(input.schedule !== undefined ? { schedule: input.schedule } : {}),
+    enabled: input.enabled,
+    warnings,
+    createdAt: base.createdAt,
+    updatedAt: now,
+    createdBy: base.createdBy,
+    updatedBy: actor,
+  };
+}
+
+export async function createJob(deps: JobDeps, input: SyncJobInput, actor: string): Promise<SyncJob> {
+  const now = deps.now().toISOString();
+  const job = await buildJob(deps, input, { jobId: deps.newId(), createdAt: now, createdBy: actor }, actor);
+  await deps.jobs.create(job);
+  return job;
+}
+
+export async function replaceJob(deps: JobDeps, jobId: string, input: SyncJobInput, actor: string): Promise<SyncJob> {
+  const existing = await deps.jobs.get(jobId);
+  if (!existing) throw notFound('SYNC_JOB_NOT_FOUND', `No sync job with id ${jobId}`);
+  const job = await buildJob(deps, input, existing.job, actor);
+  if (!(await deps.jobs.replace(job, existing.etag))) {
+    throw new AppError('SYNC_JOB_CHANGED', `Job ${jobId} was changed by someone else while saving; read it again and retry`, 412);
+  }
+  return job;
+}
+
+export async function getJob(deps: Pick<JobDeps, 'jobs'>, jobId: string): Promise<SyncJob> {
+  const record = await deps.jobs.get(jobId);
+  if (!record) throw notFound('SYNC_JOB_NOT_FOUND', `No sync job with id ${jobId}`);
+  return record.job;
+}
+
+export async function listJobs(deps: Pick<JobDeps, 'jobs'>): Promise<SyncJob[]> {
+  return (await deps.jobs.list()).sort((a, b) => a.name.localeCompare(b.name) || a.jobId.localeCompare(b.jobId));
+}
+
+export async function deleteJob(deps: Pick<JobDeps, 'jobs' | 'state'>, jobId: string): Promise<void> {
+  if (!(await deps.jobs.delete(jobId))) throw notFound('SYNC_JOB_NOT_FOUND', `No sync job with id ${jobId}`);
+  await deps.state.deleteJobState(jobId);
+}

@@ -1,0 +1,308 @@
+import type { AuditEntry, AuditSink } from '../../shared/audit';
+import type { MemberType, SyncJob, SyncRun } from '../../shared/sync/jobModel';
+import type {
+  GroupCandidate,
+  GroupDirectory,
+  GroupInfo,
+  GroupReadRequest,
+  GroupReadResult,
+  GroupSnapshot,
+  JobRecord,
+  JobRepository,
+  MemberFacts,
+  MemberProperty,
+  MembershipReader,
+  MembershipWriter,
+  RunLease,
+  SyncStateStore,
+  WriteOutcome,
+} from '../../shared/sync/ports';
+import { DEFAULT_RUN_SETTINGS, type RunDeps } from '../../shared/sync/runJob';
+
+/**
+ * Small in-memory implementations of the sync ports (house style 14): a directory with groups, members and a change
+ * log for delta rounds, and memory stores. The contract suites run the same behaviours against the real adapters.
+ */
+let counter = 0;
+export const gid = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+export const nextId = (): string => gid(900_000 + ++counter);
+
+export interface FakeObject extends MemberFacts {
+  readonly displayName?: string;
+}
+
+interface FakeGroup {
+  info: GroupInfo;
+  members: Set<string>;
+  log: { seq: number; op: 'add' | 'remove'; id: string }[];
+}
+
+export class FakeDirectory implements GroupDirectory, MembershipReader, MembershipWriter {
+  readonly objects = new Map<string, FakeObject>();
+  readonly groups = new Map<string, FakeGroup>();
+  private seq = 0;
+  readonly calls = { fullReads: 0, deltaReads: 0, describes: 0, addCalls: 0, removeCalls: 0, addedIds: [] as string[] };
+  /** Ids whose add fails (code), and how many times. */
+  readonly failAdds = new Map<string, { code: string; times: number }>();
+  /** Throw after this many write calls (simulates a crash mid-run). */
+  crashAfterWrites: number | undefined;
+
+  user(n: number, facts: Partial<MemberFacts> = {}): string {
+    const id = gid(n);
+    this.objects.set(id, { id, type: 'user', userType: 'Member', accountEnabled: true, ...facts });
+    return id;
+  }
+
+  object(n: number, type: MemberType, facts: Partial<MemberFacts> = {}): string {
+    const id = gid(n);
+    this.objects.set(id, { id, type, accountEnabled: true, ...facts });
+    return id;
+  }
+
+  group(n: number, members: readonly string[] = [], info: Partial<GroupInfo> = {}): string {
+    const id = gid(n);
+    this.objects.set(id, { id, type: 'group' });
+    this.groups.set(id, {
+      info: {
+        id,
+        displayName: `Group ${n}`,
+        groupTypes: [],
+        mailEnabled: false,
+        securityEnabled: true,
+        onPremisesSyncEnabled: null,
+        isAssignableToRole: null,
+        membershipRule: null,
+        ...info,
+      },
+      members: new Set(members),
+      log: [],
+    });
+    return id;
+  }
+
+  members(groupId: string): string[] {
+    return [...(this.groups.get(groupId)?.members ?? [])].sort();
+  }
+
+  addMember(groupId: string, memberId: string): void {
+    const g = this.groups.get(groupId);
+    if (!g || g.members.has(memberId)) return;
+    g.members.add(memberId);
+    g.log.push({ seq: ++this.seq, op: 'add', id: memberId });
+  }
+
+  removeMember(groupId: string, memberId: string): void {
+    const g = this.groups.get(groupId);
+    if (!g?.members.delete(memberId)) return;
+    g.log.push({ seq: ++this.seq, op: 'remove', id: memberId });
+  }
+
+  async getGroup(id: string): Promise<GroupInfo | undefined> {
+    return this.groups.get(id)?.info;
+  }
+
+  async findByDisplayName(name: string): Promise<GroupCandidate[]> {
+    return [...this.groups.values()]
+      .filter((g) => g.info.displayName === name)
+      .map((g) => ({ id: g.info.id, displayName: g.info.displayName, type: 'security', memberCount: g.members.size }));
+  }
+
+  async listDynamicGroups(): Promise<GroupInfo[]> {
+    return [...this.groups.values()].filter((g) => g.info.groupTypes.includes('DynamicMembership')).map((g) => g.info);
+  }
+
+  private facts(id: string, props: readonly MemberProperty[]): MemberFacts {
+    const o = this.objects.get(id) ?? { id, type: 'other' as const };
+    return {
+      id,
+      type: o.type,
+      ...(props.includes('userType') && o.type === 'user' ? { userType: o.userType ?? null } : {}),
+      ...(props.includes('accountEnabled') && o.type !== 'group' ? { accountEnabled: o.accountEnabled ?? null } : {}),
+    };
+  }
+
+  async read(requests: readonly GroupReadRequest[]): Promise<GroupReadResult[]> {
+    return requests.map((r): GroupReadResult => {
+      const g = this.groups.get(r.groupId);
+      if (!g) return { groupId: r.groupId, status: 'notFound' };
+      const group = r.includeGroup ? { group: g.info } : {};
+      if (!r.deltaLink) {
+        this.calls.fullReads++;
+        return { groupId: r.groupId, status: 'full', members: [...g.members].map((id) => this.facts(id, r.properties)), deltaLink: `fake:${r.groupId}:${this.seq}`, ...group };
+      }
+      this.calls.deltaReads++;
+      const since = Number(r.deltaLink.split(':')[2]);
+      const last = new Map<string, 'add' | 'remove'>();
+      for (const e of g.log) if (e.seq > since) last.set(e.id, e.op);
+      const added = [...last].filter(([, op]) => op === 'add').map(([id]) => ({ id, type: this.objects.get(id)?.type ?? ('other' as const) }));
+      const removed = [...last].filter(([, op]) => op === 'remove').map(([id]) => id);
+      return { groupId: r.groupId, status: 'delta', added, removed, deltaLink: `fake:${r.groupId}:${this.seq}`, ...group };
+    });
+  }
+
+  async describe(ids: readonly string[], properties: readonly MemberProperty[]): Promise<MemberFacts[]> {
+    this.calls.describes++;
+    return ids.filter((id) => this.objects.has(id)).map((id) => this.facts(id, properties));
+  }
+
+  private writes = 0;
+  private crashCheck(): void {
+    if (this.crashAfterWrites !== undefined && this.writes++ >= this.crashAfterWrites) throw new Error('simulated crash');
+  }
+
+  async add(groupId: string, memberIds: readonly string[]): Promise<WriteOutcome[]> {
+    this.crashCheck();
+    this.calls.addCalls++;
+    return memberIds.map((id): WriteOutcome => {
+      const failure = this.failAdds.get(id);
+      if (failure && failure.times > 0) {
+        failure.times--;
+        return { id, ok: false, code: failure.code, message: 'injected failure' };
+      }
+      if (!this.objects.has(id)) return { id, ok: false, code: 'Request_ResourceNotFound', message: 'no such object' };
+      const already = this.groups.get(groupId)?.members.has(id) ?? false;
+      if (!already) this.calls.addedIds.push(id);
+      this.addMember(groupId, id);
+      return { id, ok: true, noop: already };
+    });
+  }
+
+  async remove(groupId: string, memberIds: readonly string[]): Promise<WriteOutcome[]> {
+    this.crashCheck();
+    this.calls.removeCalls++;
+    return memberIds.map((id) => {
+      const was = this.groups.get(groupId)?.members.has(id) ?? false;
+      this.removeMember(groupId, id);
+      return { id, ok: true, noop: !was };
+    });
+  }
+
+  counters(): SyncRun['graphRequests'] {
+    return { httpCalls: 0, subRequests: 0, throttled: 0, retries: 0 };
+  }
+}
+
+export class MemoryJobs implements JobRepository {
+  readonly jobs = new Map<string, { job: SyncJob; etag: number }>();
+  async list(): Promise<SyncJob[]> {
+    return [...this.jobs.values()].map((j) => j.job);
+  }
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    const j = this.jobs.get(jobId);
+    return j ? { job: j.job, etag: String(j.etag) } : undefined;
+  }
+  async create(job: SyncJob): Promise<void> {
+    this.jobs.set(job.jobId, { job, etag: 1 });
+  }
+  async replace(job: SyncJob, etag: string): Promise<boolean> {
+    const j = this.jobs.get(job.jobId);
+    if (!j || String(j.etag) !== etag) return false;
+    this.jobs.set(job.jobId, { job, etag: j.etag + 1 });
+    return true;
+  }
+  async delete(jobId: string): Promise<boolean> {
+    return this.jobs.delete(jobId);
+  }
+}
+
+export class MemoryState implements SyncStateStore {
+  readonly runs = new Map<string, SyncRun>();
+  readonly leases = new Map<string, { runId: string; expires: number }>();
+  readonly schedule = new Map<string, { lastScheduledFor?: string; lastRunId?: string }>();
+  readonly snapshots = new Map<string, GroupSnapshot>();
+  readonly ledgers = new Map<string, Set<string>>();
+  constructor(private readonly clock: () => number = () => Date.now()) {}
+
+  async saveRun(run: SyncRun): Promise<void> {
+    this.runs.set(run.runId, structuredClone(run));
+  }
+  async getRun(runId: string): Promise<SyncRun | undefined> {
+    return this.runs.get(runId);
+  }
+  async acquireLease(jobId: string, runId: string, ttlMs: number): Promise<RunLease | { heldBy: string }> {
+    const held = this.leases.get(jobId);
+    if (held && held.expires > this.clock()) return { heldBy: held.runId };
+    this.leases.set(jobId, { runId, expires: this.clock() + ttlMs });
+    return {
+      runId,
+      ...(held ? { takenOver: held.runId } : {}),
+      renew: async () => {
+        const cur = this.leases.get(jobId);
+        if (cur?.runId !== runId) return false;
+        cur.expires = this.clock() + ttlMs;
+        return true;
+      },
+      release: async () => {
+        if (this.leases.get(jobId)?.runId === runId) this.leases.delete(jobId);
+      },
+    };
+  }
+  async getScheduleState(jobId: string) {
+    return this.schedule.get(jobId);
+  }
+  async setScheduleState(jobId: string, state: { lastScheduledFor?: string; lastRunId?: string }): Promise<void> {
+    this.schedule.set(jobId, state);
+  }
+  async loadSnapshot(jobId: string, groupId: string): Promise<GroupSnapshot | undefined> {
+    return this.snapshots.get(`${jobId}/${groupId}`);
+  }
+  async saveSnapshot(jobId: string, snapshot: GroupSnapshot): Promise<void> {
+    this.snapshots.set(`${jobId}/${snapshot.groupId}`, structuredClone(snapshot));
+  }
+  async loadLedger(jobId: string): Promise<Set<string>> {
+    return new Set(this.ledgers.get(jobId) ?? []);
+  }
+  async saveLedger(jobId: string, ids: ReadonlySet<string>): Promise<void> {
+    this.ledgers.set(jobId, new Set(ids));
+  }
+  async deleteJobState(jobId: string): Promise<void> {
+    for (const key of [...this.snapshots.keys()]) if (key.startsWith(`${jobId}/`)) this.snapshots.delete(key);
+    this.ledgers.delete(jobId);
+    this.schedule.delete(jobId);
+  }
+}
+
+export class MemoryAudit implements AuditSink {
+  readonly entries: AuditEntry[] = [];
+  async write(entries: readonly AuditEntry[]): Promise<void> {
+    this.entries.push(...entries);
+  }
+}
+
+export interface World {
+  readonly dir: FakeDirectory;
+  readonly jobs: MemoryJobs;
+  readonly state: MemoryState;
+  readonly audit: MemoryAudit;
+  readonly deps: RunDeps;
+  now: Date;
+}
+
+export function world(): World {
+  const dir = new FakeDirectory();
+  const jobs = new MemoryJobs();
+  const w: World = {
+    dir,
+    jobs,
+    state: new MemoryState(() => w.now.getTime()),
+    audit: new MemoryAudit(),
+    now: new Date('2026-11-25T10:00:00Z'),
+    get deps(): RunDeps {
+      return {
+        jobs,
+        state: w.state,
+        reader: dir,
+        writer: dir,
+        audit: w.audit,
+        now: () => w.now,
+        newId: nextId,
+        settings: { ...DEFAULT_RUN_SETTINGS, writeSliceSize: 3 },
+      };
+    },
+  };
+  return w;
+}
+
+export function jobDeps(w: World) {
+  return { jobs: w.jobs, directory: w.dir, state: w.state, now: () => w.now, newId: nextId };
+}
