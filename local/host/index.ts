@@ -1,0 +1,165 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { createLogger } from '../../shared/log';
+import type { FunctionDefinition } from '../../shared/runtime/definitions';
+import { BlobTriggers } from './blobs';
+import { EVENT_GRID_PATH, EventGridTriggers } from './eventgrid';
+import { type HttpRouteInfo, HttpTriggers, writeError } from './http';
+import { Invoker } from './invoker';
+import { QueueTriggers } from './queues';
+import { settingsSource } from './settings';
+import { TimerTriggers } from './timers';
+import { DEFAULT_HOST_SETTINGS, type HostLogger, type HostSettings, type QueueSettings } from './types';
+
+/**
+ * The local Functions host: runs the same `FunctionDefinition` list that functions/index.ts registers in Azure.
+ * HTTP triggers and the Event Grid webhook on one loopback server, timers in-process, blob and queue triggers by
+ * polling Azurite. Not a reimplementation of the whole host: see README "Local stack" for what differs.
+ */
+export interface LocalHostOptions {
+  readonly functions: readonly FunctionDefinition[];
+  /** Default 7071 (like `func start`); 0 picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. The host does not enforce function keys, so keep it on loopback. */
+  readonly hostname?: string;
+  /** Storage the blob/queue triggers poll and the host keeps its receipts in (`AzureWebJobsStorage`). */
+  readonly storageConnectionString: string;
+  /** App settings for `%NAME%` placeholders and `connection` names, looked up before process.env. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly logger?: HostLogger;
+  readonly timers?: { readonly disabled?: boolean };
+  /** Blob container scan interval (default 1000 ms). */
+  readonly pollIntervalMs?: number;
+  /** host.json settings (routePrefix, extensions.queues); see loadHostSettings(). */
+  readonly settings?: { readonly routePrefix?: string; readonly queues?: Partial<QueueSettings> };
+  /** How long close() waits for running invocations (default 10 s). */
+  readonly drainTimeoutMs?: number;
+}
+
+export interface LocalHost {
+  readonly url: string;
+  readonly port: number;
+  readonly routes: readonly HttpRouteInfo[];
+  close(): Promise<void>;
+}
+
+export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
+  const logger: HostLogger = options.logger ?? createLogger(logLevel(process.env.LOG_LEVEL));
+  const settings: HostSettings = {
+    routePrefix: (options.settings?.routePrefix ?? DEFAULT_HOST_SETTINGS.routePrefix).replace(/^\/+|\/+$/g, ''),
+    queues: { ...DEFAULT_HOST_SETTINGS.queues, ...options.settings?.queues },
+  };
+  assertUniqueNames(options.functions);
+  const lookup = settingsSource(options.env);
+  const invoker = new Invoker(logger);
+  const http = new HttpTriggers(options.functions, settings.routePrefix, invoker, logger);
+  const eventGrid = new EventGridTriggers(options.functions, invoker, logger);
+
+  let closing = false;
+  const server = createServer((req, res) => {
+    if (closing) res.setHeader('connection', 'close');
+    dispatch(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'Local host request failed');
+      if (!res.headersSent) writeError(res, 500, 'InternalServerError', 'The local host failed to process the request');
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 0;
+
+  const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = requestUrl(req, server);
+    if (url.pathname.toLowerCase().replace(/\/+$/, '') === EVENT_GRID_PATH) return eventGrid.handle(req, res, url);
+    const segments = http.pathSegments(url.pathname);
+    if (segments) return http.handle(req, res, url, segments);
+    req.resume();
+    return writeError(res, 404, 'NotFound', `No function is registered for ${url.pathname}`);
+  };
+
+  await listen(server, options.port ?? 7071, options.hostname ?? '127.0.0.1');
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
+
+  const background: { start(): Promise<void>; stop(): Promise<void> }[] = [];
+  try {
+    if (!options.timers?.disabled) background.push(new TimerTriggers(options.functions, invoker, logger, lookup));
+    background.push(
+      new BlobTriggers(options.functions, invoker, logger, lookup, options.storageConnectionString, options.pollIntervalMs ?? 1_000),
+      new QueueTriggers(options.functions, invoker, logger, lookup, options.storageConnectionString, settings.queues),
+    );
+    for (const b of background) await b.start();
+  } catch (error) {
+    await Promise.allSettled(background.map((b) => b.stop()));
+    await closeServer(server);
+    throw error;
+  }
+
+  const routes = http.describe(url);
+  logger.info(
+    { functions: options.functions.map((f) => `${f.name} (${f.kind})`), eventGridFunctions: eventGrid.names() },
+    `Local host listening at ${url}`,
+  );
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    routes,
+    close: () =>
+      (closed ??= (async () => {
+        closing = true;
+        const serverClosed = closeServer(server);
+        await Promise.allSettled(background.map((b) => b.stop()));
+        const drained = await invoker.drain(options.drainTimeoutMs ?? 10_000);
+        if (!drained) logger.warn({ running: invoker.active }, 'Local host closed with invocations still running');
+        server.closeAllConnections();
+        await serverClosed;
+      })()),
+  };
+}
+
+function requestUrl(req: IncomingMessage, server: Server): URL {
+  const address = server.address() as AddressInfo;
+  const fallback = `http://127.0.0.1:${address.port}`;
+  try {
+    return new URL(req.url ?? '/', req.headers.host ? `http://${req.headers.host}` : fallback);
+  } catch {
+    return new URL(req.url ?? '/', fallback);
+  }
+}
+
+function listen(server: Server, port: number, hostname: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+function assertUniqueNames(functions: readonly FunctionDefinition[]): void {
+  const seen = new Set<string>();
+  for (const f of functions) {
+    const key = f.name.toLowerCase();
+    if (seen.has(key)) throw new Error(`Two functions are named '${f.name}': function names must be unique (case-insensitive)`);
+    seen.add(key);
+  }
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+function logLevel(value: string | undefined): (typeof LEVELS)[number] {
+  return LEVELS.find((l) => l === value) ?? 'info';
+}
+
+export { loadHostSettings } from './hostJson';
+export type { HttpRouteInfo } from './http';
+export type { HostLogger, QueueSettings } from './types';
