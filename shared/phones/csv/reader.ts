@@ -1,0 +1,158 @@
+import { Readable } from 'node:stream';
+
+import { CsvError, parse } from 'csv-parse';
+
+import { toError } from '../../errors';
+import { CsvFileError, decodeText } from './decode';
+import { type Delimiter, detectDelimiter } from './header';
+
+/**
+ * Streaming CSV reader for phone imports: bytes in, one event per record out, with the input line number of each.
+ * csv-parse does the CSV grammar (quotes, escaped quotes, CRLF, embedded newlines); this file adds encoding and
+ * delimiter detection, line numbers that point at where a record starts, and a split between record-level problems
+ * (a stray quote: that row fails, the rest goes on) and file-level ones (binary, too large, runaway quote).
+ */
+export type CsvEvent =
+  | { readonly kind: 'header'; readonly line: number; readonly fields: readonly string[]; readonly delimiter: Delimiter }
+  | { readonly kind: 'record'; readonly line: number; readonly fields: readonly string[] }
+  | { readonly kind: 'malformed'; readonly line: number; readonly reason: string };
+
+export interface CsvReadOptions {
+  readonly maxBytes: number;
+  /** Longest record accepted; a longer one means a missing closing quote or a binary file. */
+  readonly maxRecordChars?: number;
+}
+
+interface ParsedRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+const newlinesIn = (fields: readonly string[]) => fields.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+
+/** Reads text until the first line break to pick the delimiter, then hands everything read to the parser. */
+async function sniff(text: AsyncIterator<string>): Promise<{ head: string; delimiter: Delimiter; done: boolean }> {
+  let head = '';
+  for (;;) {
+    const next = await text.next();
+    if (next.done) return { head, delimiter: detectDelimiter(firstLine(head)), done: true };
+    head += next.value;
+    const nonEmpty = head.replace(/^[\r\n]+/, '');
+    if (/[\r\n]/.test(nonEmpty) || head.length > 65_536) return { head, delimiter: detectDelimiter(firstLine(head)), done: false };
+  }
+}
+
+const firstLine = (text: string) => text.replace(/^[\r\n]+/, '').split(/\r?\n|\r/, 1)[0] ?? '';
+
+export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvReadOptions): AsyncGenerator<CsvEvent> {
+  const text = decodeText(source, { maxBytes: options.maxBytes })[Symbol.asyncIterator]();
+  const { head, delimiter, done } = await sniff(text);
+  if (head.trim() === '') {
+    throw new CsvFileError({ code: 'CSV_EMPTY', message: 'The file is empty: expected a header line such as UserName,PhoneNumber and one row per user' });
+  }
+
+  async function* all(): AsyncGenerator<string> {
+    yield head;
+    if (done) return;
+    for (;;) {
+      const next = await text.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+
+  const skipped: { line: number; reason: string }[] = [];
+  const parser = parse({
+    delimiter,
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_empty_values: true,
+    skip_records_with_error: true,
+    // A stray quote inside a field stays part of the value; validation then rejects that one row.
+    relax_quotes: true,
+    info: true,
+    trim: false,
+    max_record_size: options.maxRecordChars ?? 16_384,
+  });
+  let lastEnd = 0;
+  let fatal: CsvError | undefined;
+  parser.on('skip', (err: CsvError) => {
+    // These swallow every following row: the file cannot be read reliably past this point.
+    if (err.code === 'CSV_QUOTE_NOT_CLOSED' || err.code === 'CSV_MAX_RECORD_SIZE') {
+      fatal ??= err;
+      return;
+    }
+    const lines = typeof err.lines === 'number' ? err.lines : 0;
+    skipped.push({ line: lines, reason: describe(err) });
+  });
+  const input = Readable.from(all(), { objectMode: false });
+  let inputError: unknown;
+  input.on('error', (err) => {
+    inputError = err;
+    parser.destroy(err);
+  });
+  input.pipe(parser);
+
+  let headerSeen = false;
+  try {
+    for await (const value of parser as AsyncIterable<ParsedRecord>) {
+      const end = value.info.lines;
+      lastEnd = end;
+      const line = end - newlinesIn(value.record);
+      while (skipped.length > 0 && (skipped[0]?.line ?? 0) < line) {
+        const s = skipped.shift();
+        if (s) yield { kind: 'malformed', line: s.line, reason: s.reason };
+      }
+      if (!headerSeen) {
+        headerSeen = true;
+        yield { kind: 'header', line, fields: value.record, delimiter };
+      } else {
+        yield { kind: 'record', line, fields: value.record };
+      }
+    }
+  } catch (err) {
+    if (inputError instanceof CsvFileError) throw inputError;
+    if (err instanceof CsvFileError) throw err;
+    if (err instanceof CsvError) {
+      const line = typeof err.lines === 'number' ? err.lines : undefined;
+      throw new CsvFileError({
+        code: 'CSV_MALFORMED',
+        message: `${line !== undefined ? `Line ${line}: ` : ''}${describe(err)}; the rest of the file cannot be read`,
+        ...(line !== undefined && { line }),
+      });
+    }
+    throw err;
+  } finally {
+    input.destroy();
+  }
+  if (inputError instanceof CsvFileError) throw inputError;
+  if (fatal) {
+    // Reported once every good record is consumed, so `lastEnd` is the last line that could be read.
+    throw new CsvFileError({
+      code: 'CSV_MALFORMED',
+      message: `After line ${lastEnd}: ${describe(fatal)}; no row after it can be read, so nothing was imported`,
+      line: lastEnd + 1,
+    });
+  }
+  if (inputError !== undefined) throw toError(inputError);
+  for (const s of skipped) yield { kind: 'malformed', line: s.line, reason: s.reason };
+  if (!headerSeen) {
+    throw new CsvFileError({ code: 'CSV_EMPTY', message: 'The file has no header line: expected e.g. UserName,PhoneNumber' });
+  }
+}
+
+function describe(err: CsvError): string {
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed (missing ")';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return 'a quote (") in the middle of a field; quote the whole field and double inner quotes ("")';
+    case 'CSV_MAX_RECORD_SIZE':
+      return 'a record is too long (a missing closing quote, or not a CSV file)';
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return 'characters after a closing quote';
+    default:
+      return `malformed CSV (${err.code})`;
+  }
+}
