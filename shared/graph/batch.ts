@@ -99,7 +99,7 @@ function assertAcyclic(items: readonly PreparedItem[]): void {
 /**
  * Packs items into `$batch` calls of at most `max`: items linked by `dependsOn` (in either direction, transitively)
  * form a group that must travel in one call; groups are packed first-fit in order of first appearance and every
- * call lists its items in input order. Dependencies on items not in `items` are ignored (they already succeeded).
+ * call lists its items in input order, dependencies first. Dependencies on items not in `items` are ignored (they already succeeded).
  */
 export function planChunks(items: readonly PreparedItem[], max = MAX_BATCH_ITEMS): PreparedItem[][] {
   const present = new Map(items.map((item, pos) => [item.id, pos]));
@@ -136,8 +136,29 @@ export function planChunks(items: readonly PreparedItem[], max = MAX_BATCH_ITEMS
     if (target) target.push(...group);
     else chunks.push([...group]);
   }
-  for (const chunk of chunks) chunk.sort((a, b) => a.index - b.index);
-  return chunks;
+  return chunks.map(dependenciesFirst);
+}
+
+/**
+ * Input order, except that an item never precedes one it depends on: Graph's documented examples list dependencies
+ * first and the sandbox rejects a `dependsOn` pointing at a later request, so never rely on forward references.
+ */
+function dependenciesFirst(chunk: readonly PreparedItem[]): PreparedItem[] {
+  const sorted = [...chunk].sort((a, b) => a.index - b.index);
+  const byId = new Map(sorted.map((i) => [i.id, i]));
+  const placed = new Set<string>();
+  const out: PreparedItem[] = [];
+  const place = (item: PreparedItem): void => {
+    if (placed.has(item.id)) return;
+    placed.add(item.id);
+    for (const dep of item.dependsOn) {
+      const d = byId.get(dep);
+      if (d) place(d);
+    }
+    out.push(item);
+  };
+  sorted.forEach(place);
+  return out;
 }
 
 export function toWire(item: PreparedItem, pending: ReadonlySet<string>): BatchWireRequest {

@@ -63,6 +63,11 @@ describe('planChunks', () => {
     expect(chunks.every((c) => c.length <= 20)).toBe(true);
   });
 
+  it('lists a dependency before its dependent even when the caller gave them the other way round', () => {
+    const items = [get('/b', { id: 'b', dependsOn: ['a'] }), get('/c'), get('/a', { id: 'a' })];
+    expect(planChunks(prepareItems(items, BASE))[0]?.map((p) => p.id)).toEqual(['a', 'b', '2']);
+  });
+
   it('refuses a dependsOn group larger than one call', () => {
     const items = Array.from({ length: 21 }, (_, i) => get(`/a${i}`, { id: `i${i}`, ...(i > 0 ? { dependsOn: [`i${i - 1}`] } : {}) }));
     expect(() => planChunks(prepareItems(items, BASE))).toThrow(/at most 20/);
@@ -86,8 +91,9 @@ describe('planChunks', () => {
         if (seen.length !== items.length || new Set(seen).size !== items.length) return false;
         return chunks.every((c) => {
           const ids = new Set(c.map((p) => p.id));
-          const sorted = c.every((p, k) => k === 0 || (c[k - 1]?.index ?? -1) < p.index);
-          return c.length <= 20 && sorted && c.every((p) => p.dependsOn.every((d) => ids.has(d)));
+          const position = new Map(c.map((p, k) => [p.id, k]));
+          const depsFirst = c.every((p, k) => p.dependsOn.every((d) => (position.get(d) ?? Infinity) < k));
+          return c.length <= 20 && depsFirst && c.every((p) => p.dependsOn.every((d) => ids.has(d)));
         });
       }),
     );
