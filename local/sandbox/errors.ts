@@ -1,0 +1,41 @@
+/**
+ * Graph's error body: `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`
+ * (https://learn.microsoft.com/graph/errors). Route handlers throw GraphError; the pipeline renders it.
+ */
+import type { GraphResult } from './types';
+
+export class GraphError extends Error {
+  override readonly name = 'GraphError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: string, message: string, requestId: string, clientRequestId: string): unknown {
+  return {
+    error: {
+      code,
+      message,
+      innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': clientRequestId },
+    },
+  };
+}
+
+export function errorResult(err: GraphError, requestId: string, clientRequestId: string): GraphResult {
+  return { status: err.status, headers: { ...err.headers }, body: errorBody(err.code, err.message, requestId, clientRequestId) };
+}
+
+/** Directory's 404 wording for a missing object (group-post-members.md, user-get.md). */
+export const resourceNotFound = (id: string): GraphError =>
+  new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+
+export const badRequest = (message: string, code = 'Request_BadRequest'): GraphError => new GraphError(400, code, message);
+
+export const unsupportedQuery = (message: string): GraphError => new GraphError(400, 'Request_UnsupportedQuery', message);
+
+export const invalidObjectId = (id: string): GraphError => badRequest(`Invalid object identifier '${id}'.`);

@@ -1,0 +1,21 @@
+/** Count-based fault injection (knobs.faults): the next `times` matching requests fail, then the rule is spent. */
+import type { FaultRule } from './knobs';
+
+export class FaultInjector {
+  constructor(private readonly rules: () => FaultRule[]) {}
+
+  /** Consumes and returns the first live rule matching this request, if any. */
+  take(template: string, inBatch: boolean): FaultRule | undefined {
+    for (const rule of this.rules()) {
+      if (rule.times <= 0) continue;
+      const route = rule.route ?? '*';
+      if (route !== '*' && route !== template) continue;
+      const scope = rule.scope ?? 'any';
+      if (inBatch && (scope === 'topLevel' || rule.kind === 'reset')) continue;
+      if (!inBatch && scope === 'batchItem') continue;
+      rule.times--;
+      return rule;
+    }
+    return undefined;
+  }
+}

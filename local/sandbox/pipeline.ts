@@ -1,0 +1,147 @@
+/**
+ * One Graph request, top level or inside `$batch`: route match → stats → auth → latency → injected faults →
+ * throttling → handler. Errors become Graph error bodies; everything answers with request-id headers.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { SandboxEnv } from './env';
+import { errorBody, errorResult, GraphError } from './errors';
+import type { Router } from './router';
+import { formatRetryAfter } from './throttling';
+import type { GraphCall, GraphResult } from './types';
+
+export interface GraphInput {
+  readonly method: string;
+  /** Request target, with or without the `/v1.0` prefix, with query. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: unknown;
+  /** The raw bearer token (undefined when missing); only its hash is kept. */
+  readonly token: string | undefined;
+  readonly origin: string;
+  readonly inBatch: boolean;
+}
+
+export type PipelineOutcome = GraphResult | { readonly reset: true };
+
+/** Stable pseudo app id per token, GUID-shaped like an appId in `x-ms-throttle-scope`. */
+export function appIdFor(token: string): string {
+  const h = createHash('sha256').update(token).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+function splitTarget(url: string): { path: string; search: string } {
+  let target = url.replace(/^https?:\/\/[^/]+/i, '');
+  if (!target.startsWith('/')) target = `/${target}`;
+  target = target.replace(/^\/v1\.0(?=\/|\?|$)/i, '');
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  return { path: path.length === 0 ? '/' : path, search: q < 0 ? '' : target.slice(q + 1) };
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function resourceUnits(base: number, write: boolean, query: URLSearchParams): number {
+  if (write) return 1;
+  let ru = base;
+  if (query.has('$select')) ru -= 1;
+  if (query.has('$expand')) ru += 1;
+  const top = query.get('$top');
+  if (top !== null && Number(top) < 20) ru -= 1;
+  return Math.max(1, ru);
+}
+
+const FAULT_ERRORS: Record<'429' | '503' | '504', [number, string, string]> = {
+  '429': [429, 'TooManyRequests', 'Please retry again later.'],
+  '503': [503, 'ServiceUnavailable', 'Service is temporarily unavailable. Please retry again later.'],
+  '504': [504, 'GatewayTimeout', 'The gateway did not receive a timely response from the upstream server.'],
+};
+
+export async function runGraph(env: SandboxEnv, router: Router, input: GraphInput): Promise<PipelineOutcome> {
+  const requestId = randomUUID();
+  const clientRequestId = input.headers['client-request-id'] ?? requestId;
+  const baseHeaders = { 'request-id': requestId, 'client-request-id': clientRequestId };
+  const fail = (err: GraphError): GraphResult => {
+    const r = errorResult(err, requestId, clientRequestId);
+    return { ...r, headers: { ...baseHeaders, ...r.headers } };
+  };
+
+  const { path, search } = splitTarget(input.url);
+  const segments = path.split('/').filter((s) => s.length > 0).map(decodeSegment);
+  const matched = router.match(input.method.toUpperCase(), segments);
+  const template = matched.kind === 'match' ? matched.match.template : matched.template;
+  env.stats.count(template, input.inBatch);
+
+  if (!input.inBatch && !input.token) {
+    return fail(new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.'));
+  }
+
+  const { min, max } = env.knobs.latencyMs;
+  if (max > 0) await sleep(env.scaled(min + Math.random() * (max - min)));
+
+  const fault = env.faults.take(template, input.inBatch);
+  if (fault) {
+    if (fault.kind === 'reset') return { reset: true };
+    const [status, code, message] = FAULT_ERRORS[fault.kind];
+    if (status === 429) env.stats.throttled();
+    const headers: Record<string, string> = {};
+    if (fault.retryAfterSeconds !== undefined && fault.kind !== '504') headers['Retry-After'] = String(fault.retryAfterSeconds);
+    return fail(new GraphError(status, code, message, headers));
+  }
+
+  if (matched.kind === 'none') {
+    const unknown = segments[segments.length - 1] ?? '';
+    return fail(new GraphError(400, 'BadRequest', `Resource not found for the segment '${unknown}'.`));
+  }
+  if (matched.kind !== 'match') {
+    return fail(new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'));
+  }
+
+  const { def, params } = matched.match;
+  const query = new URLSearchParams(search);
+  const write = def.write ?? def.method !== 'GET';
+  const verdict = env.throttler.charge({
+    cls: def.throttle,
+    appId: appIdFor(input.token ?? 'anonymous'),
+    tenantId: env.state.tenant.id,
+    userCount: env.state.users.size,
+    ru: resourceUnits(def.cost ?? 1, write, query),
+    write,
+  });
+  if (!verdict.ok) {
+    env.stats.throttled();
+    const headers = { ...verdict.headers };
+    if (verdict.retryAfterSeconds !== undefined) headers['Retry-After'] = formatRetryAfter(verdict.retryAfterSeconds);
+    const r = fail(new GraphError(429, 'TooManyRequests', 'Please retry again later.', headers));
+    return r;
+  }
+
+  const call: GraphCall = {
+    method: def.method,
+    segments,
+    query,
+    headers: input.headers,
+    body: input.body,
+    appId: appIdFor(input.token ?? 'anonymous'),
+    origin: input.origin,
+    rawPath: search.length > 0 ? `${path}?${search}` : path,
+    inBatch: input.inBatch,
+    requestId,
+    clientRequestId,
+  };
+  try {
+    const result = await def.handler({ call, params, env });
+    return { ...result, headers: { ...baseHeaders, ...verdict.headers, ...result.headers } };
+  } catch (err) {
+    if (err instanceof GraphError) return { ...fail(err), headers: { ...baseHeaders, ...verdict.headers, ...err.headers } };
+    process.stderr.write(`graph sandbox: ${input.method} ${template} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return { status: 500, headers: baseHeaders, body: errorBody('InternalServerError', 'The sandbox failed to process the request.', requestId, clientRequestId) };
+  }
+}

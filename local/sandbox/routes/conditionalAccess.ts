@@ -1,0 +1,131 @@
+/**
+ * identity/conditionalAccess/policies and namedLocations: full CRUD (conditionalaccesspolicy-*.md,
+ * namedlocation-*.md). PATCH deep-merges objects (the documented PATCH examples send only the changed nested
+ * property) and replaces arrays. Throttled at 1 request per second per tenant without Retry-After.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { badRequest, resourceNotFound } from '../errors';
+import { parseSelect, project } from '../odata/query';
+import type { RouteDef } from '../router';
+import { isJsonObject, type Json } from '../types';
+import { collection, entity, isoNow, jsonBody, noContent } from './common';
+
+const POLICY_STATES = new Set(['enabled', 'disabled', 'enabledForReportingButNotEnforced']);
+const LOCATION_TYPES = new Set(['#microsoft.graph.ipNamedLocation', '#microsoft.graph.countryNamedLocation']);
+const READ_ONLY = new Set(['id', 'createdDateTime', 'modifiedDateTime', '@odata.context']);
+
+export function deepMerge(target: Json, patch: Json): void {
+  for (const [key, value] of Object.entries(patch)) {
+    const current = target[key];
+    if (isJsonObject(value) && isJsonObject(current)) deepMerge(current, value);
+    else target[key] = structuredClone(value);
+  }
+}
+
+function withoutReadOnly(body: Json): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(body)) if (!READ_ONLY.has(k)) out[k] = v;
+  return out;
+}
+
+function validatePolicy(p: Json, creating: boolean): void {
+  if (creating && (typeof p.displayName !== 'string' || p.displayName.length === 0)) throw badRequest("The 'displayName' property is required.", 'BadRequest');
+  if ((creating || 'state' in p) && (typeof p.state !== 'string' || !POLICY_STATES.has(p.state))) {
+    throw badRequest("Invalid value for 'state': use enabled, disabled or enabledForReportingButNotEnforced.", 'BadRequest');
+  }
+  if (creating && !isJsonObject(p.conditions)) throw badRequest("The 'conditions' property is required.", 'BadRequest');
+  if (creating && !isJsonObject(p.grantControls) && !isJsonObject(p.sessionControls)) {
+    throw badRequest('A policy needs grantControls or sessionControls.', 'BadRequest');
+  }
+}
+
+function validateLocation(l: Json, creating: boolean): void {
+  const type = l['@odata.type'];
+  // namedlocation-update.md: the @odata.type must be given on update too.
+  if (typeof type !== 'string' || !LOCATION_TYPES.has(type)) {
+    throw badRequest("The '@odata.type' property is required: #microsoft.graph.ipNamedLocation or #microsoft.graph.countryNamedLocation.", 'BadRequest');
+  }
+  if (creating && (typeof l.displayName !== 'string' || l.displayName.length === 0)) throw badRequest("The 'displayName' property is required.", 'BadRequest');
+  if (creating && type === '#microsoft.graph.ipNamedLocation' && !Array.isArray(l.ipRanges)) throw badRequest("The 'ipRanges' property is required.", 'BadRequest');
+  if (creating && type === '#microsoft.graph.countryNamedLocation' && !Array.isArray(l.countriesAndRegions)) {
+    throw badRequest("The 'countriesAndRegions' property is required.", 'BadRequest');
+  }
+}
+
+function crud(
+  base: string,
+  fragment: string,
+  items: (env: Parameters<RouteDef['handler']>[0]['env']) => Map<string, Json>,
+  validate: (o: Json, creating: boolean) => void,
+  typeOnCreate?: string,
+): RouteDef[] {
+  return [
+    {
+      method: 'GET',
+      path: base,
+      throttle: 'protection',
+      handler: ({ call, env }) => {
+        const select = parseSelect(call);
+        return collection(call, fragment, [...items(env).values()].map((o) => project(o, select)));
+      },
+    },
+    {
+      method: 'POST',
+      path: base,
+      throttle: 'protection',
+      handler: ({ call, env }) => {
+        const body = withoutReadOnly(jsonBody(call));
+        validate(body, true);
+        const now = isoNow();
+        const obj: Json = { ...(typeOnCreate ? { '@odata.type': typeOnCreate } : {}), ...structuredClone(body), id: randomUUID(), createdDateTime: now, modifiedDateTime: now };
+        items(env).set(String(obj.id), obj);
+        return entity(call, `${fragment}/$entity`, obj, 201);
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/{id}`,
+      throttle: 'protection',
+      handler: ({ call, params, env }) => {
+        const id = params[0] ?? '';
+        const obj = items(env).get(id);
+        if (!obj) throw resourceNotFound(id);
+        return entity(call, `${fragment}/$entity`, project(obj, parseSelect(call)));
+      },
+    },
+    {
+      method: 'PATCH',
+      path: `${base}/{id}`,
+      throttle: 'protection',
+      handler: ({ call, params, env }) => {
+        const id = params[0] ?? '';
+        const obj = items(env).get(id);
+        if (!obj) throw resourceNotFound(id);
+        const body = withoutReadOnly(jsonBody(call));
+        validate(body, false);
+        if (typeof body['@odata.type'] === 'string' && obj['@odata.type'] !== undefined && body['@odata.type'] !== obj['@odata.type']) {
+          throw badRequest('The @odata.type of an existing object cannot be changed.', 'BadRequest');
+        }
+        deepMerge(obj, body);
+        obj.modifiedDateTime = isoNow();
+        return noContent();
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${base}/{id}`,
+      throttle: 'protection',
+      handler: ({ params, env }) => {
+        const id = params[0] ?? '';
+        if (!items(env).delete(id)) throw resourceNotFound(id);
+        return noContent();
+      },
+    },
+  ];
+}
+
+export const conditionalAccessRoutes: RouteDef[] = [
+  ...crud('/identity/conditionalAccess/policies', 'identity/conditionalAccess/policies', (env) => env.state.caPolicies, validatePolicy),
+  ...crud('/identity/conditionalAccess/namedLocations', 'identity/conditionalAccess/namedLocations', (env) => env.state.namedLocations, validateLocation),
+];

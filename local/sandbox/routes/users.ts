@@ -1,0 +1,186 @@
+/** users: create, get (id or UPN), list, update, delete, revokeSignInSessions, sponsors, memberOf, transitiveMemberOf. */
+import { randomUUID } from 'node:crypto';
+
+import { badRequest } from '../errors';
+import { paginate } from '../odata/paging';
+import { compileFilter, compileOrderBy, isAdvancedQuery, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
+import type { RouteDef } from '../router';
+import { type Json } from '../types';
+import { collection, entity, isoNow, jsonBody, noContent, ok, ON_PREMISES_MASTERED, pageResult, renderDirectoryObject, requireCount, requireUser, USER_DEFAULT_PROPS } from './common';
+
+const DIRECTORY_PAGE = { defaultSize: 100, max: 999 };
+
+/** Cloud-side properties that stay writable on synced users. */
+const WRITABLE_ON_SYNCED = new Set(['usageLocation', 'passwordPolicies']);
+const READ_ONLY = new Set(['id', 'createdDateTime', 'creationType', 'onPremisesSyncEnabled', 'externalUserState', 'assignedPlans']);
+
+export const userRoutes: RouteDef[] = [
+  {
+    method: 'GET',
+    path: '/users',
+    throttle: 'identity',
+    cost: 2,
+    handler: ({ call, env }) => {
+      refuseUnsupported(call);
+      const select = parseSelect(call);
+      const top = parseTop(call, DIRECTORY_PAGE);
+      const count = requireCount(call);
+      const predicate = compileFilter(call, { resource: 'User', directory: true, caseInsensitive: true });
+      const order = compileOrderBy(call);
+      const page = paginate(call, env.cursors, top, () => {
+        const all: Json[] = [];
+        for (const u of env.state.users.values()) if (!predicate || predicate(u)) all.push(u);
+        if (order) all.sort(order);
+        return all;
+      });
+      return pageResult(call, 'users', page, (u) => project(u, select, USER_DEFAULT_PROPS), count);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/users/$count',
+    throttle: 'identity',
+    cost: 2,
+    handler: ({ call, env }) => {
+      if (!isAdvancedQuery(call)) throw badRequest("Count is not supported without the 'ConsistencyLevel: eventual' request header.");
+      const predicate = compileFilter(call, { resource: 'User', directory: true, caseInsensitive: true });
+      let n = 0;
+      for (const u of env.state.users.values()) if (!predicate || predicate(u)) n++;
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: String(n) };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/users',
+    throttle: 'identity',
+    handler: ({ call, env }) => {
+      const body = jsonBody(call);
+      for (const prop of ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName', 'passwordProfile']) {
+        if (body[prop] === undefined || body[prop] === null) {
+          throw badRequest(`Invalid value specified for property '${prop}' of resource 'User'.`);
+        }
+      }
+      const upn = body.userPrincipalName;
+      if (typeof upn !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(upn)) {
+        throw badRequest("Invalid value specified for property 'userPrincipalName' of resource 'User'.");
+      }
+      if (env.state.userIdByUpn(upn) !== undefined) {
+        throw badRequest('Another object with the same value for property userPrincipalName already exists.');
+      }
+      // The password is write-only in Graph; the sandbox does not keep it at all.
+      const { passwordProfile: _password, ...rest } = body;
+      const user: Json & { id: string; userPrincipalName: string } = {
+        userType: 'Member',
+        onPremisesSyncEnabled: null,
+        ...rest,
+        id: randomUUID(),
+        userPrincipalName: upn,
+        createdDateTime: isoNow(),
+      };
+      env.state.createUser(user);
+      env.state.markCreated(user.id, env.visibleAtForNewObject());
+      return entity(call, 'users/$entity', project(user, undefined, USER_DEFAULT_PROPS), 201);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/users/{id}',
+    throttle: 'identity',
+    handler: ({ call, params, env }) => {
+      const user = requireUser(env, params[0] ?? '');
+      return entity(call, 'users/$entity', project(user, parseSelect(call), USER_DEFAULT_PROPS));
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/users/{id}',
+    throttle: 'identity',
+    handler: ({ call, params, env }) => {
+      const user = requireUser(env, params[0] ?? '');
+      const body = jsonBody(call);
+      for (const key of Object.keys(body)) {
+        if (READ_ONLY.has(key)) throw badRequest(`Property '${key}' is read-only and cannot be set.`);
+        if (user.onPremisesSyncEnabled === true && !WRITABLE_ON_SYNCED.has(key) && key !== 'passwordProfile') {
+          throw badRequest(ON_PREMISES_MASTERED);
+        }
+      }
+      if ('accountEnabled' in body && typeof body.accountEnabled !== 'boolean') {
+        throw badRequest("Invalid value specified for property 'accountEnabled' of resource 'User'.");
+      }
+      const newUpn = body.userPrincipalName;
+      if (newUpn !== undefined) {
+        if (typeof newUpn !== 'string' || !newUpn.includes('@')) throw badRequest("Invalid value specified for property 'userPrincipalName' of resource 'User'.");
+        const owner = env.state.userIdByUpn(newUpn);
+        if (owner !== undefined && owner !== user.id) throw badRequest('Another object with the same value for property userPrincipalName already exists.');
+        env.state.renameUser(user.id, newUpn);
+      }
+      const { passwordProfile: _password, ...rest } = body;
+      Object.assign(user, rest);
+      return noContent();
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/users/{id}',
+    throttle: 'identity',
+    handler: ({ params, env }) => {
+      const user = requireUser(env, params[0] ?? '');
+      if (user.onPremisesSyncEnabled === true) throw badRequest(ON_PREMISES_MASTERED);
+      env.state.deleteUser(user.id);
+      return noContent();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/users/{id}/revokeSignInSessions',
+    throttle: 'identity',
+    handler: ({ call, params, env }) => {
+      const user = requireUser(env, params[0] ?? '');
+      user.signInSessionsValidFromDateTime = isoNow();
+      return ok({ '@odata.context': `${call.origin}/v1.0/$metadata#Edm.Boolean`, value: true });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/users/{id}/sponsors',
+    throttle: 'identity',
+    handler: ({ call, params, env }) => {
+      const user = requireUser(env, params[0] ?? '');
+      const select = parseSelect(call);
+      const value: Json[] = [];
+      for (const id of env.state.sponsors.get(user.id) ?? []) {
+        const obj = renderDirectoryObject(env, id, select);
+        if (obj) value.push(obj);
+      }
+      return collection(call, 'directoryObjects', value);
+    },
+  },
+  memberOfRoute('/users/{id}/memberOf', false),
+  memberOfRoute('/users/{id}/transitiveMemberOf', true),
+];
+
+function memberOfRoute(path: string, transitive: boolean): RouteDef {
+  return {
+    method: 'GET',
+    path,
+    throttle: 'identity',
+    cost: 2,
+    handler: ({ call, params, env }) => {
+      refuseUnsupported(call);
+      const user = requireUser(env, params[0] ?? '');
+      const select = parseSelect(call);
+      const top = parseTop(call, DIRECTORY_PAGE);
+      const count = requireCount(call);
+      const predicate = compileFilter(call, { resource: 'Group', directory: true, caseInsensitive: true });
+      const page = paginate(call, env.cursors, top, () => {
+        const ids = transitive ? [...env.state.transitiveMemberOf(user.id)] : [...env.state.directMemberOf(user.id)];
+        if (!predicate) return ids;
+        return ids.filter((id) => {
+          const obj = env.state.rawObject(id);
+          return obj !== undefined && predicate(obj);
+        });
+      });
+      return pageResult(call, 'directoryObjects', page, (id) => renderDirectoryObject(env, id, select), count);
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/** node:http server: `/v1.0/...` Graph routes through the pipeline, `/_sandbox/...` control routes (no auth). */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+import { SandboxEnv } from './env';
+import { errorBody } from './errors';
+import { knobsPatchSchema, mergeKnobs, type SandboxKnobs } from './knobs';
+import { runGraph } from './pipeline';
+import { bearerToken, buildRouter } from './routes/index';
+import { parseTenantFile, type TenantFile } from './tenantFile';
+
+const MAX_BODY_BYTES = 512 * 1024 * 1024;
+
+export interface GraphSandbox {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+class BodyError extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) throw new BodyError('Request body too large.');
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (status === 204 || body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  if (typeof body === 'string') {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+    res.end(body);
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json; odata.metadata=minimal; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function controlError(res: ServerResponse, status: number, code: string, message: string): void {
+  send(res, status, { error: { code, message } });
+}
+
+export interface ServerOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly tenant: TenantFile;
+  readonly knobs: Partial<SandboxKnobs>;
+}
+
+export async function startServer(options: ServerOptions): Promise<GraphSandbox> {
+  const env = new SandboxEnv(options.tenant, options.knobs);
+  const router = buildRouter(() => env);
+  const sockets = new Set<Socket>();
+
+  const handleControl = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const parseJson = async (): Promise<unknown> => {
+      const text = await readBody(req);
+      return text.length === 0 ? {} : (JSON.parse(text) as unknown);
+    };
+    try {
+      if (path === '/_sandbox/tenant' && method === 'GET') return send(res, 200, env.state.toTenantFile());
+      if (path === '/_sandbox/tenant' && method === 'POST') {
+        env.replaceTenant(parseTenantFile(await parseJson(), 'POST /_sandbox/tenant'));
+        return send(res, 204, undefined);
+      }
+      if (path === '/_sandbox/reset' && method === 'POST') {
+        env.reset();
+        return send(res, 204, undefined);
+      }
+      if (path === '/_sandbox/knobs' && method === 'GET') return send(res, 200, env.knobs);
+      if (path === '/_sandbox/knobs' && method === 'POST') {
+        const parsed = knobsPatchSchema.safeParse(await parseJson());
+        if (!parsed.success) {
+          return controlError(res, 400, 'InvalidKnobs', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+        }
+        env.knobs = mergeKnobs(env.knobs, parsed.data);
+        return send(res, 200, env.knobs);
+      }
+      if (path === '/_sandbox/stats' && method === 'GET') return send(res, 200, env.stats.snapshot());
+      if (path === '/_sandbox/stats/reset' && method === 'POST') {
+        env.stats.reset();
+        return send(res, 204, undefined);
+      }
+      return controlError(res, 404, 'NotFound', `No sandbox control route ${method} ${path}.`);
+    } catch (err) {
+      if (err instanceof SyntaxError) return controlError(res, 400, 'InvalidJson', `Body is not valid JSON: ${err.message}`);
+      if (err instanceof Error) return controlError(res, 400, 'InvalidRequest', err.message);
+      throw err;
+    }
+  };
+
+  const handleGraph = async (req: IncomingMessage, res: ServerResponse, url: string): Promise<void> => {
+    const headers = headersOf(req);
+    const text = await readBody(req);
+    let body: unknown;
+    if (text.trim().length > 0) {
+      try {
+        body = JSON.parse(text) as unknown;
+      } catch {
+        const id = headers['client-request-id'] ?? '';
+        return send(res, 400, errorBody('BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.', id, id));
+      }
+    }
+    const outcome = await runGraph(env, router, {
+      method: req.method ?? 'GET',
+      url,
+      headers,
+      body,
+      token: bearerToken(headers),
+      origin: `http://${headers.host ?? `${options.host}:${port}`}`,
+      inBatch: false,
+    });
+    if ('reset' in outcome) {
+      req.socket.destroy();
+      return;
+    }
+    send(res, outcome.status, outcome.body, outcome.headers);
+  };
+
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    const work = path.startsWith('/_sandbox/')
+      ? handleControl(req, res, path)
+      : /^\/v1\.0(\/|$)/i.test(path)
+        ? handleGraph(req, res, url)
+        : Promise.resolve(controlError(res, 404, 'NotFound', 'Graph routes live under /v1.0/.'));
+    work.catch((err: unknown) => {
+      process.stderr.write(`graph sandbox: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      if (!res.headersSent) send(res, err instanceof BodyError ? 413 : 500, { error: { code: 'InternalServerError', message: 'Sandbox failure.' } });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const s of sockets) s.destroy();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
