@@ -1,5 +1,25 @@
 import type { FunctionDefinition } from '../shared/runtime/definitions';
 import { health } from './health';
+import { syncImportMemberOf } from './syncImportMemberOf';
+import { syncJobDelete } from './syncJobDelete';
+import { syncJobGet } from './syncJobGet';
+import { syncJobPut } from './syncJobPut';
+import { syncJobRun } from './syncJobRun';
+import { syncJobsCreate } from './syncJobsCreate';
+import { syncJobsList } from './syncJobsList';
+import { syncRunGet } from './syncRunGet';
+import { syncTimer } from './syncTimer';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
-export const allFunctions: readonly FunctionDefinition[] = [health];
+export const allFunctions: readonly FunctionDefinition[] = [
+  health,
+  syncImportMemberOf,
+  syncJobDelete,
+  syncJobGet,
+  syncJobPut,
+  syncJobRun,
+  syncJobsCreate,
+  syncJobsList,
+  syncRunGet,
+  syncTimer,
+];

@@ -140,3 +140,13 @@ export interface SyncRun {
   readonly blockedBy?: readonly { readonly limit: keyof SyncLimits; readonly allowed: number; readonly planned: number }[];
   readonly warnings: readonly string[];
 }
+
+/** Path and query parameters of the sync routes. */
+export const jobIdParams = z.object({ jobId: z.string().regex(GUID, 'must be a job id (GUID)') });
+export const runIdParams = z.object({ runId: z.string().regex(GUID, 'must be a run id (GUID)') });
+export const dryRunQuery = z.object({
+  dryRun: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+});

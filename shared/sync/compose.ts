@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+
+import { createGroupsAdapter, type GroupsAdapterOptions } from '../graph/groups';
+import type { Services } from '../runtime/services';
+import { SyncStore } from '../storage/syncStore';
+import type { SyncRun } from './jobModel';
+import type { JobDeps } from './jobs';
+import { DEFAULT_RUN_SETTINGS, type RunDeps, runJob, type RunOptions, type RunSettings } from './runJob';
+
+/**
+ * Group sync's composition: the use cases' ports built from the app's services. Every run gets its own Graph scope,
+ * so the run record's `graphRequests` are exactly that run's requests.
+ */
+export interface SyncComposeOptions {
+  readonly settings?: Partial<RunSettings>;
+  readonly adapter?: Partial<GroupsAdapterOptions>;
+}
+
+export function syncJobDeps(services: Services, options: SyncComposeOptions = {}): JobDeps {
+  const store = new SyncStore(services.storage);
+  return {
+    jobs: store,
+    state: store,
+    directory: createGroupsAdapter(services.graph, { baseUrl: services.config.graph.baseUrl, ...options.adapter }),
+    now: () => new Date(),
+    newId: randomUUID,
+  };
+}
+
+export function syncRunDeps(services: Services, options: SyncComposeOptions = {}): RunDeps {
+  const store = new SyncStore(services.storage);
+  const groups = createGroupsAdapter(services.graph.scoped(), { baseUrl: services.config.graph.baseUrl, ...options.adapter });
+  return {
+    jobs: store,
+    state: store,
+    reader: groups,
+    writer: groups,
+    audit: services.audit,
+    now: () => new Date(),
+    newId: randomUUID,
+    settings: { ...DEFAULT_RUN_SETTINGS, largeTargetWarning: services.config.sync.largeTargetWarning, ...options.settings },
+  };
+}
+
+export function runSyncJob(services: Services, jobId: string, options: RunOptions, compose: SyncComposeOptions = {}): Promise<SyncRun> {
+  return runJob(syncRunDeps(services, compose), jobId, options);
+}
