@@ -237,6 +237,16 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
     });
   });
 
+  it('ships a parameters file that sets every required parameter and only known ones', () => {
+    const file = z
+      .object({ parameters: z.record(z.string(), z.object({ value: z.unknown() })) })
+      .parse(JSON.parse(readFileSync(join(repoRoot, 'infra', 'main.parameters.json'), 'utf8')));
+    const known = Object.keys(template.parameters);
+    const required = Object.entries(template.parameters).filter(([, p]) => p.defaultValue === undefined).map(([n]) => n);
+    expect(Object.keys(file.parameters).filter((n) => !known.includes(n))).toEqual([]);
+    expect(required.filter((n) => !(n in file.parameters))).toEqual([]);
+  });
+
   it('names every role assignment with a deterministic guid()', () => {
     const assignments = allTemplates(template).flatMap((t) => resourcesOfType(t, 'Microsoft.Authorization/roleAssignments'));
     expect(assignments.length).toBeGreaterThanOrEqual(5);
