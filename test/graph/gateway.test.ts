@@ -294,6 +294,34 @@ describe('deadline and cancellation', () => {
   });
 });
 
+describe('adaptive concurrency', () => {
+  it('runs up to maxConcurrency requests at once, and half as many after a 429', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const counting: typeof fetch = async (input, init) => {
+      peak = Math.max(peak, ++inFlight);
+      try {
+        return await fetch(input, init);
+      } finally {
+        inFlight--;
+      }
+    };
+    const { graph } = recordingGateway(sb.url, { fetch: counting, maxConcurrency: 8 });
+    await sb.latency(40);
+    const burst = (n: number) => Promise.all(Array.from({ length: n }, () => graph.request({ method: 'GET', path: '/users', query: { $top: '1' } })));
+    await burst(16);
+    expect(peak).toBe(8);
+
+    await sb.faults([{ route: 'GET /users', kind: '429', times: 1, retryAfterSeconds: 0 }]);
+    await graph.request({ method: 'GET', path: '/users', query: { $top: '1' } });
+    peak = 0;
+    // The limit is now 4 and grows by one per window of successes, so this burst peaks at 4 or 5, never near 8.
+    await burst(8);
+    expect(peak).toBeGreaterThanOrEqual(4);
+    expect(peak).toBeLessThanOrEqual(5);
+  });
+});
+
 describe('scopes and counters', () => {
   it('gives each run its own counters and adds them to the parent', async () => {
     const { graph } = recordingGateway(sb.url);

@@ -68,9 +68,13 @@ export class SandboxControl {
     return this.post('/_sandbox/knobs', { faults });
   }
 
-  /** Clears faults and counters so each test starts from the same sandbox. */
+  latency(ms: number): Promise<void> {
+    return this.post('/_sandbox/knobs', { latencyMs: { min: ms, max: ms } });
+  }
+
+  /** Clears faults, latency and counters so each test starts from the same sandbox. */
   async clean(): Promise<void> {
-    await this.post('/_sandbox/knobs', { faults: [] });
+    await this.post('/_sandbox/knobs', { faults: [], latencyMs: { min: 0, max: 0 } });
     await this.post('/_sandbox/stats/reset');
   }
 
