@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { startGraphSandbox, tenantFileSchema } from '../../../local/sandbox';
 import {
   DEMO_BASE_DATE,
   DEMO_CA_POLICIES,
@@ -196,5 +197,29 @@ describe('demo tenant generator', () => {
         s.appliedConditionalAccessPolicies?.some((a) => a.id === DEMO_CA_POLICIES.blockHighUserRisk.id && a.result === 'failure'),
     );
     expect(blocked.length).toBeGreaterThan(0);
+  });
+
+  it('passes the sandbox tenant-file schema', () => {
+    const parsed = tenantFileSchema.safeParse(JSON.parse(readFileSync(defaultDemoPath(), 'utf8')));
+    expect(parsed.success ? [] : parsed.error.issues.slice(0, 5)).toEqual([]);
+  });
+
+  it('is what the sandbox serves by default: Group1Name pages to 40 members', async () => {
+    const sandbox = await startGraphSandbox({ knobs: { throttling: { enabled: false, tenantSize: 'auto' } } });
+    try {
+      const ids: string[] = [];
+      let next: string | undefined = `${sandbox.url}/v1.0/groups/${DEMO_GROUPS.group1Name.id}/members?$select=id&$top=15`;
+      while (next) {
+        const res = await fetch(next, { headers: { Authorization: 'Bearer demo-tenant-test' } });
+        expect(res.status).toBe(200);
+        const page = (await res.json()) as { value: { id: string }[]; '@odata.nextLink'?: string };
+        ids.push(...page.value.map((m) => m.id));
+        next = page['@odata.nextLink'];
+      }
+      expect(new Set(ids).size).toBe(40);
+      expect(ids).toContain(DEMO_USERS.disabledLeaver.id);
+    } finally {
+      await sandbox.close();
+    }
   });
 });
