@@ -51,8 +51,26 @@ export async function start(t: TenantFile, knobs: Partial<SandboxKnobs> = {}): P
 export interface Reply {
   status: number;
   headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test assertions read arbitrary JSON
+  body: unknown;
 }
+
+export type Obj = Record<string, unknown>;
+
+/** Reads a nested property of a JSON body (`at(r.body, 'error', 'code')`). */
+export function at(body: unknown, ...path: (string | number)[]): unknown {
+  let v: unknown = body;
+  for (const p of path) v = typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[p] : undefined;
+  return v;
+}
+
+/** The `value` array of a collection body. */
+export function items(body: unknown): Obj[] {
+  const v = at(body, 'value');
+  if (!Array.isArray(v)) throw new Error(`no value array in ${JSON.stringify(body)}`);
+  return v as Obj[];
+}
+
+export const errorCode = (r: Reply): unknown => at(r.body, 'error', 'code');
 
 export async function call(
   sb: GraphSandbox,
@@ -72,8 +90,8 @@ export async function call(
 }
 
 /** Follows @odata.nextLink until the end; returns every value and the number of pages. */
-export async function collectAll(sb: GraphSandbox, path: string, headers: Record<string, string> = {}): Promise<{ values: any[]; pages: number; last: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const values: unknown[] = [];
+export async function collectAll(sb: GraphSandbox, path: string, headers: Record<string, string> = {}): Promise<{ values: Obj[]; pages: number; last: unknown }> {
+  const values: Obj[] = [];
   let next: string | undefined = path;
   let pages = 0;
   let last: unknown;
@@ -81,9 +99,9 @@ export async function collectAll(sb: GraphSandbox, path: string, headers: Record
     const r = await call(sb, 'GET', next, { headers });
     if (r.status !== 200) throw new Error(`GET ${next} -> ${r.status} ${JSON.stringify(r.body)}`);
     pages++;
-    values.push(...(r.body.value as unknown[]));
-    next = r.body['@odata.nextLink'] as string | undefined;
+    values.push(...items(r.body));
+    next = at(r.body, '@odata.nextLink') as string | undefined;
     last = r.body;
   }
-  return { values: values as any[], pages, last }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { values, pages, last };
 }
