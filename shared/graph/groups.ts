@@ -22,7 +22,7 @@ import { GRAPH_VERSION } from './urls';
  * - A full read pages `GET /groups/{id}/members?$top=999&$select=id[,userType,accountEnabled]`. The filter properties
  *   ride on the member read itself ($select costs nothing extra), which beats a getByIds round afterwards.
  * - The first page of every group, its group object and a "sync from now" delta link
- *   (`groups/delta?$filter=id eq '{id}'&$select=members&$deltaToken=latest`, delta-query-overview.md) travel in one
+ *   (`groups/delta?$filter=id eq '{id}'&$select=members&$deltatoken=latest`, delta-query-overview.md) travel in one
  *   `$batch`, so a first run costs one call plus the remaining pages, and later runs need no extra full read to start
  *   delta. The member read depends on the token, so no change can fall between the two.
  * - Delta rounds only carry `@odata.type` and `id` of changed members (group-delta.md), so added members' filter
@@ -252,7 +252,7 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
           continue;
         }
         const filter = encodeURIComponent(`id eq ${odataString(r.groupId)}`);
-        items.push({ id: `t:${r.groupId}`, method: 'GET', path: `/groups/delta?$filter=${filter}&$select=members&$deltaToken=latest` });
+        items.push({ id: `t:${r.groupId}`, method: 'GET', path: `/groups/delta?$filter=${filter}&$select=members&$deltatoken=latest` });
         items.push({
           id: `m:${r.groupId}`,
           method: 'GET',

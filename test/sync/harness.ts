@@ -1,0 +1,115 @@
+import { type HttpHandler, HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
+import { afterAll, beforeAll } from 'vitest';
+
+import { type AzuriteInstance, startAzurite } from '../../local/azurite';
+import { type GraphSandbox, type SandboxKnobs, startGraphSandbox } from '../../local/sandbox';
+import { setServices } from '../../shared/runtime/services';
+
+/**
+ * Real Azurite and the Graph sandbox (demo tenant) over HTTP for one test file, with process.env pointing the app's
+ * services at them; handlers are called with real HttpRequest/InvocationContext objects (house style 13).
+ */
+export interface Harness {
+  readonly sandbox: GraphSandbox;
+  readonly azurite: AzuriteInstance;
+}
+
+export function useSyncHarness(): { readonly current: Harness } {
+  let h: Harness | undefined;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    const [azurite, sandbox] = await Promise.all([startAzurite({ inMemory: true }), startGraphSandbox()]);
+    h = { azurite, sandbox };
+    Object.assign(process.env, {
+      AzureWebJobsStorage: azurite.connectionString,
+      GRAPH_BASE_URL: sandbox.url,
+      GRAPH_AUTH: 'static',
+      GRAPH_STATIC_TOKEN: 'sync-tests',
+      GRAPH_MAX_BACKOFF_MS: '200',
+      LOG_LEVEL: 'silent',
+    });
+    setServices(undefined);
+  });
+  afterAll(async () => {
+    setServices(undefined);
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+    await Promise.all([h?.sandbox.close(), h?.azurite.stop()]);
+  });
+  return {
+    get current(): Harness {
+      if (!h) throw new Error('harness not started');
+      return h;
+    },
+  };
+}
+
+export interface CallOptions {
+  readonly method?: string;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly contentType?: string;
+  readonly params?: Record<string, string>;
+  readonly query?: Record<string, string>;
+}
+
+export async function call(handler: HttpHandler, options: CallOptions = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const query = new URLSearchParams(options.query ?? {}).toString();
+  const text = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const request = new HttpRequest({
+    method: options.method ?? 'GET',
+    url: `http://localhost/api/sync${query ? `?${query}` : ''}`,
+    headers: text === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' },
+    params: options.params ?? {},
+    ...(text === undefined ? {} : { body: { string: text } }),
+  });
+  const context = new InvocationContext({ invocationId: 'test', functionName: 'sync' });
+  const res: HttpResponseInit = await handler(request, context);
+  return { status: res.status ?? 200, body: (res.jsonBody ?? {}) as Record<string, unknown> };
+}
+
+async function sandboxFetch(h: Harness, path: string, init: { method?: string; body?: unknown; auth?: boolean } = {}): Promise<unknown> {
+  const res = await fetch(`${h.sandbox.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      ...(init.auth === false ? {} : { authorization: 'Bearer test-admin' }),
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path} -> ${res.status} ${text}`);
+  return text ? (JSON.parse(text) as unknown) : undefined;
+}
+
+/** Direct members of a group, read from the sandbox as an admin would. */
+export async function membersOf(h: Harness, groupId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let next: string | undefined = `/v1.0/groups/${groupId}/members?$select=id&$top=999`;
+  while (next) {
+    const page = (await sandboxFetch(h, next)) as { value: { id: string }[]; '@odata.nextLink'?: string };
+    ids.push(...page.value.map((m) => m.id));
+    next = page['@odata.nextLink']?.slice(h.sandbox.url.length);
+  }
+  return ids.sort();
+}
+
+export const graphAdmin = {
+  addMember: (h: Harness, groupId: string, memberId: string) =>
+    sandboxFetch(h, `/v1.0/groups/${groupId}/members/$ref`, { method: 'POST', body: { '@odata.id': `${h.sandbox.url}/v1.0/directoryObjects/${memberId}` } }),
+  removeMember: (h: Harness, groupId: string, memberId: string) => sandboxFetch(h, `/v1.0/groups/${groupId}/members/${memberId}/$ref`, { method: 'DELETE' }),
+  deleteGroup: (h: Harness, groupId: string) => sandboxFetch(h, `/v1.0/groups/${groupId}`, { method: 'DELETE' }),
+  createGroup: (h: Harness, displayName: string) =>
+    sandboxFetch(h, '/v1.0/groups', { method: 'POST', body: { displayName, mailEnabled: false, mailNickname: displayName.replace(/\W/g, ''), securityEnabled: true } }) as Promise<{
+      id: string;
+    }>,
+  tenant: (h: Harness) => sandboxFetch(h, '/_sandbox/tenant', { auth: false }) as Promise<TenantJson>,
+  reset: (h: Harness) => sandboxFetch(h, '/_sandbox/reset', { method: 'POST', auth: false }),
+  knobs: (h: Harness, knobs: Partial<SandboxKnobs>) => sandboxFetch(h, '/_sandbox/knobs', { method: 'POST', body: knobs, auth: false }),
+  stats: (h: Harness) => sandboxFetch(h, '/_sandbox/stats', { auth: false }) as Promise<{ requests: number; subRequests: number; throttled: number; byRoute: Record<string, number>; byRouteInBatch: Record<string, number> }>,
+};
+
+export interface TenantJson {
+  users: { id: string; userType: string; accountEnabled: boolean }[];
+  groups: { id: string; displayName: string; members: string[] }[];
+}
