@@ -274,6 +274,8 @@ class GraphScope implements Graph {
     const { method, url } = call;
     const route = this.route(url);
     const log = this.shared.logger;
+    // One client-request-id for every attempt of this request, so Graph support can follow a retried call.
+    const clientRequestId = randomUUID();
     for (let retries = 0; ; retries++) {
       this.checkDeadline(method, route, retries, call.signal);
       let permit: Permit;
@@ -286,7 +288,7 @@ class GraphScope implements Graph {
       let networkCode: string | undefined;
       let networkError: unknown;
       try {
-        res = await this.attempt(call);
+        res = await this.attempt(call, clientRequestId);
       } catch (e) {
         if (e instanceof GraphError) throw e;
         if (this.signal?.aborted) throw this.deadlineError(method, route, retries + 1, e);
@@ -336,11 +338,11 @@ class GraphScope implements Graph {
   }
 
   /** One HTTP exchange: token, fetch, full body read (a reset mid-body is a connection failure too). */
-  private async attempt(call: Call): Promise<RawResponse> {
+  private async attempt(call: Call, clientRequestId: string): Promise<RawResponse> {
     const token = await this.shared.tokens.getToken(this.signal);
     const headers: Record<string, string> = {
       Accept: 'application/json',
-      'client-request-id': randomUUID(),
+      'client-request-id': clientRequestId,
       ...(call.body === undefined ? {} : { 'Content-Type': 'application/json' }),
       ...call.headers,
       Authorization: `Bearer ${token}`,
