@@ -488,3 +488,72 @@ describe('Graph contract: directory objects and batching', () => {
     expect(formatDifferences(compareShape(doc5.body, item5.body)), 'item 5 body').toBe('');
   });
 });
+
+async function setKnobs(knobs: Json): Promise<void> {
+  const res = await fetch(`${sandbox.url}/_sandbox/knobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(knobs) });
+  if (res.status >= 300) throw new Error(`setting knobs failed: ${res.status} ${await res.text()}`);
+}
+
+const QUIET = { throttling: { enabled: false, tenantSize: 'auto' }, faults: [] };
+
+describe('Graph contract: errors and throttling', () => {
+  it('answers a missing object with 404 in the documented error shape', async () => {
+    const f = fixture('error-response');
+    await loadTenant(tenant({ users: [user('87d349ed-44d7-43e1-9a83-5f2406dee5bd', 'adele@contoso.com')] }));
+    expectContract(f, await sendFixture(f));
+  });
+
+  it('answers a request without a token with 401 in the documented error shape', async () => {
+    const f = fixture('error-response');
+    await loadTenant(tenant({ users: [user('87d349ed-44d7-43e1-9a83-5f2406dee5bd', 'adele@contoso.com')] }));
+    const res = await fetch(`${sandbox.url}/v1.0/users/87d349ed-44d7-43e1-9a83-5f2406dee5bd`);
+    const body = (await res.json());
+    expect(res.status).toBe(401);
+    expect(formatDifferences(compareShape(f.response.body, body)), 'error shape').toBe('');
+  });
+
+  async function withInjected429<T>(run: () => Promise<T>): Promise<T> {
+    await loadTenant(tenant({ users: [user('87d349ed-44d7-43e1-9a83-5f2406dee5bd', 'adele@contoso.com')] }));
+    await setKnobs({ ...QUIET, faults: [{ route: 'GET /users/{id}', kind: '429', times: 1, retryAfterSeconds: 2 }] });
+    try {
+      return await run();
+    } finally {
+      await setKnobs(QUIET);
+    }
+  }
+
+  it('answers an injected 429 with the documented body', async () => {
+    const f = fixture('throttled-response');
+    const reply = await withInjected429(() => sendFixture(f));
+    expectContract(f, reply);
+  });
+
+  it('sends Retry-After and a JSON content type with an injected 429, once', async () => {
+    const url = `${sandbox.url}/v1.0/users/87d349ed-44d7-43e1-9a83-5f2406dee5bd`;
+    const [first, second] = await withInjected429(async () => {
+      const a = await fetch(url, { headers: { Authorization: TOKEN } });
+      const b = await fetch(url, { headers: { Authorization: TOKEN } });
+      return [a, b];
+    });
+    expect(first.status).toBe(429);
+    expect(first.headers.get('retry-after')).toBe('2');
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(second.status, 'the fault is spent after one request').toBe(200);
+  });
+
+  it('throttles the Conditional Access budget with 429 and the documented body', async () => {
+    const f = fixture('throttled-response');
+    await loadTenant(tenant({ conditionalAccessPolicies: [] }));
+    try {
+      await setKnobs({ throttling: { enabled: true, tenantSize: 'auto' }, faults: [] });
+      const replies: Reply[] = [];
+      // 1 request per second per tenant: a quick burst must hit the limit.
+      for (let i = 0; i < 5; i++) replies.push(await send('GET', `${GRAPH}/identity/conditionalAccess/policies`));
+      const throttled = replies.find((r) => r.status === 429);
+      expect(throttled, `statuses: ${replies.map((r) => r.status).join(',')}`).toBeDefined();
+      expect(formatDifferences(compareShape(f.response.body, throttled!.body)), 'throttled body shape').toBe('');
+    } finally {
+      await setKnobs(QUIET);
+    }
+  });
+});
