@@ -54,10 +54,11 @@ describe('sandbox $batch', () => {
   });
 
   it('throttles items individually, each 429 with its own Retry-After', async () => {
-    await call(sb, 'POST', '/_sandbox/knobs', { body: { throttling: { enabled: true, tenantSize: 'S' } } });
-    // transitiveMembers costs 5 RU: the S budget (3,500 RU per 10 s) runs out after about 700 items (35 batches).
+    // timeScale 0.01 stretches the 10 s window so refill is negligible; transitiveMembers costs 5 RU, so the S budget
+    // (3,500 RU) runs out after 700 items (35 batches).
+    await call(sb, 'POST', '/_sandbox/knobs', { body: { timeScale: 0.01, throttling: { enabled: true, tenantSize: 'S' } } });
     let throttledItem: Item | undefined;
-    for (let i = 0; i < 70 && !throttledItem; i++) {
+    for (let i = 0; i < 40 && !throttledItem; i++) {
       const requests = Array.from({ length: 20 }, (_, k) => ({ id: String(k), method: 'GET', url: `/groups/${groupId(1)}/transitiveMembers` }));
       const r = await call(sb, 'POST', '/$batch', { body: { requests } });
       expect(r.status).toBe(200);
