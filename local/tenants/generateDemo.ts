@@ -1327,10 +1327,11 @@ function toSignIn(
 // ---------------------------------------------------------------------------------------------------------------------
 // CLI
 
+/** The checkout root: the compiled script runs from dist/ (which also holds a package.json), so look for the sources. */
 function repoRoot(from: string): string {
   let dir = from;
   for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'local', 'tenants'))) return dir;
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'local', 'tenants', 'generateDemo.ts'))) return dir;
     const up = dirname(dir);
     if (up === dir) throw new Error(`cannot find the repository root above ${from}`);
     dir = up;
@@ -1364,5 +1365,10 @@ function main(argv: readonly string[]): number {
 }
 
 if (typeof require !== 'undefined' && require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  }
 }
