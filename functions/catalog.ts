@@ -1,5 +1,9 @@
 import type { FunctionDefinition } from '../shared/runtime/definitions';
 import { health } from './health';
+import { phoneImportBlob } from './phoneImportBlob';
+import { phoneImportGet } from './phoneImportGet';
+import { phoneImportPost } from './phoneImportPost';
+import { phoneImportWorker } from './phoneImportWorker';
 import { syncImportMemberOf } from './syncImportMemberOf';
 import { syncJobDelete } from './syncJobDelete';
 import { syncJobGet } from './syncJobGet';
@@ -13,6 +17,10 @@ import { syncTimer } from './syncTimer';
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
   health,
+  phoneImportBlob,
+  phoneImportGet,
+  phoneImportPost,
+  phoneImportWorker,
   syncImportMemberOf,
   syncJobDelete,
   syncJobGet,

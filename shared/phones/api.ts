@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** Input schemas of the phone import's triggers (house style 6: unknown until parsed). */
+const flag = z
+  .enum(['true', 'false', '1', '0', ''], { message: 'must be true or false' })
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+export const uploadQuery = z.object({
+  dryRun: flag,
+  name: z
+    .string()
+    .regex(/^[\w][\w .()-]{0,100}\.csv$/i, 'must be a file name ending in .csv (letters, digits, space, . _ - ( ))')
+    .optional(),
+});
+
+export const importIdParams = z.object({ importId: z.string().regex(/^imp[0-9a-f]{29}$/, 'is not an import id') });
+
+export const chunkMessage = z.object({
+  importId: z.string().regex(/^imp[0-9a-f]{29}$/),
+  chunk: z.number().int().min(0).max(1_000_000),
+});
+
+export const blobTriggerMetadata = z.looseObject({
+  /** `<container>/<path>` of the blob that fired the trigger. */
+  blobTrigger: z.string().min(1),
+});
+
+export const queueTriggerMetadata = z.looseObject({ id: z.string().optional(), dequeueCount: z.number().optional() });

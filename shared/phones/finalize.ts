@@ -1,0 +1,90 @@
+import type { AuditSink } from '../audit';
+import { processedPath, resultsPath, summaryPath } from './files';
+import type { ChunkStore, ImportFiles, ImportRecord, ImportRecords, JobLog, PhoneSettings, RowStore } from './ports';
+import { type ImportSummary, resultLine,RESULTS_HEADER } from './results';
+import { addCounts, emptyCounts, type RowCounts } from './types';
+
+/**
+ * Use case 3 of 3: when every chunk is done, write `results/<name>.results.csv` (streamed chunk by chunk, in input
+ * order) and `results/<name>.summary.json`, move the input to processed/ and mark the import completed. Every step
+ * is idempotent (same blobs, same content), so two workers finishing the last chunks together, or a retry after a
+ * crash half-way, end in the same state.
+ */
+export interface FinalizeDeps {
+  readonly files: ImportFiles;
+  readonly records: ImportRecords;
+  readonly rows: RowStore;
+  readonly chunks: ChunkStore;
+  readonly settings: PhoneSettings;
+  readonly log: JobLog;
+  readonly audit?: AuditSink;
+  readonly actor?: string;
+  readonly now?: () => Date;
+}
+
+export async function finalizeIfDone(importId: string, deps: FinalizeDeps): Promise<boolean> {
+  const record = await deps.records.get(importId);
+  if (!record || record.status !== 'running') return false;
+  const chunks = await deps.chunks.listChunks(importId);
+  if (chunks.length < record.chunkCount || chunks.some((c) => c.state !== 'done')) return false;
+  await finalize(record, chunks.map((c) => c.counts ?? emptyCounts()), deps);
+  return true;
+}
+
+async function* resultLines(record: ImportRecord, rows: RowStore): AsyncGenerator<string> {
+  yield RESULTS_HEADER;
+  for (let chunk = 0; chunk < record.chunkCount; chunk++) {
+    const list = await rows.chunkRows(record.importId, chunk);
+    yield list.map(resultLine).join('');
+  }
+}
+
+async function finalize(record: ImportRecord, chunkCounts: readonly RowCounts[], deps: FinalizeDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  const counts = emptyCounts();
+  for (const c of chunkCounts) addCounts(counts, c);
+  const results = resultsPath(record.file);
+  const finishedAt = now().toISOString();
+  const s = deps.settings;
+  const summary: ImportSummary = {
+    importId: record.importId,
+    file: record.file,
+    dryRun: record.dryRun,
+    status: 'completed',
+    startedAt: record.createdAt,
+    finishedAt,
+    rows: { total: record.totalRows, ...counts },
+    settings: {
+      overwrite: s.overwrite,
+      enableSmsSignInByDefault: s.enableSmsSignInByDefault,
+      enableSmsWithoutLicence: s.enableSmsWithoutLicence,
+      smsSignInGroupId: s.smsSignInGroupId ?? null,
+      defaultRegion: s.defaultRegion ?? null,
+    },
+    resultsBlob: results,
+  };
+  await deps.files.write(results, resultLines(record, deps.rows), 'text/csv; charset=utf-8');
+  await deps.files.write(summaryPath(record.file), JSON.stringify(summary, null, 2), 'application/json');
+  const target = processedPath(record.file);
+  if (record.source !== target) await deps.files.move(record.source, target);
+  await deps.records.update(record.importId, {
+    status: 'completed',
+    source: target,
+    resultsBlob: results,
+    summaryBlob: summaryPath(record.file),
+    finishedAt,
+    updatedAt: finishedAt,
+  });
+  deps.log.info({ importId: record.importId, file: record.file, dryRun: record.dryRun, counts }, 'phone import: completed');
+  await deps.audit?.write([
+    {
+      action: 'phones.import',
+      outcome: record.dryRun ? 'planned' : counts.failed > 0 || counts.conflict > 0 ? 'failed' : 'succeeded',
+      actor: deps.actor ?? 'system',
+      target: record.file,
+      job: 'phones',
+      runId: record.importId,
+      details: { rows: record.totalRows, ...counts, dryRun: record.dryRun, resultsBlob: results },
+    },
+  ]);
+}

@@ -1,0 +1,140 @@
+import type { MethodsLookup, SmsPolicyFacts, UserLookup } from './plan';
+import type { FileProblem, ImportStatus, PhoneType, RowCounts, RowStatus } from './types';
+
+/**
+ * The small interfaces the phone import is written against (house style 5 and 14). Adapters: shared/storage
+ * (phoneImportStore.ts, phoneImportBlobs.ts), shared/graph (users.ts, phoneMethods.ts).
+ */
+
+/** Blobs of the `phone-imports` container; paths are relative to it (`incoming/x.csv`, `results/x.results.csv`). */
+export interface ImportFiles {
+  /** Size in bytes, or undefined when the blob does not exist. */
+  size(path: string): Promise<number | undefined>;
+  read(path: string): AsyncIterable<Uint8Array>;
+  write(path: string, body: string | AsyncIterable<string | Uint8Array>, contentType: string): Promise<void>;
+  /** Moves a blob; a move whose source is gone and whose target exists counts as done (retries). */
+  move(from: string, to: string): Promise<void>;
+}
+
+export interface ImportRecord {
+  readonly importId: string;
+  /** File name relative to `incoming/` (or the upload name for the HTTP route). */
+  readonly file: string;
+  /** Where the input is now (blob path in the container). */
+  readonly source: string;
+  readonly contentHash: string;
+  readonly dryRun: boolean;
+  readonly status: ImportStatus;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt?: string;
+  /** Data rows in the file (header excluded), valid and rejected. */
+  readonly totalRows: number;
+  readonly rejectedRows: number;
+  readonly chunkCount: number;
+  readonly resultsBlob?: string;
+  readonly summaryBlob?: string;
+  readonly problem?: FileProblem;
+}
+
+export interface ImportRecords {
+  /** Creates the record unless one with this id exists; returns the stored one either way. */
+  create(record: ImportRecord): Promise<{ created: boolean; record: ImportRecord }>;
+  get(importId: string): Promise<ImportRecord | undefined>;
+  update(importId: string, patch: Partial<Omit<ImportRecord, 'importId'>>): Promise<void>;
+}
+
+/** Per-row state, keyed by import + chunk + line. The normalised number is stored for the worker, never logged. */
+export interface StoredRow {
+  readonly line: number;
+  readonly user: string;
+  readonly maskedPhone: string;
+  readonly phoneNumber?: string;
+  readonly phoneType?: PhoneType;
+  readonly enableSmsSignIn?: boolean;
+  /** pending: validated, not yet acted on; applying: writes were about to be sent; done: outcome recorded. */
+  readonly state: 'pending' | 'applying' | 'done';
+  readonly planned?: RowStatus;
+  readonly status?: RowStatus;
+  readonly action?: string;
+  readonly reason?: string;
+}
+
+export type RowPatch = Pick<StoredRow, 'line'> & Partial<Omit<StoredRow, 'line'>>;
+
+export interface RowStore {
+  putRows(importId: string, chunk: number, rows: readonly StoredRow[]): Promise<void>;
+  patchRows(importId: string, chunk: number, patches: readonly RowPatch[]): Promise<void>;
+  /** Rows of one chunk in line order. */
+  chunkRows(importId: string, chunk: number): Promise<StoredRow[]>;
+}
+
+export interface ChunkState {
+  readonly chunk: number;
+  readonly state: 'pending' | 'done';
+  readonly firstLine: number;
+  readonly lastLine: number;
+  readonly counts?: RowCounts;
+}
+
+export interface ChunkStore {
+  putChunk(importId: string, chunk: ChunkState): Promise<void>;
+  /** Takes the chunk for `owner` for `leaseMs` unless it is done or another owner's lease is live. */
+  claimChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<'claimed' | 'busy' | 'done'>;
+  completeChunk(importId: string, chunk: number, counts: RowCounts): Promise<void>;
+  listChunks(importId: string): Promise<ChunkState[]>;
+}
+
+export interface ChunkMessage {
+  readonly importId: string;
+  readonly chunk: number;
+}
+
+export interface ChunkQueue {
+  enqueue(message: ChunkMessage): Promise<void>;
+}
+
+export type WriteResult = { readonly ok: true } | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+
+export interface PhoneWrite {
+  readonly userId: string;
+  readonly kind: 'create' | 'update';
+  readonly methodId: string;
+  readonly phoneType: PhoneType;
+  readonly phoneNumber: string;
+}
+
+/** Users and groups (shared/graph/users.ts). */
+export interface PhoneDirectory {
+  /** Looks users up by UPN or object id, with licences; keyed by the reference as given. */
+  resolveUsers(refs: readonly string[]): Promise<Map<string, UserLookup>>;
+  /** For each user, which of `groupIds` it is a (transitive) member of. */
+  memberOf(userIds: readonly string[], groupIds: readonly string[]): Promise<Map<string, ReadonlySet<string>>>;
+  addMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, WriteResult>>;
+}
+
+/** Phone authentication methods and the SMS policy (shared/graph/phoneMethods.ts). */
+export interface PhoneMethodsApi {
+  listPhoneMethods(userIds: readonly string[]): Promise<Map<string, MethodsLookup>>;
+  writePhoneMethods(writes: readonly PhoneWrite[]): Promise<WriteResult[]>;
+  enableSmsSignIn(userIds: readonly string[]): Promise<Map<string, WriteResult>>;
+  readSmsPolicy(): Promise<SmsPolicyFacts>;
+}
+
+/** The settings the job reads (from AppConfig.phones). */
+export interface PhoneSettings {
+  readonly defaultRegion?: string;
+  readonly overwrite: boolean;
+  readonly enableSmsSignInByDefault: boolean;
+  readonly enableSmsWithoutLicence: boolean;
+  readonly smsSignInGroupId?: string;
+  readonly chunkSize: number;
+  readonly maxFileBytes: number;
+  readonly maxRows: number;
+}
+
+/** What the use cases log: pino's shape, without depending on pino here. */
+export interface JobLog {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}

@@ -1,0 +1,165 @@
+import { type FinalizeDeps,finalizeIfDone } from './finalize';
+import {
+  type MethodsLookup,
+  planRow,
+  reconcileRetry,
+  type RowPlan,
+  type SmsEligibility,
+  smsEligibility,
+  type SmsPolicyFacts,
+  type UserLookup,
+} from './plan';
+import type { ChunkMessage, PhoneDirectory, PhoneMethodsApi, PhoneWrite, RowPatch, StoredRow, WriteResult } from './ports';
+import { emptyCounts, type RowOutcome, type ValidRow } from './types';
+
+/**
+ * Use case 2 of 3: the queue worker for one chunk of rows. Reads what Graph knows (users, their phone methods, the
+ * SMS policy and group memberships) in `$batch` calls, plans every row, marks the rows it is about to change as
+ * `applying`, writes in `$batch` calls, and records each row's outcome. Safe to run again at any point: rows already
+ * done are skipped and a retried row is re-planned from Graph's current state, so nothing is applied twice.
+ */
+export interface ProcessChunkDeps extends FinalizeDeps {
+  readonly directory: PhoneDirectory;
+  readonly methods: PhoneMethodsApi;
+  /** Identity of this delivery: a redelivered message keeps its id, so it may take over its own lease. */
+  readonly owner: string;
+  readonly leaseMs?: number;
+}
+
+export type ProcessChunkResult = 'processed' | 'alreadyDone' | 'busy' | 'stale';
+
+export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps): Promise<ProcessChunkResult> {
+  const record = await deps.records.get(message.importId);
+  if (!record || record.status !== 'running') return 'stale';
+  const claim = await deps.chunks.claimChunk(message.importId, message.chunk, deps.owner, deps.leaseMs ?? 10 * 60_000);
+  if (claim === 'done') {
+    await finalizeIfDone(message.importId, deps);
+    return 'alreadyDone';
+  }
+  if (claim === 'busy') return 'busy';
+
+  const stored = await deps.rows.chunkRows(message.importId, message.chunk);
+  const todo = stored.filter((r) => r.state !== 'done' && r.phoneNumber && r.phoneType);
+  if (todo.length > 0) {
+    const outcomes = await runRows(message, todo, record.dryRun, deps);
+    await deps.rows.patchRows(
+      message.importId,
+      message.chunk,
+      todo.map((r) => {
+        const o = outcomes.get(r.line) ?? { status: 'failed' as const, action: 'none', reason: 'the row was not processed' };
+        return { line: r.line, state: 'done' as const, status: o.status, action: o.action, reason: o.reason };
+      }),
+    );
+    for (const r of todo) {
+      const o = outcomes.get(r.line);
+      if (o) Object.assign(r, { state: 'done', status: o.status, action: o.action, reason: o.reason });
+    }
+  }
+  const counts = emptyCounts();
+  for (const r of stored) counts[r.status ?? 'failed']++;
+  await deps.chunks.completeChunk(message.importId, message.chunk, counts);
+  deps.log.info({ importId: message.importId, chunk: message.chunk, rows: stored.length, counts }, 'phone import: chunk done');
+  await finalizeIfDone(message.importId, deps);
+  return 'processed';
+}
+
+const asValid = (r: StoredRow): ValidRow => ({
+  line: r.line,
+  user: r.user,
+  phoneNumber: r.phoneNumber ?? '',
+  phoneType: r.phoneType ?? 'mobile',
+  enableSmsSignIn: r.enableSmsSignIn === true,
+});
+
+async function runRows(message: ChunkMessage, todo: readonly StoredRow[], dryRun: boolean, deps: ProcessChunkDeps): Promise<Map<number, RowOutcome>> {
+  const { settings } = deps;
+  const users = await deps.directory.resolveUsers([...new Set(todo.map((r) => r.user))]);
+  const found = (r: StoredRow) => {
+    const u = users.get(r.user);
+    return u?.kind === 'found' && u.user.accountEnabled ? u.user : undefined;
+  };
+  const userIds = [...new Set(todo.map(found).filter((u) => u !== undefined).map((u) => u.id))];
+  const methods = userIds.length > 0 ? await deps.methods.listPhoneMethods(userIds) : new Map<string, MethodsLookup>();
+
+  // The SMS policy and memberships matter only for rows that ask for SMS sign-in.
+  const smsUsers = [...new Set(todo.filter((r) => r.enableSmsSignIn && found(r)).map((r) => found(r)?.id ?? ''))].filter((id) => id !== '');
+  const eligibility = new Map<string, SmsEligibility>();
+  if (smsUsers.length > 0) {
+    const policy: SmsPolicyFacts = await deps.methods.readSmsPolicy();
+    const groups = [...new Set([...policy.signInTargets.filter((t) => t !== 'all_users'), ...policy.excludeGroupIds])];
+    const memberships = groups.length > 0 && policy.enabled ? await deps.directory.memberOf(smsUsers, groups) : new Map<string, ReadonlySet<string>>();
+    for (const id of smsUsers) eligibility.set(id, smsEligibility(policy, memberships.get(id) ?? new Set(), settings.smsSignInGroupId));
+  }
+
+  const options = { overwrite: settings.overwrite, enableSmsWithoutLicence: settings.enableSmsWithoutLicence, dryRun };
+  const plans = new Map<number, { row: StoredRow; userId?: string; plan: RowPlan }>();
+  for (const r of todo) {
+    const lookup: UserLookup = users.get(r.user) ?? { kind: 'error', message: 'no answer from Graph' };
+    const id = lookup.kind === 'found' ? lookup.user.id : undefined;
+    const fresh = planRow(asValid(r), lookup, id ? methods.get(id) : undefined, id ? eligibility.get(id) : undefined, options);
+    plans.set(r.line, { row: r, ...(id && { userId: id }), plan: r.state === 'applying' ? reconcileRetry(r.planned, fresh) : fresh });
+  }
+
+  const outcomes = new Map<number, RowOutcome>();
+  const acting = [...plans.values()].filter((p) => p.userId && (p.plan.phoneWrite || p.plan.enableSms || p.plan.addToGroup));
+  for (const p of plans.values()) if (!acting.includes(p) || dryRun) outcomes.set(p.row.line, p.plan.outcome);
+  if (dryRun || acting.length === 0) return outcomes;
+
+  // Written before any change, so a worker that dies mid-chunk leaves a trace the retry can reconcile.
+  await deps.rows.patchRows(
+    message.importId,
+    message.chunk,
+    acting.map((p): RowPatch => ({ line: p.row.line, state: 'applying', planned: p.plan.outcome.status })),
+  );
+
+  const failedAt = new Map<number, string>();
+  const fail = (line: number, what: string, r: WriteResult) => {
+    if (!r.ok && !failedAt.has(line)) failedAt.set(line, `${what}: ${r.code}: ${r.message}`);
+  };
+
+  // 1. Group adds first: SMS sign-in is only allowed once the user is in a group the policy targets.
+  const byGroup = new Map<string, typeof acting>();
+  for (const p of acting) {
+    if (!p.plan.addToGroup) continue;
+    const list = byGroup.get(p.plan.addToGroup) ?? [];
+    list.push(p);
+    byGroup.set(p.plan.addToGroup, list);
+  }
+  for (const [groupId, list] of byGroup) {
+    const results = await deps.directory.addMembers(groupId, [...new Set(list.map((p) => p.userId ?? ''))]);
+    for (const p of list) fail(p.row.line, 'adding to the SMS sign-in group failed', results.get(p.userId ?? '') ?? missing);
+  }
+
+  // 2. Phone numbers.
+  const writes = acting.filter((p) => p.plan.phoneWrite && !failedAt.has(p.row.line));
+  const writeResults = await deps.methods.writePhoneMethods(
+    writes.map(
+      (p): PhoneWrite => ({
+        userId: p.userId ?? '',
+        kind: p.plan.phoneWrite?.kind ?? 'create',
+        methodId: p.plan.phoneWrite?.methodId ?? '',
+        phoneType: p.row.phoneType ?? 'mobile',
+        phoneNumber: p.row.phoneNumber ?? '',
+      }),
+    ),
+  );
+  writes.forEach((p, i) => fail(p.row.line, `${p.plan.phoneWrite?.kind === 'update' ? 'updating' : 'adding'} the ${p.row.phoneType} number failed`, writeResults[i] ?? missing));
+
+  // 3. SMS sign-in, for rows whose number is in place.
+  const enables = acting.filter((p) => p.plan.enableSms && !failedAt.has(p.row.line));
+  const enableResults = enables.length > 0 ? await deps.methods.enableSmsSignIn([...new Set(enables.map((p) => p.userId ?? ''))]) : new Map<string, WriteResult>();
+  for (const p of enables) fail(p.row.line, 'SMS sign-in was not enabled', enableResults.get(p.userId ?? '') ?? missing);
+
+  for (const p of acting) {
+    const reason = failedAt.get(p.row.line);
+    outcomes.set(
+      p.row.line,
+      reason === undefined
+        ? p.plan.outcome
+        : { status: 'failed', action: p.plan.outcome.action, reason: [reason, p.plan.outcome.reason].filter((s) => s !== '').join('; ') },
+    );
+  }
+  return outcomes;
+}
+
+const missing: WriteResult = { ok: false, status: 0, code: 'noResult', message: 'Graph returned no result for this item' };

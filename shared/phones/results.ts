@@ -1,0 +1,46 @@
+import type { StoredRow } from './ports';
+import type { FileProblem, RowCounts } from './types';
+
+/**
+ * The results file: one line per input row, in input order. Columns: line, user, phone (masked, last four digits
+ * kept), status, action, reason. Free-text cells that a spreadsheet would run as a formula are prefixed with `'`
+ * (OWASP CSV injection), since user names and reasons can echo hostile input.
+ */
+export const RESULTS_HEADER = 'line,user,phoneNumber,status,action,reason\r\n';
+
+const FORMULA = /^[=+\-@\t\r]/;
+
+export function csvCell(value: string, guard = true): string {
+  const v = guard && FORMULA.test(value) ? `'${value}` : value;
+  return /[",\r\n;]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+export function resultLine(row: StoredRow): string {
+  return (
+    [
+      String(row.line),
+      csvCell(row.user),
+      csvCell(row.maskedPhone, false),
+      row.status ?? 'failed',
+      csvCell(row.action ?? 'none'),
+      csvCell(row.reason ?? (row.status ? '' : 'the row was not processed')),
+    ].join(',') + '\r\n'
+  );
+}
+
+export function fileProblemResults(problem: FileProblem): string {
+  return `${RESULTS_HEADER}${[String(problem.line ?? ''), '', '', 'failed', 'rejected file', csvCell(`${problem.code}: ${problem.message}`)].join(',')}\r\n`;
+}
+
+export interface ImportSummary {
+  readonly importId: string;
+  readonly file: string;
+  readonly dryRun: boolean;
+  readonly status: 'completed' | 'failed';
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly rows: { readonly total: number } & RowCounts;
+  readonly problem?: FileProblem;
+  readonly settings: Record<string, unknown>;
+  readonly resultsBlob: string;
+}

@@ -1,0 +1,70 @@
+import { Readable } from 'node:stream';
+
+import type { ContainerClient } from '@azure/storage-blob';
+
+import type { ImportFiles } from '../phones/ports';
+
+/**
+ * The `phone-imports` container for the import job: streamed reads (the file is never held whole in memory),
+ * streamed writes for the results file, and moves between incoming/ processed/ failed/ as a server-side copy.
+ */
+const statusOf = (err: unknown): number | undefined => {
+  const s = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
+  return typeof s === 'number' ? s : undefined;
+};
+
+export class BlobImportFiles implements ImportFiles {
+  constructor(private readonly container: () => Promise<ContainerClient>) {}
+
+  async size(path: string): Promise<number | undefined> {
+    const c = await this.container();
+    try {
+      const props = await c.getBlobClient(path).getProperties();
+      return props.contentLength ?? 0;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async *read(path: string): AsyncIterable<Uint8Array> {
+    const c = await this.container();
+    const response = await c.getBlobClient(path).download();
+    const body = response.readableStreamBody;
+    if (!body) return;
+    for await (const chunk of body as AsyncIterable<Buffer | string>) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  }
+
+  async write(path: string, body: string | AsyncIterable<string | Uint8Array>, contentType: string): Promise<void> {
+    const c = await this.container();
+    const blob = c.getBlockBlobClient(path);
+    const blobHTTPHeaders = { blobContentType: contentType };
+    if (typeof body === 'string') {
+      await blob.upload(body, Buffer.byteLength(body), { blobHTTPHeaders });
+      return;
+    }
+    const stream = Readable.from((async function* () {
+      for await (const s of body) {
+        if (typeof s === 'string') {
+          if (s !== '') yield Buffer.from(s, 'utf8');
+        } else if (s.byteLength > 0) yield s;
+      }
+    })());
+    await blob.uploadStream(stream, 4 * 1024 * 1024, 2, { blobHTTPHeaders });
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    if (from === to) return;
+    const c = await this.container();
+    const source = c.getBlobClient(from);
+    const target = c.getBlobClient(to);
+    if (!(await source.exists())) {
+      if (await target.exists()) return;
+      throw new Error(`cannot move ${from}: the blob does not exist`);
+    }
+    // Same-account copy: completes synchronously for block blobs of this size; poll to be sure.
+    const poller = await target.beginCopyFromURL(source.url, { intervalInMs: 200 });
+    await poller.pollUntilDone();
+    await source.deleteIfExists();
+  }
+}

@@ -1,0 +1,257 @@
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+
+import type {
+  ChunkMessage,
+  ChunkQueue,
+  ChunkState,
+  ChunkStore,
+  ImportRecord,
+  ImportRecords,
+  RowPatch,
+  RowStore,
+  StoredRow,
+} from '../phones/ports';
+import { ROW_STATUSES, type RowCounts, type RowStatus } from '../phones/types';
+import type { StorageClients } from './clients';
+
+/**
+ * Phone import state in Table Storage.
+ * - `phoneimports`: one entity per import (PK `import`, RK importId).
+ * - `phoneimportrows`: one entity per input row, PK `<importId>_<chunk>` so a chunk is one partition (one query,
+ *   transactions of 100), RK the zero-padded line so rows list in input order.
+ * - `phoneimportchunks`: one entity per chunk (PK importId, RK chunk): state, a lease for the worker and the chunk's
+ *   counts. Completion is "every chunk entity is done", counted on read, never a shared counter that retries could
+ *   bump twice.
+ */
+export const PHONE_IMPORTS_TABLE = 'phoneimports';
+export const PHONE_ROWS_TABLE = 'phoneimportrows';
+export const PHONE_CHUNKS_TABLE = 'phoneimportchunks';
+export const PHONE_CHUNK_QUEUE = 'phone-import-chunks';
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+const rowPartition = (importId: string, chunk: number) => `${importId}_${pad(chunk, 6)}`;
+const MAX_TEXT = 4_000;
+
+const statusOf = (e: { statusCode?: unknown } | null | undefined): number | undefined =>
+  typeof e === 'object' && e !== null && typeof e.statusCode === 'number' ? e.statusCode : undefined;
+const errStatus = (err: unknown) => statusOf(err as { statusCode?: unknown });
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+function compact(e: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined));
+}
+
+export class TableImportRecords implements ImportRecords {
+  constructor(private readonly table: () => Promise<TableClient>) {}
+
+  private toEntity(r: Partial<ImportRecord> & { importId?: string }): Record<string, unknown> {
+    const { problem, importId: _id, ...rest } = r;
+    return compact({ ...rest, problem: problem === undefined ? undefined : JSON.stringify(problem) });
+  }
+
+  private fromEntity(e: Record<string, unknown>): ImportRecord {
+    const problem = str(e.problem);
+    const opt = (k: string) => str(e[k]);
+    return {
+      importId: String(e.rowKey),
+      file: String(e.file),
+      source: String(e.source),
+      contentHash: String(e.contentHash),
+      dryRun: e.dryRun === true,
+      status: e.status as ImportRecord['status'],
+      createdAt: String(e.createdAt),
+      updatedAt: String(e.updatedAt),
+      totalRows: num(e.totalRows),
+      rejectedRows: num(e.rejectedRows),
+      chunkCount: num(e.chunkCount),
+      ...(opt('finishedAt') !== undefined && { finishedAt: opt('finishedAt') }),
+      ...(opt('resultsBlob') !== undefined && { resultsBlob: opt('resultsBlob') }),
+      ...(opt('summaryBlob') !== undefined && { summaryBlob: opt('summaryBlob') }),
+      ...(problem !== undefined && { problem: JSON.parse(problem) as ImportRecord['problem'] }),
+    };
+  }
+
+  async create(record: ImportRecord): Promise<{ created: boolean; record: ImportRecord }> {
+    const client = await this.table();
+    try {
+      await client.createEntity({ partitionKey: 'import', rowKey: record.importId, ...this.toEntity(record) });
+      return { created: true, record };
+    } catch (err) {
+      if (errStatus(err) !== 409) throw err;
+      const existing = await this.get(record.importId);
+      if (!existing) throw err;
+      return { created: false, record: existing };
+    }
+  }
+
+  async get(importId: string): Promise<ImportRecord | undefined> {
+    const client = await this.table();
+    try {
+      return this.fromEntity(await client.getEntity<Record<string, unknown>>('import', importId));
+    } catch (err) {
+      if (errStatus(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async update(importId: string, patch: Partial<Omit<ImportRecord, 'importId'>>): Promise<void> {
+    const client = await this.table();
+    await client.updateEntity({ partitionKey: 'import', rowKey: importId, ...this.toEntity(patch) }, 'Merge');
+  }
+}
+
+function rowEntity(importId: string, chunk: number, r: RowPatch): Entity {
+  return {
+    partitionKey: rowPartition(importId, chunk),
+    rowKey: pad(r.line, 10),
+    ...compact({
+      line: r.line,
+      user: r.user?.slice(0, MAX_TEXT),
+      maskedPhone: r.maskedPhone,
+      phoneNumber: r.phoneNumber,
+      phoneType: r.phoneType,
+      enableSmsSignIn: r.enableSmsSignIn,
+      state: r.state,
+      planned: r.planned,
+      status: r.status,
+      action: r.action?.slice(0, MAX_TEXT),
+      reason: r.reason?.slice(0, MAX_TEXT),
+    }),
+  };
+}
+
+function rowFrom(e: Record<string, unknown>): StoredRow {
+  const o = (k: string) => str(e[k]);
+  return {
+    line: num(e.line),
+    user: o('user') ?? '',
+    maskedPhone: o('maskedPhone') ?? '',
+    state: (o('state') ?? 'pending') as StoredRow['state'],
+    ...(o('phoneNumber') !== undefined && { phoneNumber: o('phoneNumber') }),
+    ...(o('phoneType') !== undefined && { phoneType: o('phoneType') as StoredRow['phoneType'] }),
+    ...(typeof e.enableSmsSignIn === 'boolean' && { enableSmsSignIn: e.enableSmsSignIn }),
+    ...(o('planned') !== undefined && { planned: o('planned') as RowStatus }),
+    ...(o('status') !== undefined && { status: o('status') as RowStatus }),
+    ...(o('action') !== undefined && { action: o('action') }),
+    ...(o('reason') !== undefined && { reason: o('reason') }),
+  };
+}
+
+async function submit(client: TableClient, actions: TransactionAction[]): Promise<void> {
+  for (let i = 0; i < actions.length; i += 100) await client.submitTransaction(actions.slice(i, i + 100));
+}
+
+export class TableRowStore implements RowStore {
+  constructor(private readonly table: () => Promise<TableClient>) {}
+
+  async putRows(importId: string, chunk: number, rows: readonly StoredRow[]): Promise<void> {
+    const client = await this.table();
+    await submit(client, rows.map((r): TransactionAction => ['upsert', rowEntity(importId, chunk, r), 'Replace']));
+  }
+
+  async patchRows(importId: string, chunk: number, patches: readonly RowPatch[]): Promise<void> {
+    const client = await this.table();
+    await submit(client, patches.map((r): TransactionAction => ['upsert', rowEntity(importId, chunk, r), 'Merge']));
+  }
+
+  async chunkRows(importId: string, chunk: number): Promise<StoredRow[]> {
+    const client = await this.table();
+    const out: StoredRow[] = [];
+    const filter = `PartitionKey eq '${rowPartition(importId, chunk)}'`;
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) out.push(rowFrom(e));
+    return out.sort((a, b) => a.line - b.line);
+  }
+}
+
+function countsFrom(text: string | undefined): RowCounts | undefined {
+  if (!text) return undefined;
+  const parsed = JSON.parse(text) as Record<string, unknown>;
+  const counts = {} as RowCounts;
+  for (const s of ROW_STATUSES) counts[s] = num(parsed[s]);
+  return counts;
+}
+
+export class TableChunkStore implements ChunkStore {
+  constructor(
+    private readonly table: () => Promise<TableClient>,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  async putChunk(importId: string, chunk: ChunkState): Promise<void> {
+    const client = await this.table();
+    await client.upsertEntity(
+      { partitionKey: importId, rowKey: pad(chunk.chunk, 6), chunk: chunk.chunk, state: chunk.state, firstLine: chunk.firstLine, lastLine: chunk.lastLine },
+      'Replace',
+    );
+  }
+
+  async claimChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<'claimed' | 'busy' | 'done'> {
+    const client = await this.table();
+    let entity;
+    try {
+      entity = await client.getEntity<Record<string, unknown>>(importId, pad(chunk, 6));
+    } catch (err) {
+      // A chunk the validator never stored cannot be worked on; treat as done so the message is dropped.
+      if (errStatus(err) === 404) return 'done';
+      throw err;
+    }
+    if (entity.state === 'done') return 'done';
+    const leaseUntil = num(entity.leaseUntil);
+    if (leaseUntil > this.now() && entity.leaseOwner !== owner) return 'busy';
+    try {
+      await client.updateEntity(
+        { partitionKey: importId, rowKey: pad(chunk, 6), leaseOwner: owner, leaseUntil: this.now() + leaseMs },
+        'Merge',
+        { etag: entity.etag },
+      );
+      return 'claimed';
+    } catch (err) {
+      if (errStatus(err) === 412) return 'busy';
+      throw err;
+    }
+  }
+
+  async completeChunk(importId: string, chunk: number, counts: RowCounts): Promise<void> {
+    const client = await this.table();
+    await client.updateEntity(
+      { partitionKey: importId, rowKey: pad(chunk, 6), state: 'done', counts: JSON.stringify(counts), leaseUntil: 0 },
+      'Merge',
+    );
+  }
+
+  async listChunks(importId: string): Promise<ChunkState[]> {
+    const client = await this.table();
+    const out: ChunkState[] = [];
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${importId.replace(/'/g, "''")}'` } })) {
+      const counts = countsFrom(str(e.counts));
+      out.push({
+        chunk: num(e.chunk),
+        state: e.state === 'done' ? 'done' : 'pending',
+        firstLine: num(e.firstLine),
+        lastLine: num(e.lastLine),
+        ...(counts && { counts }),
+      });
+    }
+    return out.sort((a, b) => a.chunk - b.chunk);
+  }
+}
+
+export class StorageChunkQueue implements ChunkQueue {
+  constructor(private readonly storage: StorageClients) {}
+  enqueue(message: ChunkMessage): Promise<void> {
+    return this.storage.enqueueJson(PHONE_CHUNK_QUEUE, message);
+  }
+}
+
+export function phoneImportStores(storage: StorageClients): { records: ImportRecords; rows: RowStore; chunks: ChunkStore; queue: ChunkQueue } {
+  return {
+    records: new TableImportRecords(() => storage.table(PHONE_IMPORTS_TABLE)),
+    rows: new TableRowStore(() => storage.table(PHONE_ROWS_TABLE)),
+    chunks: new TableChunkStore(() => storage.table(PHONE_CHUNKS_TABLE)),
+    queue: new StorageChunkQueue(storage),
+  };
+}
