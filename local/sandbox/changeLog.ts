@@ -14,6 +14,7 @@ export interface Change {
 
 /** Oldest changes are dropped past this many entries; tokens older than that get 410 (resync required). */
 const MAX_ENTRIES = 2_000_000;
+const TRIM_CHUNK = 200_000;
 
 export class ChangeLog {
   private entries: Change[] = [];
@@ -31,10 +32,10 @@ export class ChangeLog {
 
   append(change: Change): void {
     this.entries.push(change);
-    if (this.entries.length > MAX_ENTRIES) {
-      const drop = this.entries.length - MAX_ENTRIES;
-      this.entries = this.entries.slice(drop);
-      this.firstSeq += drop;
+    // Trim in chunks so the copy happens once per TRIM_CHUNK appends, not on every append.
+    if (this.entries.length > MAX_ENTRIES + TRIM_CHUNK) {
+      this.entries = this.entries.slice(TRIM_CHUNK);
+      this.firstSeq += TRIM_CHUNK;
     }
   }
 

@@ -6,7 +6,7 @@ import { at, call, errorCode, items, start, tenant, userId } from './helpers';
 describe('sandbox identity protection, conditional access and sign-in logs', () => {
   let sb: GraphSandbox;
   beforeAll(async () => {
-    const risky = (n: number, level: string, updated: string): Record<string, unknown> => ({
+    const risky = (n: number, level: string, updated: string): { id: string } & Record<string, unknown> => ({
       id: userId(n),
       isDeleted: false,
       isProcessing: false,
@@ -17,7 +17,7 @@ describe('sandbox identity protection, conditional access and sign-in logs', () 
       userDisplayName: `User ${n}`,
       userPrincipalName: `user${n}@contoso.test`,
     });
-    const signIn = (id: string, n: number, created: string, errorCode: number): Record<string, unknown> => ({
+    const signIn = (id: string, n: number, created: string, errorCode: number): { id: string; createdDateTime: string } & Record<string, unknown> => ({
       id,
       createdDateTime: created,
       userId: userId(n),
