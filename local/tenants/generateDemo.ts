@@ -22,6 +22,7 @@ import type {
   IPv4CidrRange,
   PhoneAuthenticationMethod,
   RiskDetection,
+  RiskEventType,
   RiskyUser,
   ServicePrincipal,
   SignIn,
@@ -1235,6 +1236,17 @@ function buildSignIns(
   return signIns;
 }
 
+// signIn.riskEventTypes is the deprecated closed enum; newer detections (passwordSpray) only appear in riskEventTypes_v2.
+const LEGACY_RISK_EVENT_TYPES: ReadonlySet<string> = new Set<RiskEventType>([
+  'unlikelyTravel', 'anonymizedIPAddress', 'maliciousIPAddress', 'unfamiliarFeatures', 'malwareInfectedIPAddress', 'suspiciousIPAddress',
+  'leakedCredentials', 'investigationsThreatIntelligence', 'generic', 'adminConfirmedUserCompromised', 'mcasImpossibleTravel',
+  'mcasSuspiciousInboxManipulationRules', 'investigationsThreatIntelligenceSigninLinked', 'maliciousIPAddressValidCredentialsBlockedIP',
+]);
+
+function legacyRiskEventTypes(type: string): RiskEventType[] {
+  return LEGACY_RISK_EVENT_TYPES.has(type) ? [type as RiskEventType] : [];
+}
+
 function toSignIn(
   rnd: Prng,
   s: SignInScenario,
@@ -1313,7 +1325,7 @@ function toSignIn(
     riskLevelAggregated: risky ? risky.riskLevel : 'none',
     riskLevelDuringSignIn: risky ? risky.riskLevel : 'none',
     riskState: risky ? risky.riskState : 'none',
-    riskEventTypes: risky ? [risky.riskEventType as 'unlikelyTravel'] : [],
+    riskEventTypes: risky ? legacyRiskEventTypes(risky.riskEventType) : [],
     riskEventTypes_v2: risky ? [risky.riskEventType] : [],
     resourceDisplayName: s.app.resource,
     resourceId: s.app.resourceId,
