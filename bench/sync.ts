@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+
+import { startAzurite } from '../local/azurite';
+import { type GraphSandbox, startGraphSandbox, type TenantFile } from '../local/sandbox';
+import { loadConfig } from '../shared/config';
+import { graphPath } from '../shared/graph/types';
+import { buildServices, type Services } from '../shared/runtime/services';
+import { runSyncJob, syncJobDeps } from '../shared/sync/compose';
+import { jobInputSchema, type SyncRun } from '../shared/sync/jobModel';
+import { createJob } from '../shared/sync/jobs';
+
+/**
+ * Group sync benchmark on the Graph sandbox with realistic latency and Graph's identity throttling budgets, against
+ * real Azurite. For each target size N (source of S = N members):
+ *   (a) first full sync into an empty target,
+ *   (b) a re-run after 1% of the source changed (half added, half removed),
+ *   (c) the seed's way: list the source, then for each member look it up and add it, sequentially
+ *       (Get-AzureADUser + Add-AzureADGroupMember). Above `seedSampleLimit` members it runs on a sample and the figures
+ *       are extrapolated (linearly: that ignores the write throttling the full loop would meet, so it flatters the seed).
+ * Lower bound for (a): ceil(S/999) member pages + ceil(N/400) $batch calls of 20 bind PATCHes of 20 members.
+ * Times: `wallMs` is real time; `simulatedMs` = wall x timeScale (the sandbox divides every latency and throttle
+ * window by timeScale); `writeThrottleBoundMs` is the least time Graph's write quota (3,000 writes / 150 s per app and
+ * tenant) allows for the writes made.
+ */
+export interface BenchOptions {
+  readonly smoke: boolean;
+  readonly log: (line: string) => void;
+}
+
+const TIME_SCALE = 20;
+const LATENCY = { min: 40, max: 120 };
+const WRITE_QUOTA = 3000;
+const WRITE_WINDOW_MS = 150_000;
+const TOKEN = 'bench-sync';
+
+const userId = (n: number) => `10000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const SOURCE = '20000000-0000-4000-8000-000000000001';
+const TARGET = '20000000-0000-4000-8000-000000000002';
+const SEED_TARGET = '20000000-0000-4000-8000-000000000003';
+
+function tenantOf(size: number, spare: number): TenantFile {
+  const users = Array.from({ length: size + spare }, (_, i) => ({
+    id: userId(i + 1),
+    displayName: `Bench User ${i + 1}`,
+    userPrincipalName: `bench${i + 1}@bench.example`,
+    userType: 'Member' as const,
+    accountEnabled: true,
+  }));
+  const group = (id: string, displayName: string, members: string[]) => ({
+    id,
+    displayName,
+    groupTypes: [],
+    mailEnabled: false,
+    securityEnabled: true,
+    onPremisesSyncEnabled: null,
+    isAssignableToRole: null,
+    members,
+  });
+  return {
+    tenant: { id: randomUUID(), displayName: 'Bench', defaultDomain: 'bench.example' },
+    users,
+    groups: [
+      group(SOURCE, 'Bench Source', users.slice(0, size).map((u) => u.id)),
+      group(TARGET, 'Bench Target', []),
+      group(SEED_TARGET, 'Bench Seed Target', []),
+    ],
+  };
+}
+
+async function control(sandbox: GraphSandbox, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${sandbox.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
+  return text === '' ? undefined : (JSON.parse(text) as unknown);
+}
+
+type Stats = { requests: number; subRequests: number; throttled: number };
+const stats = async (sandbox: GraphSandbox) => (await control(sandbox, '/_sandbox/stats')) as Stats;
+const resetStats = (sandbox: GraphSandbox) => control(sandbox, '/_sandbox/stats/reset', {});
+
+/** Membership changes made "by someone else" (another app token, so they do not spend the bench app's budget). */
+async function adminChange(sandbox: GraphSandbox, method: 'POST' | 'DELETE', memberId: string): Promise<void> {
+  const url =
+    method === 'POST' ? `${sandbox.url}/v1.0/groups/${SOURCE}/members/$ref` : `${sandbox.url}/v1.0/groups/${SOURCE}/members/${memberId}/$ref`;
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: 'Bearer bench-admin', 'content-type': 'application/json' },
+    ...(method === 'POST' ? { body: JSON.stringify({ '@odata.id': `${sandbox.url}/v1.0/directoryObjects/${memberId}` }) } : {}),
+  });
+  if (!res.ok && res.status !== 429) throw new Error(`admin change failed: ${res.status}`);
+  if (res.status === 429) {
+    await new Promise((r) => setTimeout(r, 50));
+    return adminChange(sandbox, method, memberId);
+  }
+}
+
+function writeThrottleBoundMs(writes: number): number {
+  return writes <= WRITE_QUOTA ? 0 : Math.ceil((writes - WRITE_QUOTA) / WRITE_QUOTA) * WRITE_WINDOW_MS;
+}
+
+function memoryProbe(): { stop(): { peakRssMb: number; peakHeapMb: number } } {
+  let rss = 0;
+  let heap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+  };
+  sample();
+  const timer = setInterval(sample, 25);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { peakRssMb: Math.round(rss / 1e5) / 10, peakHeapMb: Math.round(heap / 1e5) / 10 };
+    },
+  };
+}
+
+function runFigures(run: SyncRun, sandboxStats: Stats, wallMs: number, lowerBound: number | undefined) {
+  return {
+    status: run.status,
+    planned: { add: run.plan.add.length, remove: run.plan.remove.length },
+    counts: run.counts,
+    reads: { source: run.sources[0]?.read, target: run.target.read },
+    graphHttpCalls: run.graphRequests.httpCalls,
+    subRequests: run.graphRequests.subRequests,
+    throttled: run.graphRequests.throttled,
+    retries: run.graphRequests.retries,
+    sandboxCounted: sandboxStats,
+    ...(lowerBound === undefined ? {} : { lowerBoundCalls: lowerBound, ratioToLowerBound: Math.round((run.graphRequests.httpCalls / lowerBound) * 1000) / 1000 }),
+    wallMs,
+    simulatedMs: wallMs * TIME_SCALE,
+  };
+}
+
+/** The seed's loop, with the same gateway (retries included) so only the access pattern differs. */
+async function seedWay(services: Services, sandbox: GraphSandbox, sampleLimit: number) {
+  await resetStats(sandbox);
+  const graph = services.graph.scoped();
+  const started = Date.now();
+  const [source] = await graph.all<{ id: string }>({ method: 'GET', path: '/groups', query: { $filter: "displayName eq 'Bench Source'" } });
+  const [target] = await graph.all<{ id: string }>({ method: 'GET', path: '/groups', query: { $filter: "displayName eq 'Bench Seed Target'" } });
+  if (!source || !target) throw new Error('bench groups missing');
+  // Get-AzureADGroupMember -All: the default page size (100 here).
+  const members = await graph.all<{ id: string }>({ method: 'GET', path: graphPath`/groups/${source.id}/members` });
+  const listCalls = graph.counters.httpCalls;
+  const sample = members.slice(0, Math.min(members.length, sampleLimit));
+  for (const m of sample) {
+    const user = await graph.request<{ id: string }>({ method: 'GET', path: graphPath`/users/${m.id}`, query: { $select: 'id' } });
+    await graph.request({
+      method: 'POST',
+      path: graphPath`/groups/${target.id}/members/$ref`,
+      body: { '@odata.id': `${services.config.graph.baseUrl}/v1.0/directoryObjects/${user.id}` },
+    });
+  }
+  const wallMs = Date.now() - started;
+  const sampled = sample.length < members.length;
+  const factor = members.length / Math.max(1, sample.length);
+  const measuredCalls = graph.counters.httpCalls;
+  return {
+    members: members.length,
+    sampled,
+    ...(sampled ? { sampleSize: sample.length, extrapolation: 'linear in members; ignores the write throttling a full loop meets' } : {}),
+    graphHttpCalls: sampled ? listCalls + Math.round((measuredCalls - listCalls) * factor) : measuredCalls,
+    throttled: sampled ? Math.round(graph.counters.throttled * factor) : graph.counters.throttled,
+    wallMs: sampled ? Math.round(wallMs * factor) : wallMs,
+    simulatedMs: (sampled ? Math.round(wallMs * factor) : wallMs) * TIME_SCALE,
+    writeThrottleBoundMs: writeThrottleBoundMs(members.length),
+    ...(sampled ? { measured: { graphHttpCalls: measuredCalls, wallMs } } : {}),
+  };
+}
+
+async function benchSize(services: Services, sandbox: GraphSandbox, size: number, seedSampleLimit: number, log: (l: string) => void) {
+  const spare = Math.max(1, Math.ceil(size * 0.005));
+  await control(sandbox, '/_sandbox/tenant', tenantOf(size, spare));
+  const deps = syncJobDeps(services);
+  for (const job of await deps.jobs.list()) await deps.jobs.delete(job.jobId);
+  const job = await createJob(deps, jobInputSchema.parse({ name: `bench ${size}`, target: TARGET, sources: [{ group: SOURCE }], mode: 'mirror' }), 'bench');
+  const lowerBound = Math.ceil(size / 999) + Math.ceil(size / 400);
+
+  log(`  ${size}: first sync`);
+  await resetStats(sandbox);
+  const memory = memoryProbe();
+  let started = Date.now();
+  const first = await runSyncJob(services, job.jobId, { dryRun: false, actor: 'bench', trigger: 'http' });
+  const firstFigures = { ...runFigures(first, await stats(sandbox), Date.now() - started, lowerBound), writeThrottleBoundMs: writeThrottleBoundMs(Math.ceil(size / 20)) };
+
+  log(`  ${size}: 1% changed, re-run`);
+  const changes = Math.max(2, Math.round(size * 0.01));
+  for (let i = 0; i < changes / 2; i++) await adminChange(sandbox, 'POST', userId(size + 1 + i));
+  for (let i = 0; i < changes / 2; i++) await adminChange(sandbox, 'DELETE', userId(i + 1));
+  await resetStats(sandbox);
+  started = Date.now();
+  const rerun = await runSyncJob(services, job.jobId, { dryRun: false, actor: 'bench', trigger: 'http' });
+  const rerunFigures = runFigures(rerun, await stats(sandbox), Date.now() - started, undefined);
+  const peak = memory.stop();
+
+  log(`  ${size}: the seed's way${size > seedSampleLimit ? ` (sample of ${seedSampleLimit})` : ''}`);
+  const seed = await seedWay(services, sandbox, seedSampleLimit);
+  return {
+    targetMembers: size,
+    firstSync: firstFigures,
+    rerunOnePercentChanged: { changedMembers: changes, ...rerunFigures },
+    seedWay: seed,
+    ratios: {
+      firstSyncCallsVsLowerBound: firstFigures.ratioToLowerBound,
+      seedCallsVsFirstSync: Math.round((seed.graphHttpCalls / Math.max(1, first.graphRequests.httpCalls)) * 10) / 10,
+      seedWallVsFirstSync: Math.round((seed.wallMs / Math.max(1, firstFigures.wallMs)) * 10) / 10,
+      rerunCallsVsFirstSync: Math.round((rerun.graphRequests.httpCalls / Math.max(1, first.graphRequests.httpCalls)) * 1000) / 1000,
+    },
+    peakMemory: peak,
+  };
+}
+
+export async function run(options: BenchOptions): Promise<Record<string, unknown>> {
+  const sizes = options.smoke ? [1000] : [1000, 10_000, 50_000];
+  const seedSampleLimit = options.smoke ? 250 : 10_000;
+  const [azurite, sandbox] = await Promise.all([
+    startAzurite({ inMemory: true }),
+    startGraphSandbox({ tenant: tenantOf(1, 0), knobs: { latencyMs: LATENCY, timeScale: TIME_SCALE, throttling: { enabled: true, tenantSize: 'auto' } } }),
+  ]);
+  try {
+    const services = buildServices(
+      loadConfig({
+        AzureWebJobsStorage: azurite.connectionString,
+        GRAPH_BASE_URL: sandbox.url,
+        GRAPH_AUTH: 'static',
+        GRAPH_STATIC_TOKEN: TOKEN,
+        LOG_LEVEL: 'silent',
+      }),
+    );
+    const results = [];
+    for (const size of sizes) results.push(await benchSize(services, sandbox, size, seedSampleLimit, options.log));
+    return {
+      knobs: { latencyMs: LATENCY, timeScale: TIME_SCALE, throttling: 'Graph identity budgets, tenant size from user count' },
+      lowerBound: 'ceil(S/999) member pages + ceil(N/400) $batch calls (20 bind PATCHes x 20 members)',
+      sizes: results,
+    };
+  } finally {
+    await Promise.all([sandbox.close(), azurite.stop()]);
+  }
+}
+
+if (require.main === module) {
+  run({ smoke: process.argv.includes('--smoke'), log: (line) => process.stderr.write(`${line}\n`) })
+    .then((result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`))
+    .catch((err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    });
+}
