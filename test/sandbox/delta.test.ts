@@ -99,7 +99,9 @@ describe('sandbox groups/delta', () => {
     const first = await round(sb, '/groups/delta?$select=id&$filter=id eq ' + `'${groupId(2)}'`);
     const current = await call(sb, 'GET', '/_sandbox/tenant');
     expect((await call(sb, 'POST', '/_sandbox/tenant', { body: current.body })).status).toBe(204);
-    expect((await call(sb, 'GET', first.deltaLink)).status).toBe(410);
+    const gone = await call(sb, 'GET', first.deltaLink);
+    expect(gone.status).toBe(410);
+    expect(gone.headers.get('location')).toBe(`${sb.url}/v1.0/groups/delta?$select=id&$filter=id+eq+%27${groupId(2)}%27`);
   });
 
   it('refuses $filter with more than 50 ids or other clauses', async () => {

@@ -29,10 +29,17 @@ interface DeltaQuery {
 
 interface DeltaState {
   readonly v: 1;
+  /** Tenant epoch: tokens from before a tenant replace/reset are unknown. */
   readonly e: string;
+  /** Change-log sequence the token covers up to. */
   readonly s: number;
+  /** Issue time (ms), for the documented 7-day token lifetime of directory objects. */
+  readonly t: number;
   readonly q: DeltaQuery;
 }
+
+/** delta-query-overview.md "Token duration": seven days for directory objects (scaled by timeScale). */
+const TOKEN_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
 interface RoundEntry {
   readonly id: string;
@@ -51,19 +58,36 @@ interface Round {
 
 const encode = (state: DeltaState): string => Buffer.from(JSON.stringify(state)).toString('base64url');
 
-const resyncRequired = (): GraphError =>
-  new GraphError(410, 'syncStateNotFound', 'The delta token is unknown or has expired; start a new delta round without a token (full resync required).');
+/** The initial request of a round (what a client restarts with after 410), rebuilt from the token's query. */
+function initialUrl(call: GraphCall, q: DeltaQuery | undefined): string {
+  const params = new URLSearchParams();
+  if (q) {
+    const select = [...(q.sel ?? []), ...(q.members && q.sel ? ['members'] : [])];
+    if (select.length > 0) params.set('$select', select.join(','));
+    else if (q.members) params.set('$expand', 'members');
+    if (q.ids) params.set('$filter', q.ids.map((id) => `id eq '${id}'`).join(' or '));
+  }
+  const query = params.toString().replace(/%24/g, '$').replace(/%2C/gi, ',');
+  return `${call.origin}/v1.0/groups/delta${query ? `?${query}` : ''}`;
+}
 
-function decode(env: SandboxEnv, token: string): DeltaState {
+/** delta-query-overview.md "Synchronization reset": 410 Gone with a Location header holding the initial request. */
+const resyncRequired = (call: GraphCall, q?: DeltaQuery): GraphError =>
+  new GraphError(410, 'syncStateNotFound', 'The delta token is unknown or has expired; restart with a full synchronization (see the Location header).', {
+    Location: initialUrl(call, q),
+  });
+
+function decode(env: SandboxEnv, call: GraphCall, token: string): DeltaState {
   let state: unknown;
   try {
     state = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw resyncRequired();
+    throw resyncRequired(call);
   }
   const s = state as Partial<DeltaState> | null;
-  if (!s || s.v !== 1 || typeof s.s !== 'number' || typeof s.q !== 'object' || s.e !== env.state.epoch) throw resyncRequired();
-  if (s.s < env.state.changes.oldestAnswerable || s.s > env.state.changes.seq) throw resyncRequired();
+  if (!s || s.v !== 1 || typeof s.s !== 'number' || typeof s.t !== 'number' || typeof s.q !== 'object' || s.q === null) throw resyncRequired(call);
+  const expired = Date.now() - s.t > env.scaled(TOKEN_LIFETIME_MS);
+  if (s.e !== env.state.epoch || expired || s.s < env.state.changes.oldestAnswerable || s.s > env.state.changes.seq) throw resyncRequired(call, s.q);
   return s as DeltaState;
 }
 
@@ -204,7 +228,7 @@ function renderPage(env: SandboxEnv, call: GraphCall, round: Round, roundId: str
     }
   }
   if (i >= round.entries.length) {
-    const token = encode({ v: 1, e: env.state.epoch, s: round.endSeq, q: round.q });
+    const token = encode({ v: 1, e: env.state.epoch, s: round.endSeq, t: Date.now(), q: round.q });
     const result = collection(call, 'groups', value);
     return { ...result, body: { ...(result.body as Json), '@odata.deltaLink': linkWith(call, '$deltatoken', token, true) } };
   }
@@ -222,7 +246,7 @@ export const deltaRoutes: RouteDef[] = [
       if (skip !== undefined) {
         const m = /^([0-9a-f]{32})\.(\d+)\.(\d+)$/.exec(skip);
         const round = m?.[1] ? (env.deltaRounds.get(m[1])?.[0] as Round | undefined) : undefined;
-        if (!m?.[1] || !round) throw resyncRequired();
+        if (!m?.[1] || !round) throw resyncRequired(call);
         return renderPage(env, call, round, m[1], Number(m[2]), Number(m[3]));
       }
       const deltaToken = param(call, '$deltatoken');
@@ -231,7 +255,7 @@ export const deltaRoutes: RouteDef[] = [
         const q = parseQuery(call);
         return renderPage(env, call, { entries: [], endSeq: env.state.changes.seq, q }, undefined, 0, 0);
       }
-      if (deltaToken !== undefined) return renderPage(env, call, changesRound(env, decode(env, deltaToken)), undefined, 0, 0);
+      if (deltaToken !== undefined) return renderPage(env, call, changesRound(env, decode(env, call, deltaToken)), undefined, 0, 0);
       return renderPage(env, call, initialRound(env, parseQuery(call)), undefined, 0, 0);
     },
   },
