@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { type TableClient, TableClient as Tables } from '@azure/data-tables';
 import type { StorageBlobFunctionOptions } from '@azure/functions';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { type BlobClient, BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 
 import type { FunctionDefinition } from '../../shared/runtime/definitions';
@@ -170,15 +170,21 @@ export class BlobTriggers {
     await receipts.upsertEntity(receipt, 'Replace');
 
     const client = watch.container.getBlobClient(blob.blobName);
-    let content: Buffer;
-    try {
-      content = await client.downloadToBuffer();
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) {
-        await receipts.deleteEntity(partitionKey, rowKey).catch(() => undefined);
-        return; // deleted between listing and download
+    // sdkBinding (deferred binding): Azure hands the worker SDK clients instead of the content, so nothing is
+    // downloaded; locally the handler gets the same pair of clients @azure/functions-extensions-blob provides.
+    let content: Buffer | { blobClient: BlobClient; containerClient: ContainerClient };
+    if (watch.options.sdkBinding) {
+      content = { blobClient: client, containerClient: watch.container };
+    } else {
+      try {
+        content = await client.downloadToBuffer();
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) {
+          await receipts.deleteEntity(partitionKey, rowKey).catch(() => undefined);
+          return; // deleted between listing and download
+        }
+        throw error;
       }
-      throw error;
     }
     try {
       await this.invoker.invoke(

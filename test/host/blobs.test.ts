@@ -1,5 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
-import { BlobServiceClient } from '@azure/storage-blob';
+import { type BlobClient, BlobServiceClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { describe, expect, it } from 'vitest';
 
@@ -59,6 +59,27 @@ describe('local host blob triggers', () => {
       await host.close();
     }
     expect(deliveries.map((d) => d.name)).toEqual(['contacts.csv']);
+  });
+
+  it('hands SDK clients instead of content to an sdkBinding trigger', async () => {
+    const urls: string[] = [];
+    const def = blobFunction('deferred', {
+      path: 'deferred/{name}',
+      connection: 'AzureWebJobsStorage',
+      sdkBinding: true,
+      handler: async (blob) => {
+        const { blobClient } = blob as { blobClient: BlobClient };
+        urls.push(`${blobClient.url} ${(await blobClient.downloadToBuffer()).toString()}`);
+      },
+    });
+    const host = await startHost([def]);
+    try {
+      await upload('deferred', 'big.csv', 'streamed');
+      const [url] = await eventually('the deferred delivery', () => urls.length > 0 && urls);
+      expect(url).toMatch(/\/deferred\/big\.csv streamed$/);
+    } finally {
+      await host.close();
+    }
   });
 
   it('delivers each blob exactly once, also across a host restart', async () => {
