@@ -334,11 +334,10 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
       expect(template.parameters.deployEventSubscription?.defaultValue).toBe(false);
     });
 
-    const phoneImportTriggers = allFunctions.filter((f) => f.kind === 'storageBlob' && f.options.path.startsWith('phone-imports/incoming/'));
-    // Skipped only while the catalog has no phone-import blob trigger at all (the job is built separately).
-    it.skipIf(phoneImportTriggers.length === 0)('targets the Event Grid blob trigger that the function catalog registers for phone-imports/incoming/', () => {
-      const triggers = phoneImportTriggers;
+    it('targets the Event Grid blob trigger that the function catalog registers for phone-imports/incoming/', () => {
+      const triggers = allFunctions.filter((f) => f.kind === 'storageBlob' && f.options.path.startsWith('phone-imports/incoming/'));
       expect(triggers.map((f) => f.name)).toEqual([template.parameters.phoneImportBlobFunctionName?.defaultValue]);
+      expect(triggers.map((f) => f.kind === 'storageBlob' && f.options.source)).toEqual(['EventGrid']);
       const { mod } = eventsModule();
       expect(mod.params.functionName).toBe("[parameters('phoneImportBlobFunctionName')]");
     });
