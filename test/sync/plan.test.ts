@@ -77,7 +77,7 @@ describe('computePlan', () => {
   });
 
   it('holds its invariants for any input (property)', () => {
-    const ids = fc.uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), { maxLength: 8 });
+    const ids = fc.uniqueArray(fc.constantFrom<string>('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), { maxLength: 8 });
     fc.assert(
       fc.property(ids, ids, ids, ids, fc.constantFrom('additive' as const, 'mirror' as const), (desired, current, prot, ledger, mode) => {
         const plan = computePlan({ desired: new Set(desired), current: new Set(current), mode, protectedIds: new Set(prot), addedByJob: new Set(ledger) });
