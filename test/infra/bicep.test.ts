@@ -221,6 +221,12 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
       expect(setting('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe("format('ClientId={0};Authorization=AAD', reference('identity').clientId)");
     });
 
+    it('requires app roles exactly when App Service authentication is configured', () => {
+      expect(setting('REQUIRE_APP_ROLES')).toBe("if(empty(parameters('appAuthClientId')), 'false', 'true')");
+      const auth = resourcesOfType(template, 'Microsoft.Web/sites/config').filter((r) => r.name.includes("'authsettingsV2'"));
+      expect(auth.map((r) => r.condition)).toEqual(["[not(empty(parameters('appAuthClientId')))]"]);
+    });
+
     it('sets every setting of local.settings.sample.json except the local-only ones', () => {
       // Local-only: Flex Consumption rejects the worker runtime/flags as settings, Azure uses identity storage,
       // and static Graph tokens are for the local sandbox.
@@ -235,6 +241,13 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
         expect(settings.has(name), name).toBe(false);
       }
     });
+  });
+
+  it('outputs the names, ids and principal ids a deployer needs next', () => {
+    const outputs = z.record(z.string(), z.object({ type: z.string() })).parse(template.outputs);
+    for (const name of ['functionAppName', 'functionAppId', 'identityPrincipalId', 'identityClientId', 'identityId', 'storageAccountName', 'keyVaultName', 'eventGridSystemTopicName']) {
+      expect(outputs[name]?.type, name).toBe('string');
+    }
   });
 
   it('ships a parameters file that sets every required parameter and only known ones', () => {
