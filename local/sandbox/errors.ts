@@ -11,23 +11,28 @@ export class GraphError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Extra innerError members (429s carry `code`, `message`, `status` per concepts/throttling.md). */
+    readonly inner: Record<string, string> = {},
   ) {
     super(message);
   }
 }
 
-export function errorBody(code: string, message: string, requestId: string, clientRequestId: string): unknown {
+/** Graph's throttled body (concepts/throttling.md sample): innerError repeats the status. */
+export const THROTTLED_INNER = { code: '429', message: 'Please retry after', status: '429' };
+
+export function errorBody(code: string, message: string, requestId: string, clientRequestId: string, inner: Record<string, string> = {}): unknown {
   return {
     error: {
       code,
       message,
-      innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': clientRequestId },
+      innerError: { ...inner, date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': clientRequestId },
     },
   };
 }
 
 export function errorResult(err: GraphError, requestId: string, clientRequestId: string): GraphResult {
-  return { status: err.status, headers: { ...err.headers }, body: errorBody(err.code, err.message, requestId, clientRequestId) };
+  return { status: err.status, headers: { ...err.headers }, body: errorBody(err.code, err.message, requestId, clientRequestId, err.inner) };
 }
 
 /** Directory's 404 wording for a missing object (group-post-members.md, user-get.md). */

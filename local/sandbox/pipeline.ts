@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { SandboxEnv } from './env';
-import { errorBody, errorResult, GraphError } from './errors';
+import { errorBody, errorResult, GraphError, THROTTLED_INNER } from './errors';
 import type { Router } from './router';
 import { formatRetryAfter } from './throttling';
 import type { GraphCall, GraphResult } from './types';
@@ -94,7 +94,7 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
     if (status === 429) env.stats.throttled();
     const headers: Record<string, string> = {};
     if (fault.retryAfterSeconds !== undefined && fault.kind !== '504') headers['Retry-After'] = String(fault.retryAfterSeconds);
-    return fail(new GraphError(status, code, message, headers));
+    return fail(new GraphError(status, code, message, headers, status === 429 ? THROTTLED_INNER : {}));
   }
 
   if (matched.kind === 'none') {
@@ -120,8 +120,7 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
     env.stats.throttled();
     const headers = { ...verdict.headers };
     if (verdict.retryAfterSeconds !== undefined) headers['Retry-After'] = formatRetryAfter(verdict.retryAfterSeconds);
-    const r = fail(new GraphError(429, 'TooManyRequests', 'Please retry again later.', headers));
-    return r;
+    return fail(new GraphError(429, 'TooManyRequests', 'Please retry again later.', headers, THROTTLED_INNER));
   }
 
   const call: GraphCall = {

@@ -33,6 +33,7 @@ describe('sandbox knobs: throttling, faults, eventual consistency, control route
     expect(first.headers.get('x-ms-throttle-scope')).toMatch(/^Tenant_Application\/ReadWrite\/[0-9a-f-]{36}\/aaaaaaaa-/);
     expect(first.headers.get('x-ms-throttle-information')).toBe('ResourceUnitLimitExceeded');
     expect(at(first.body, 'error', 'code')).toBe('TooManyRequests');
+    expect(at(first.body, 'error', 'innerError', 'status')).toBe('429');
     // Budgets are per app: another token is not throttled.
     expect((await call(sb, 'GET', `/groups/${groupId(1)}/transitiveMembers`, { token: 'app-two' })).status).toBe(200);
   });

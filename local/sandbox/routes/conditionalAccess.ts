@@ -23,6 +23,22 @@ export function deepMerge(target: Json, patch: Json): void {
   }
 }
 
+/** Fills the empty collections and nulls Graph returns on a created policy (conditionalaccessroot-post-policies.md). */
+function normalisePolicy(p: Json): Json {
+  const sub = (v: unknown): Json => (isJsonObject(v) ? v : {});
+  const fill = (target: Json, defaults: Json): Json => {
+    for (const [k, v] of Object.entries(defaults)) if (target[k] === undefined) target[k] = v;
+    return target;
+  };
+  const conditions = fill(sub(p.conditions), { signInRiskLevels: [], userRiskLevels: [], clientAppTypes: [], platforms: null, locations: null });
+  conditions.applications = fill(sub(conditions.applications), { includeApplications: [], excludeApplications: [], includeUserActions: [] });
+  conditions.users = fill(sub(conditions.users), { includeUsers: [], excludeUsers: [], includeGroups: [], excludeGroups: [], includeRoles: [], excludeRoles: [] });
+  p.conditions = conditions;
+  p.grantControls = isJsonObject(p.grantControls) ? fill(p.grantControls, { builtInControls: [], customAuthenticationFactors: [], termsOfUse: [] }) : null;
+  p.sessionControls = isJsonObject(p.sessionControls) ? p.sessionControls : null;
+  return p;
+}
+
 function withoutReadOnly(body: Json): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(body)) if (!READ_ONLY.has(k)) out[k] = v;
@@ -58,7 +74,7 @@ function crud(
   fragment: string,
   items: (env: Parameters<RouteDef['handler']>[0]['env']) => Map<string, Json>,
   validate: (o: Json, creating: boolean) => void,
-  typeOnCreate?: string,
+  normalise: (o: Json) => Json = (o) => o,
 ): RouteDef[] {
   return [
     {
@@ -77,8 +93,8 @@ function crud(
       handler: ({ call, env }) => {
         const body = withoutReadOnly(jsonBody(call));
         validate(body, true);
-        const now = isoNow();
-        const obj: Json = { ...(typeOnCreate ? { '@odata.type': typeOnCreate } : {}), ...structuredClone(body), id: randomUUID(), createdDateTime: now, modifiedDateTime: now };
+        // The documented create response has modifiedDateTime null; the first PATCH sets it.
+        const obj = normalise({ ...structuredClone(body), id: randomUUID(), createdDateTime: isoNow(), modifiedDateTime: null });
         items(env).set(String(obj.id), obj);
         return entity(call, `${fragment}/$entity`, obj, 201);
       },
@@ -126,6 +142,6 @@ function crud(
 }
 
 export const conditionalAccessRoutes: RouteDef[] = [
-  ...crud('/identity/conditionalAccess/policies', 'identity/conditionalAccess/policies', (env) => env.state.caPolicies, validatePolicy),
+  ...crud('/identity/conditionalAccess/policies', 'identity/conditionalAccess/policies', (env) => env.state.caPolicies, validatePolicy, normalisePolicy),
   ...crud('/identity/conditionalAccess/namedLocations', 'identity/conditionalAccess/namedLocations', (env) => env.state.namedLocations, validateLocation),
 ];

@@ -118,7 +118,8 @@ function idsFromFilter(raw: string): string[] {
 }
 
 function parseQuery(call: GraphCall): DeltaQuery {
-  let members = false;
+  // group-delta.md: without $select the groups come with all properties and members@delta.
+  let members = true;
   let sel: string[] | null = null;
   const select = param(call, '$select');
   if (select !== undefined) {

@@ -1,10 +1,11 @@
 /** POST /directoryObjects/getByIds (directoryobject-getbyids.md): up to 1000 ids, optional `types` filter. */
 import { badRequest } from '../errors';
 import { parseSelect } from '../odata/query';
+import { project } from '../odata/query';
 import type { RouteDef } from '../router';
 import type { DirectoryKind } from '../state';
 import type { Json } from '../types';
-import { collection, jsonBody, renderDirectoryObject, requireStringArray } from './common';
+import { collection, jsonBody, requireStringArray } from './common';
 
 const MAX_IDS = 1000;
 const TYPE_NAMES: Record<string, DirectoryKind> = { user: 'user', group: 'group', device: 'device', serviceprincipal: 'servicePrincipal' };
@@ -35,8 +36,9 @@ export const directoryObjectRoutes: RouteDef[] = [
       for (const id of ids) {
         const kind = env.state.kindOf(id);
         if (!kind || (kinds && !kinds.has(kind)) || !env.state.isVisible(id)) continue;
-        const obj = renderDirectoryObject(env, id, select);
-        if (obj) value.push(obj);
+        // directoryobject-getbyids.md returns whole objects (e.g. accountEnabled), not the user default property set.
+        const obj = env.state.directoryObject(id);
+        if (obj) value.push(project(obj, select));
       }
       return collection(call, 'directoryObjects', value);
     },
