@@ -57,13 +57,17 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const eventGrid = new EventGridTriggers(options.functions, invoker, logger);
 
   let closing = false;
+  const requests = new Set<Promise<void>>();
   const server = createServer((req, res) => {
     if (closing) res.setHeader('connection', 'close');
-    dispatch(req, res).catch((error: unknown) => {
-      logger.error({ err: error }, 'Local host request failed');
-      if (!res.headersSent) writeError(res, 500, 'InternalServerError', 'The local host failed to process the request');
-      else res.destroy();
-    });
+    const handled = dispatch(req, res)
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'Local host request failed');
+        if (!res.headersSent) writeError(res, 500, 'InternalServerError', 'The local host failed to process the request');
+        else res.destroy();
+      })
+      .finally(() => requests.delete(handled));
+    requests.add(handled);
   });
   server.requestTimeout = 0;
 
@@ -110,12 +114,26 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         closing = true;
         const serverClosed = closeServer(server);
         await Promise.allSettled(background.map((b) => b.stop()));
-        const drained = await invoker.drain(options.drainTimeoutMs ?? 10_000);
-        if (!drained) logger.warn({ running: invoker.active }, 'Local host closed with invocations still running');
+        const deadline = Date.now() + (options.drainTimeoutMs ?? 10_000);
+        const drained = await invoker.drain(deadline - Date.now());
+        // Responses are written after the invocation returns: let them finish before cutting connections.
+        const answered = await settleWithin([...requests], Math.max(0, deadline - Date.now()));
+        if (!drained || !answered) logger.warn({ running: invoker.active }, 'Local host closed with invocations still running');
         server.closeAllConnections();
         await serverClosed;
       })()),
   };
+}
+
+async function settleWithin(promises: readonly Promise<unknown>[], ms: number): Promise<boolean> {
+  if (promises.length === 0) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([Promise.allSettled(promises).then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function requestUrl(req: IncomingMessage, server: Server): URL {
