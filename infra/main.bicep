@@ -20,7 +20,7 @@ targetScope = 'resourceGroup'
 @maxLength(10)
 param environmentName string
 
-@description('Lower-case letters and digits that start every resource name.')
+@description('Letters and digits that start every resource name (lower-cased where Azure requires it).')
 @minLength(3)
 @maxLength(10)
 param namePrefix string = 'entraops'
@@ -154,12 +154,12 @@ var token = toLower(uniqueString(subscription().id, resourceGroup().id, environm
 var baseName = '${namePrefix}-${environmentName}'
 var names = {
   identity: 'id-${baseName}-${token}'
-  storage: take('st${replace(namePrefix, '-', '')}${token}', 24)
+  storage: take(toLower('st${replace(namePrefix, '-', '')}${token}'), 24)
   plan: 'asp-${baseName}-${token}'
   functionApp: 'func-${baseName}-${token}'
   logAnalytics: 'log-${baseName}-${token}'
   appInsights: 'appi-${baseName}-${token}'
-  keyVault: take('kv-${take(namePrefix, 8)}-${token}', 24)
+  keyVault: take(toLower('kv-${take(namePrefix, 8)}-${token}'), 24)
   systemTopic: 'evgt-${baseName}-${token}'
 }
 var allTags = union(tags, { app: 'entra-ops', environment: environmentName })
