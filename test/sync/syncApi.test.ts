@@ -1,3 +1,4 @@
+import { InvocationContext, type Timer } from '@azure/functions';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { syncImportMemberOfHandler } from '../../functions/syncImportMemberOf';
@@ -8,8 +9,12 @@ import { syncJobRunHandler } from '../../functions/syncJobRun';
 import { syncJobsCreateHandler } from '../../functions/syncJobsCreate';
 import { syncJobsListHandler } from '../../functions/syncJobsList';
 import { syncRunGetHandler } from '../../functions/syncRunGet';
+import { syncTimerHandler } from '../../functions/syncTimer';
 import { DEMO_DEPARTMENT_GROUPS, DEMO_GROUPS, DEMO_USERS } from '../../local/tenants/demoIds';
+import { getServices } from '../../shared/runtime/services';
+import { SyncStore } from '../../shared/storage/syncStore';
 import type { SyncJob, SyncRun } from '../../shared/sync/jobModel';
+import { eventually } from '../helpers/host';
 import { call, graphAdmin, membersOf, type TenantJson, useSyncHarness } from './harness';
 
 /**
@@ -259,5 +264,19 @@ describe('sync API on Azurite and the Graph sandbox', () => {
 
     const again = await call(syncImportMemberOfHandler, { method: 'POST', query: { dryRun: 'false' } });
     expect((again.body.proposals as { group: { id: string }; status: string }[]).find((x) => x.group.id === G.memberOfDynamic.id)?.status).toBe('exists');
+  });
+
+  it('runs a due scheduled job from the timer', async () => {
+    const h = harness.current;
+    const job = (await createJob({ name: 'timer', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], schedule: '* * * * * *' })).body as unknown as SyncJob;
+    const store = new SyncStore(getServices().storage);
+    const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+    const state = await eventually('a scheduled run', async () => {
+      await syncTimerHandler(timer, new InvocationContext({ invocationId: 'timer', functionName: 'syncTimer' }));
+      return (await store.getScheduleState(job.jobId))?.lastRunId;
+    });
+    const run = await store.getRun(state);
+    expect(run).toMatchObject({ jobId: job.jobId, trigger: 'timer', actor: 'timer', status: 'succeeded' });
+    expect((await membersOf(h, G.group2Name.id)).length).toBe(run?.counts.added);
   });
 });
