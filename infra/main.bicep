@@ -43,10 +43,10 @@ param storageSkuName string = 'Standard_LRS'
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound on Flex Consumption instances. Graph throttles per app and tenant, not per instance, so more instances do not mean more throughput; 40 is the lowest value Flex Consumption accepts.')
-@minValue(40)
+@description('Upper bound on Flex Consumption instances. Graph throttles per app and tenant, not per instance, so beyond a few instances more only means more 429s (each instance runs up to GRAPH_MAX_CONCURRENCY requests). Flex Consumption accepts 1 to 1000 (https://learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out).')
+@minValue(1)
 @maxValue(1000)
-param maximumInstanceCount int = 40
+param maximumInstanceCount int = 10
 
 @description('Days Log Analytics keeps logs (30 is included in the per-GB price).')
 @minValue(30)
