@@ -20,6 +20,8 @@ export interface FinalizeDeps {
   readonly audit?: AuditSink;
   readonly actor?: string;
   readonly now?: () => Date;
+  /** Who finalizes (the chunk message's delivery id): two workers finishing the last chunks together must not both write. */
+  readonly owner?: string;
 }
 
 export async function finalizeIfDone(importId: string, deps: FinalizeDeps): Promise<boolean> {
@@ -27,6 +29,8 @@ export async function finalizeIfDone(importId: string, deps: FinalizeDeps): Prom
   if (!record || record.status !== 'running') return false;
   const chunks = await deps.chunks.listChunks(importId);
   if (chunks.length < record.chunkCount || chunks.some((c) => c.state !== 'done')) return false;
+  // The loser of this race returns; if the winner dies, its redelivered message retakes the lease (same owner).
+  if (!(await deps.records.claimFinalize(importId, deps.owner ?? 'finalizer', 10 * 60_000))) return false;
   await finalize(record, chunks.map((c) => c.counts ?? emptyCounts()), deps);
   return true;
 }

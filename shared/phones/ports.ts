@@ -42,6 +42,8 @@ export interface ImportRecords {
   create(record: ImportRecord): Promise<{ created: boolean; record: ImportRecord }>;
   get(importId: string): Promise<ImportRecord | undefined>;
   update(importId: string, patch: Partial<Omit<ImportRecord, 'importId'>>): Promise<void>;
+  /** One finalizer at a time: true when `owner` holds (or retakes) the finalize lease. */
+  claimFinalize(importId: string, owner: string, leaseMs: number): Promise<boolean>;
 }
 
 /** Per-row state, keyed by import + chunk + line. The normalised number is stored for the worker, never logged. */

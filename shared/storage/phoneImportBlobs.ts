@@ -62,9 +62,15 @@ export class BlobImportFiles implements ImportFiles {
       if (await target.exists()) return;
       throw new Error(`cannot move ${from}: the blob does not exist`);
     }
-    // Same-account copy: completes synchronously for block blobs of this size; poll to be sure.
-    const poller = await target.beginCopyFromURL(source.url, { intervalInMs: 200 });
-    await poller.pollUntilDone();
+    try {
+      // Same-account copy: usually completes at once for block blobs; poll to be sure.
+      const poller = await target.beginCopyFromURL(source.url, { intervalInMs: 200 });
+      await poller.pollUntilDone();
+    } catch (err) {
+      // Another finisher moved it between our check and the copy.
+      if (statusOf(err) === 404 && (await target.exists())) return;
+      throw err;
+    }
     await source.deleteIfExists();
   }
 }

@@ -102,6 +102,21 @@ export class TableImportRecords implements ImportRecords {
     const client = await this.table();
     await client.updateEntity({ partitionKey: 'import', rowKey: importId, ...this.toEntity(patch) }, 'Merge');
   }
+
+  async claimFinalize(importId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const client = await this.table();
+    const entity = await client.getEntity<Record<string, unknown>>('import', importId);
+    if (num(entity.finalizeUntil) > Date.now() && entity.finalizeOwner !== owner) return false;
+    try {
+      await client.updateEntity({ partitionKey: 'import', rowKey: importId, finalizeOwner: owner, finalizeUntil: Date.now() + leaseMs }, 'Merge', {
+        etag: entity.etag,
+      });
+      return true;
+    } catch (err) {
+      if (errStatus(err) === 412) return false;
+      throw err;
+    }
+  }
 }
 
 function rowEntity(importId: string, chunk: number, r: RowPatch): Entity {
