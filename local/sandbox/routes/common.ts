@@ -3,7 +3,7 @@ import type { SandboxEnv } from '../env';
 import { badRequest, invalidObjectId, resourceNotFound } from '../errors';
 import { type Page } from '../odata/paging';
 import { isAdvancedQuery, project, wantsCount } from '../odata/query';
-import type { GroupRecord } from '../state';
+import { type GroupRecord, ODATA_TYPE } from '../state';
 import { type GraphCall, type GraphResult, isJsonObject, type Json } from '../types';
 
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -104,8 +104,11 @@ export function requireCount(call: GraphCall): boolean {
 
 /** A directory object as collections of directoryObjects return it (user default properties unless $select). */
 export function renderDirectoryObject(env: SandboxEnv, id: string, select: readonly string[] | undefined): Json | undefined {
-  const obj = env.state.directoryObject(id);
-  if (!obj) return undefined;
-  return project(obj, select, env.state.kindOf(id) === 'user' ? USER_DEFAULT_PROPS : undefined);
+  const kind = env.state.kindOf(id);
+  const raw = env.state.rawObject(id);
+  if (!kind || !raw) return undefined;
+  const props = select ?? (kind === 'user' ? USER_DEFAULT_PROPS : undefined);
+  // Project before adding the type, so big member pages never copy whole objects.
+  return props ? { '@odata.type': ODATA_TYPE[kind], ...project(raw, props) } : { '@odata.type': ODATA_TYPE[kind], ...raw };
 }
 
