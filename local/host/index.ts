@@ -51,6 +51,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     queues: { ...DEFAULT_HOST_SETTINGS.queues, ...options.settings?.queues },
   };
   assertUniqueNames(options.functions);
+  assertSupportedBindings(options.functions);
   const lookup = settingsSource(options.env);
   const invoker = new Invoker(logger);
   const http = new HttpTriggers(options.functions, settings.routePrefix, invoker, logger);
@@ -170,6 +171,24 @@ function assertUniqueNames(functions: readonly FunctionDefinition[]): void {
     const key = f.name.toLowerCase();
     if (seen.has(key)) throw new Error(`Two functions are named '${f.name}': function names must be unique (case-insensitive)`);
     seen.add(key);
+  }
+}
+
+/**
+ * Secondary bindings (extraInputs/extraOutputs/return outputs) are not emulated: failing here beats a function
+ * whose queue or blob output silently goes nowhere locally. The app writes storage through shared/storage instead.
+ */
+function assertSupportedBindings(functions: readonly FunctionDefinition[]): void {
+  const unsupported = functions.flatMap((f) => {
+    const o = f.options as { extraInputs?: readonly unknown[]; extraOutputs?: readonly unknown[]; return?: unknown };
+    const extras = (o.extraInputs?.length ?? 0) + (o.extraOutputs?.length ?? 0) + (f.kind !== 'http' && o.return ? 1 : 0);
+    return extras > 0 ? [f.name] : [];
+  });
+  if (unsupported.length > 0) {
+    throw new Error(
+      `The local host does not emulate input/output bindings (extraInputs, extraOutputs, return); used by: ${unsupported.join(', ')}. ` +
+        'Use shared/storage clients in the handler instead.',
+    );
   }
 }
 
