@@ -39,6 +39,10 @@ param tags object = {}
 @allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_GZRS'])
 param storageSkuName string = 'Standard_LRS'
 
+@description('Node.js major version of the Flex Consumption runtime. The project is built and tested on 20; Node 20 reached end of life upstream on 2026-04-30, so move to 22 (package.json engines allow it) once CI runs on 22.')
+@allowed(['20', '22'])
+param nodeVersion string = '20'
+
 @description('Memory per Flex Consumption instance, in MB.')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -451,7 +455,7 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       }
       runtime: {
         name: 'node'
-        version: '20'
+        version: nodeVersion
       }
     }
   }

@@ -174,7 +174,8 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
 
   it('runs Node 20 through the Flex Consumption runtime settings', () => {
     const props = record(single(template, 'Microsoft.Web/sites').properties);
-    expect(record(props.functionAppConfig).runtime).toEqual({ name: 'node', version: '20' });
+    expect(record(props.functionAppConfig).runtime).toEqual({ name: 'node', version: "[parameters('nodeVersion')]" });
+    expect(template.parameters.nodeVersion?.defaultValue).toBe('20');
   });
 
   it('gives the function app only the user-assigned identity and deploys its package with it', () => {
