@@ -31,7 +31,7 @@ DRY_RUN=false
 
 die() { printf 'grant-graph-permissions: ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf '%s\n' "$*"; }
-usage() { sed -n '12,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '11,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
