@@ -1,7 +1,7 @@
 // entra-ops on Azure Functions Flex Consumption, composed from the parts of Azure-Samples/functions-quickstart-*-azd
 // and the AVM defaults: one user-assigned identity for everything the app touches, storage without shared keys,
 // identity-based AzureWebJobsStorage__* settings, Application Insights with Entra ID auth, secrets as Key Vault
-// references. Deploy into an existing resource group; see infra/README section in the project README.
+// references. Deploy into an existing resource group: the "Deploying to Azure" section of README.md has the steps.
 //
 // Two-step deploy (why: the Event Grid subscription's webhook URL carries the host's `blobs_extension` system key,
 // and the Functions host only creates that key once it has loaded a blob trigger with `source: 'EventGrid'`,
