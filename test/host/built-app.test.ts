@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -13,6 +13,20 @@ const ROOT = path.resolve(__dirname, '../..');
 const ENTRY = path.join(ROOT, 'dist/functions/index.js');
 const START = path.join(ROOT, 'dist/local/start.js');
 
+/** The newest .ts/.json under the compiled folders: a build older than that would test stale code. */
+function newestSource(): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.(ts|json)$/.test(entry.name)) newest = Math.max(newest, statSync(full).mtimeMs);
+    }
+  };
+  for (const dir of ['functions', 'shared', 'local']) if (existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
+  return newest;
+}
+
 function runNode(args: string[], env: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -20,8 +34,8 @@ function runNode(args: string[], env: NodeJS.ProcessEnv): { status: number | nul
 
 describe('the built app', () => {
   beforeAll(() => {
-    if (existsSync(ENTRY) && existsSync(START)) return;
-    // Type errors elsewhere do not stop tsc from emitting; a missing entry afterwards is the real failure.
+    if (existsSync(ENTRY) && existsSync(START) && newestSource() <= statSync(ENTRY).mtimeMs) return;
+    // Missing or stale dist: build. Type errors elsewhere do not stop tsc from emitting; a missing entry is the failure.
     spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
     if (!existsSync(ENTRY)) throw new Error(`npx tsc -p tsconfig.build.json did not produce ${ENTRY}`);
   }, 200_000);
