@@ -15,8 +15,9 @@ const LEVELS: Record<LogLevel, HostLevel | undefined> = {
   critical: 'error',
   none: undefined,
 };
-// Fields pino puts on every line: the host logger adds its own, so they are dropped when a line is re-logged.
-const PINO_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'app']);
+// Fields pino puts on every line, and the invocation bindings the host logger's child already carries: dropped when
+// a line is re-logged, so no key appears twice.
+const PINO_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'app', 'invocationId', 'functionName']);
 
 export interface InvocationRequest {
   readonly functionName: string;
