@@ -1,4 +1,4 @@
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import { AppError, toError } from '../errors';
 import { type Invocation,invocation } from '../runtime/invocation';
@@ -15,7 +15,10 @@ export interface HttpCall extends Invocation {
  * Wraps a route: app-role check, the invocation logger, and the one error model. Expected failures (AppError) map to
  * their status; anything else is a 500 that names the invocation id (details stay in the log, never in the response).
  */
-export function httpHandler(fn: (call: HttpCall) => Promise<HttpResponseInit>, access?: Access): HttpHandler {
+/** An `HttpHandler` whose result is always a plain `HttpResponseInit` (easy to assert on in tests). */
+export type JsonHttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+export function httpHandler(fn: (call: HttpCall) => Promise<HttpResponseInit>, access?: Access): JsonHttpHandler {
   return async (request, context) => {
     let scope: Invocation;
     try {
