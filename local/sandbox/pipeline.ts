@@ -21,6 +21,8 @@ export interface GraphInput {
   readonly token: string | undefined;
   readonly origin: string;
   readonly inBatch: boolean;
+  /** The top-level body was not valid JSON (answered 400 after the request is counted and authenticated). */
+  readonly invalidJson?: boolean;
 }
 
 export type PipelineOutcome = GraphResult | { readonly reset: true };
@@ -84,6 +86,12 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
   }
 
   // A $batch carries no latency of its own: each item gets one, and items run concurrently.
+  if (input.invalidJson) {
+    return fail(
+      new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'),
+    );
+  }
+
   const { min, max } = env.knobs.latencyMs;
   if (max > 0 && template !== 'POST /$batch') await sleep(env.scaled(min + Math.random() * (max - min)));
 

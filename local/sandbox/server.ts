@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 
 import { SandboxEnv } from './env';
-import { errorBody } from './errors';
 import { knobsPatchSchema, mergeKnobs, type SandboxKnobs } from './knobs';
 import { runGraph } from './pipeline';
 import { bearerToken, buildRouter } from './routes/index';
@@ -112,12 +111,12 @@ export async function startServer(options: ServerOptions): Promise<GraphSandbox>
     const headers = headersOf(req);
     const text = await readBody(req);
     let body: unknown;
+    let invalidJson = false;
     if (text.trim().length > 0) {
       try {
         body = JSON.parse(text) as unknown;
       } catch {
-        const id = headers['client-request-id'] ?? '';
-        return send(res, 400, errorBody('BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.', id, id));
+        invalidJson = true;
       }
     }
     const outcome = await runGraph(env, router, {
@@ -128,6 +127,7 @@ export async function startServer(options: ServerOptions): Promise<GraphSandbox>
       token: bearerToken(headers),
       origin: `http://${headers.host ?? `${options.host}:${port}`}`,
       inBatch: false,
+      invalidJson,
     });
     if ('reset' in outcome) {
       req.socket.destroy();

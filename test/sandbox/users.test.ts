@@ -77,6 +77,12 @@ describe('sandbox users', () => {
     expect((await call(sb, 'GET', `/users/${id}`)).status).toBe(404);
   });
 
+  it('answers 400 BadRequest for a body that is not JSON', async () => {
+    const res = await fetch(`${sb.url}/v1.0/users`, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: '{oops' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BadRequest');
+  });
+
   it('answers 404 Request_ResourceNotFound for an unknown user', async () => {
     const r = await call(sb, 'GET', '/users/nobody@contoso.test');
     expect(r.status).toBe(404);
