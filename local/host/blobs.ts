@@ -80,6 +80,8 @@ export class BlobTriggers {
   private timer?: NodeJS.Timeout;
   private scanning?: Promise<void>;
   private stopped = false;
+  /** Receipts known to be final, so a scan does not ask the table again for every old blob. */
+  private readonly settled = new Set<string>();
 
   constructor(
     functions: readonly FunctionDefinition[],
@@ -160,11 +162,16 @@ export class BlobTriggers {
     const blobPath = `${watch.pattern.container}/${blob.blobName}`;
     const partitionKey = key(watch.name.toLowerCase());
     const rowKey = key(`${blobPath}\n${blob.etag}`);
+    const cacheKey = `${partitionKey}/${rowKey}`;
+    if (this.settled.has(cacheKey)) return;
     const existing = await receipts.getEntity<Receipt>(partitionKey, rowKey).catch((error: unknown) => {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
     });
-    if (existing && existing.status !== 'running') return;
+    if (existing && existing.status !== 'running') {
+      this.settled.add(cacheKey);
+      return;
+    }
     const attempts = (existing?.attempts ?? 0) + 1;
     const receipt: Receipt = { partitionKey, rowKey, functionName: watch.name, blobPath, etag: blob.etag, status: 'running', attempts };
     await receipts.upsertEntity(receipt, 'Replace');
@@ -202,9 +209,11 @@ export class BlobTriggers {
         async (context) => watch.options.handler(content, context),
       );
       await receipts.upsertEntity({ ...receipt, status: 'done' }, 'Replace');
+      this.settled.add(cacheKey);
     } catch {
       if (attempts < MAX_ATTEMPTS) return; // retried on a later scan; the receipt keeps the attempt count
       await receipts.upsertEntity({ ...receipt, status: 'poison' }, 'Replace');
+      this.settled.add(cacheKey);
       const poison = new QueueClient(watch.connection, BLOB_POISON_QUEUE);
       await poison.createIfNotExists();
       const message = {
