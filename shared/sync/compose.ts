@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import type { AuditSink } from '../audit';
 import { createGroupsAdapter, type GroupsAdapterOptions } from '../graph/groups';
 import type { Services } from '../runtime/services';
 import { SyncStore } from '../storage/syncStore';
@@ -14,6 +15,8 @@ import { DEFAULT_RUN_SETTINGS, type RunDeps, runJob, type RunOptions, type RunSe
 export interface SyncComposeOptions {
   readonly settings?: Partial<RunSettings>;
   readonly adapter?: Partial<GroupsAdapterOptions>;
+  /** Where member adds/removes are audited; the app's audit table by default. */
+  readonly audit?: AuditSink;
 }
 
 export function syncJobDeps(services: Services, options: SyncComposeOptions = {}): JobDeps {
@@ -35,7 +38,7 @@ export function syncRunDeps(services: Services, options: SyncComposeOptions = {}
     state: store,
     reader: groups,
     writer: groups,
-    audit: services.audit,
+    audit: options.audit ?? services.audit,
     now: () => new Date(),
     newId: randomUUID,
     settings: { ...DEFAULT_RUN_SETTINGS, largeTargetWarning: services.config.sync.largeTargetWarning, ...options.settings },
