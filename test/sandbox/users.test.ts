@@ -6,7 +6,7 @@ import { at, call, collectAll, errorCode, items, start, tenant, userId } from '.
 describe('sandbox users', () => {
   let sb: GraphSandbox;
   beforeAll(async () => {
-    sb = await start(tenant({ users: 250 }));
+    sb = await start(tenant({ users: 250, extra: { sponsors: { [userId(250)]: [userId(1), userId(2)] } } }));
   });
   afterAll(async () => sb.close());
 
@@ -81,6 +81,14 @@ describe('sandbox users', () => {
     const res = await fetch(`${sb.url}/v1.0/users`, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: '{oops' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BadRequest');
+  });
+
+  it('lists the sponsors of a user as directory objects', async () => {
+    const r = await call(sb, 'GET', `/users/${userId(250)}/sponsors?$select=id,displayName`);
+    expect(items(r.body)).toEqual([
+      { '@odata.type': '#microsoft.graph.user', id: userId(1), displayName: 'User 1' },
+      { '@odata.type': '#microsoft.graph.user', id: userId(2), displayName: 'User 2' },
+    ]);
   });
 
   it('answers 404 Request_ResourceNotFound for an unknown user', async () => {
