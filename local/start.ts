@@ -69,6 +69,13 @@ export function readLocalSettings(root: string): { file?: string; values: Record
   return { values: {} };
 }
 
+/** Like func start: settings fill in what the environment does not already have; set variables always win. */
+export function applySettings(values: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (env[name] === undefined) env[name] = value;
+  }
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const saved = new Map<string, string | undefined>();
   const setEnv = (name: string, value: string) => {
@@ -177,9 +184,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const root = projectRoot();
   const settings = readLocalSettings(root);
-  for (const [name, value] of Object.entries(settings.values)) {
-    if (process.env[name] === undefined) process.env[name] = value;
-  }
+  applySettings(settings.values, process.env);
   const userGraphUrl = process.env.GRAPH_BASE_URL;
   const level = process.env.LOG_LEVEL;
   const logger = createLogger(level === 'trace' || level === 'debug' || level === 'warn' || level === 'error' || level === 'silent' ? level : 'info');
