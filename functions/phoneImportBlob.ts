@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
+
 import type { InvocationContext } from '@azure/functions';
-import { ResourceFactoryResolver } from '@azure/functions-extensions-base';
+import type * as ExtensionsBase from '@azure/functions-extensions-base';
 
 import { blobTriggerMetadata } from '../shared/phones/api';
 import { INCOMING, PHONE_CONTAINER } from '../shared/phones/files';
@@ -13,6 +15,9 @@ import { phoneImportDeps } from '../shared/runtime/phoneImport';
  * blob into the worker: the job streams it itself, so a 200 MB upload is rejected by size without being read. The
  * factory below only satisfies the worker's deferred-binding lookup; the blob's path comes from trigger metadata.
  */
+// Loaded as CommonJS on purpose: @azure/functions resolves the factory through the CJS build of this package, and
+// its ESM build exports only a default, so the shared singleton is the CJS one.
+const { ResourceFactoryResolver } = createRequire(__filename)('@azure/functions-extensions-base') as typeof ExtensionsBase;
 const resolver = ResourceFactoryResolver.getInstance();
 if (!resolver.hasResourceFactory('AzureStorageBlobs')) resolver.registerResourceFactory('AzureStorageBlobs', () => ({ deferred: true }));
 

@@ -47,7 +47,7 @@ export class BlobImportFiles implements ImportFiles {
       for await (const s of body) {
         if (typeof s === 'string') {
           if (s !== '') yield Buffer.from(s, 'utf8');
-        } else if (s.byteLength > 0) yield s;
+        } else if (s.byteLength > 0) yield Buffer.isBuffer(s) ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength);
       }
     })());
     await blob.uploadStream(stream, 4 * 1024 * 1024, 2, { blobHTTPHeaders });
