@@ -1,5 +1,5 @@
 /** Shared fixture for the gateway's integration tests: a small tenant on the real Graph sandbox over HTTP. */
-import { type GraphSandbox, startGraphSandbox, type TenantFile } from '../../local/sandbox/index';
+import { type FaultRule, type GraphSandbox, type SandboxStats, startGraphSandbox, type TenantFile } from '../../local/sandbox/index';
 import { createGraphGateway, type GraphGatewayOptions } from '../../shared/graph/gateway';
 import type { Graph } from '../../shared/graph/types';
 
@@ -25,22 +25,6 @@ export function testTenant(): TenantFile {
       { id: SMALL_GROUP, displayName: 'Few', groupTypes: [], mailEnabled: false, securityEnabled: true, members: [userId(0), userId(1)] },
     ],
   };
-}
-
-export interface FaultRule {
-  route?: string;
-  kind: '429' | '503' | '504' | 'reset';
-  times: number;
-  retryAfterSeconds?: number;
-  scope?: 'any' | 'topLevel' | 'batchItem';
-}
-
-export interface Stats {
-  requests: number;
-  subRequests: number;
-  throttled: number;
-  byRoute: Record<string, number>;
-  byRouteInBatch: Record<string, number>;
 }
 
 export class SandboxControl {
@@ -78,9 +62,9 @@ export class SandboxControl {
     await this.post('/_sandbox/stats/reset');
   }
 
-  async stats(): Promise<Stats> {
+  async stats(): Promise<SandboxStats> {
     const res = await fetch(`${this.sandbox.url}/_sandbox/stats`);
-    return (await res.json()) as Stats;
+    return (await res.json()) as SandboxStats;
   }
 
   close(): Promise<void> {
