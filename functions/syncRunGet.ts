@@ -1,16 +1,14 @@
-import { notFound } from '../shared/errors';
 import { httpHandler } from '../shared/http/handler';
 import { readParams } from '../shared/http/parse';
 import { json } from '../shared/http/respond';
 import { httpFunction } from '../shared/runtime/definitions';
-import { SyncStore } from '../shared/storage/syncStore';
+import { syncJobDeps } from '../shared/sync/compose';
 import { runIdParams } from '../shared/sync/jobModel';
+import { getRun } from '../shared/sync/runJob';
 
 export const syncRunGetHandler = httpHandler(async ({ request, services }) => {
   const { runId } = readParams(request, runIdParams);
-  const run = await new SyncStore(services.storage).getRun(runId);
-  if (!run) throw notFound('SYNC_RUN_NOT_FOUND', `No sync run with id ${runId}`);
-  return json(200, run);
+  return json(200, await getRun(syncJobDeps(services).state, runId));
 });
 
 export const syncRunGet = httpFunction('syncRunGet', {
