@@ -7,6 +7,8 @@ import { invocation } from '../shared/runtime/invocation';
 import { phoneImportDeps } from '../shared/runtime/phoneImport';
 import { PHONE_CHUNK_QUEUE } from '../shared/storage/phoneImportStore';
 
+const MAX_DEQUEUE_COUNT = 5;
+
 /** One chunk of a phone import: resolve, plan and apply its rows; the last chunk writes the results. */
 export async function phoneImportWorkerHandler(message: unknown, context: InvocationContext): Promise<void> {
   const { services, log } = invocation(context, { job: 'phones' });
@@ -18,7 +20,9 @@ export async function phoneImportWorkerHandler(message: unknown, context: Invoca
   }
   const meta = queueTriggerMetadata.safeParse(context.triggerMetadata);
   const owner = (meta.success ? meta.data.id : undefined) ?? context.invocationId;
-  const result = await processChunk(parsed.data, { ...phoneImportDeps(services, log.child({ importId: parsed.data.importId })), owner });
+  // host.json queues.maxDequeueCount (default 5): the last delivery records throttled rows as failed instead of retrying.
+  const finalAttempt = (meta.success ? (meta.data.dequeueCount ?? 1) : 1) >= MAX_DEQUEUE_COUNT;
+  const result = await processChunk(parsed.data, { ...phoneImportDeps(services, log.child({ importId: parsed.data.importId })), owner, finalAttempt });
   log.info({ importId: parsed.data.importId, chunk: parsed.data.chunk, result }, 'phone import chunk handled');
 }
 

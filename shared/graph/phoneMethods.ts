@@ -2,7 +2,7 @@ import type { PhoneAuthenticationMethod, SmsAuthenticationMethodConfiguration } 
 
 import type { MethodsLookup, PhoneMethodFacts, SmsPolicyFacts } from '../phones/plan';
 import { PHONE_METHOD_IDS } from '../phones/plan';
-import type { PhoneMethodsApi, PhoneWrite, WriteResult } from '../phones/ports';
+import { isTransient, type PhoneMethodsApi, type PhoneWrite, type WriteResult } from '../phones/ports';
 import { PHONE_TYPES, type PhoneType } from '../phones/types';
 import type { Graph } from './types';
 import { graphPath } from './types';
@@ -35,7 +35,7 @@ export class GraphPhoneMethods implements PhoneMethodsApi {
         out.set(id, { ok: true, methods });
       } else {
         const w = writeResult(r);
-        out.set(id, { ok: false, message: w.ok ? 'unexpected answer' : `${w.code}: ${w.message}` });
+        out.set(id, { ok: false, message: w.ok ? 'unexpected answer' : `${w.code}: ${w.message}`, transient: !w.ok && isTransient(w.status) });
       }
     });
     return out;

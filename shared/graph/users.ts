@@ -2,7 +2,7 @@ import type { AssignedLicense, AssignedPlan, User } from '@microsoft/microsoft-g
 
 import { hasSmsSignInLicence } from '../phones/licences';
 import type { UserLookup } from '../phones/plan';
-import type { PhoneDirectory, WriteResult } from '../phones/ports';
+import { isTransient, type PhoneDirectory, type WriteResult } from '../phones/ports';
 import type { BatchItemResult, Graph } from './types';
 import { graphPath } from './types';
 
@@ -54,7 +54,7 @@ export class GraphPhoneDirectory implements PhoneDirectory {
         out.set(ref, { kind: 'notFound' });
       } else {
         const w = writeResult(r);
-        out.set(ref, { kind: 'error', message: w.ok ? 'unexpected answer' : `${w.code}: ${w.message}` });
+        out.set(ref, { kind: 'error', message: w.ok ? 'unexpected answer' : `${w.code}: ${w.message}`, transient: !w.ok && isTransient(w.status) });
       }
     });
     return out;

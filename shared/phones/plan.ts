@@ -32,9 +32,11 @@ export interface PhoneMethodFacts {
 export type UserLookup =
   | { readonly kind: 'found'; readonly user: UserFacts }
   | { readonly kind: 'notFound' }
-  | { readonly kind: 'error'; readonly message: string };
+  | { readonly kind: 'error'; readonly message: string; readonly transient?: boolean };
 
-export type MethodsLookup = { readonly ok: true; readonly methods: readonly PhoneMethodFacts[] } | { readonly ok: false; readonly message: string };
+export type MethodsLookup =
+  | { readonly ok: true; readonly methods: readonly PhoneMethodFacts[] }
+  | { readonly ok: false; readonly message: string; readonly transient?: boolean };
 
 /** Whether the SMS authentication-method policy lets this user sign in with SMS, or would once added to the group. */
 export type SmsEligibility = { readonly kind: 'allowed' } | { readonly kind: 'viaGroup'; readonly groupId: string } | { readonly kind: 'notAllowed'; readonly reason: string };

@@ -9,7 +9,7 @@ import {
   type SmsPolicyFacts,
   type UserLookup,
 } from './plan';
-import type { ChunkMessage, PhoneDirectory, PhoneMethodsApi, PhoneWrite, RowPatch, StoredRow, WriteResult } from './ports';
+import { type ChunkMessage, isTransient, type PhoneDirectory, type PhoneMethodsApi, type PhoneWrite, type RowPatch, type StoredRow, type WriteResult } from './ports';
 import { emptyCounts, type RowOutcome, type ValidRow } from './types';
 
 /**
@@ -23,10 +23,21 @@ export interface ProcessChunkDeps extends FinalizeDeps {
   readonly methods: PhoneMethodsApi;
   /** Identity of this delivery: a redelivered message keeps its id, so it may take over its own lease. */
   readonly owner: string;
+  /**
+   * The queue will not deliver this message again (its last attempt). Until then, rows that met throttling or an
+   * outage beyond the gateway's retries stay pending and the chunk is retried; on the last attempt they are recorded
+   * as failed with the reason, so the import always completes.
+   */
+  readonly finalAttempt?: boolean;
   readonly leaseMs?: number;
 }
 
 export type ProcessChunkResult = 'processed' | 'alreadyDone' | 'busy' | 'stale';
+
+/** Thrown so the queue retries the chunk later; rows already recorded stay recorded. */
+export class TransientChunkError extends Error {
+  override readonly name = 'TransientChunkError';
+}
 
 export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps): Promise<ProcessChunkResult> {
   const record = await deps.records.get(message.importId);
@@ -41,15 +52,22 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
   const stored = await deps.rows.chunkRows(message.importId, message.chunk);
   const todo = stored.filter((r) => r.state !== 'done' && r.phoneNumber && r.phoneType);
   if (todo.length > 0) {
-    const outcomes = await runRows(message, todo, record.dryRun, deps);
+    const { outcomes, transient } = await runRows(message, todo, record.dryRun, deps);
+    const retryLater = transient.size > 0 && deps.finalAttempt !== true;
+    const settled = todo.filter((r) => !(retryLater && transient.has(r.line)));
     await deps.rows.patchRows(
       message.importId,
       message.chunk,
-      todo.map((r) => {
+      settled.map((r) => {
         const o = outcomes.get(r.line) ?? { status: 'failed' as const, action: 'none', reason: 'the row was not processed' };
-        return { line: r.line, state: 'done' as const, status: o.status, action: o.action, reason: o.reason };
+        const reason = transient.has(r.line) ? `${o.reason}; Graph kept refusing after every retry: drop the file again under a new name to retry this row` : o.reason;
+        return { line: r.line, state: 'done' as const, status: o.status, action: o.action, reason };
       }),
     );
+    if (retryLater) {
+      deps.log.warn({ importId: message.importId, chunk: message.chunk, rows: transient.size }, 'phone import: Graph throttled or failed beyond retries; chunk retried later');
+      throw new TransientChunkError(`${transient.size} rows met throttling or an outage beyond retries; the chunk will be retried`);
+    }
     for (const r of todo) {
       const o = outcomes.get(r.line);
       if (o) Object.assign(r, { state: 'done', status: o.status, action: o.action, reason: o.reason });
@@ -71,7 +89,13 @@ const asValid = (r: StoredRow): ValidRow => ({
   enableSmsSignIn: r.enableSmsSignIn === true,
 });
 
-async function runRows(message: ChunkMessage, todo: readonly StoredRow[], dryRun: boolean, deps: ProcessChunkDeps): Promise<Map<number, RowOutcome>> {
+async function runRows(
+  message: ChunkMessage,
+  todo: readonly StoredRow[],
+  dryRun: boolean,
+  deps: ProcessChunkDeps,
+): Promise<{ outcomes: Map<number, RowOutcome>; transient: Set<number> }> {
+  const transient = new Set<number>();
   const { settings } = deps;
   const users = await deps.directory.resolveUsers([...new Set(todo.map((r) => r.user))]);
   const found = (r: StoredRow) => {
@@ -96,14 +120,16 @@ async function runRows(message: ChunkMessage, todo: readonly StoredRow[], dryRun
   for (const r of todo) {
     const lookup: UserLookup = users.get(r.user) ?? { kind: 'error', message: 'no answer from Graph' };
     const id = lookup.kind === 'found' ? lookup.user.id : undefined;
-    const fresh = planRow(asValid(r), lookup, id ? methods.get(id) : undefined, id ? eligibility.get(id) : undefined, options);
+    const methodsOf = id ? methods.get(id) : undefined;
+    if ((lookup.kind === 'error' && lookup.transient) || (methodsOf && !methodsOf.ok && methodsOf.transient)) transient.add(r.line);
+    const fresh = planRow(asValid(r), lookup, methodsOf, id ? eligibility.get(id) : undefined, options);
     plans.set(r.line, { row: r, ...(id && { userId: id }), plan: r.state === 'applying' ? reconcileRetry(r.planned, fresh) : fresh });
   }
 
   const outcomes = new Map<number, RowOutcome>();
   const acting = [...plans.values()].filter((p) => p.userId && (p.plan.phoneWrite || p.plan.enableSms || p.plan.addToGroup));
   for (const p of plans.values()) if (!acting.includes(p) || dryRun) outcomes.set(p.row.line, p.plan.outcome);
-  if (dryRun || acting.length === 0) return outcomes;
+  if (dryRun || acting.length === 0) return { outcomes, transient };
 
   // Written before any change, so a worker that dies mid-chunk leaves a trace the retry can reconcile.
   await deps.rows.patchRows(
@@ -114,7 +140,10 @@ async function runRows(message: ChunkMessage, todo: readonly StoredRow[], dryRun
 
   const failedAt = new Map<number, string>();
   const fail = (line: number, what: string, r: WriteResult) => {
-    if (!r.ok && !failedAt.has(line)) failedAt.set(line, `${what}: ${r.code}: ${r.message}`);
+    if (!r.ok && !failedAt.has(line)) {
+      failedAt.set(line, `${what}: ${r.code}: ${r.message}`);
+      if (isTransient(r.status)) transient.add(line);
+    }
   };
 
   // 1. Group adds first: SMS sign-in is only allowed once the user is in a group the policy targets.
@@ -159,7 +188,7 @@ async function runRows(message: ChunkMessage, todo: readonly StoredRow[], dryRun
         : { status: 'failed', action: p.plan.outcome.action, reason: [reason, p.plan.outcome.reason].filter((s) => s !== '').join('; ') },
     );
   }
-  return outcomes;
+  return { outcomes, transient };
 }
 
 const missing: WriteResult = { ok: false, status: 0, code: 'noResult', message: 'Graph returned no result for this item' };

@@ -192,6 +192,44 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     ]);
   });
 
+  it('rides out a throttling storm inside $batch within the retry budget', async () => {
+    await h.current.sandboxPost('/_sandbox/knobs', {
+      faults: [{ route: 'POST /users/{id}/authentication/phoneMethods', kind: '429', times: 8, retryAfterSeconds: 0, scope: 'batchItem' }],
+    });
+    const csv = `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},+1 425 555 0231\n${U.exchangeOnly.userPrincipalName},+1 425 555 0232\n`;
+    const { rows } = await importCsv('storm.csv', csv);
+    expect(rows.map((r) => r.status)).toEqual(['created', 'created']);
+    expect((await h.current.stats()).throttled).toBeGreaterThanOrEqual(8);
+  });
+
+  it('retries a chunk throttled beyond the retries, and records the reason on the last attempt', async () => {
+    const storm = { faults: [{ route: 'POST /users/{id}/authentication/phoneMethods', kind: '429', times: 10_000, retryAfterSeconds: 0, scope: 'batchItem' }] };
+    await h.current.sandboxPost('/_sandbox/knobs', storm);
+    const csv = `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},+1 425 555 0241\n${U.deviceNotCompliant.userPrincipalName},+1 425 555 0242\n`;
+    await h.current.upload('incoming/storm2.csv', csv);
+    await h.current.run({ path: 'incoming/storm2.csv', file: 'storm2.csv' });
+    const [delivery] = await h.current.take();
+    if (!delivery) throw new Error('no chunk message');
+    const deps = { ...h.current.deps(), owner: delivery.owner };
+    await expect(processChunk(delivery.message, deps)).rejects.toThrow(/retried/);
+    expect(await h.current.download('results/storm2.results.csv')).toBeUndefined();
+    // The storm passes; the redelivered message applies the rows.
+    await h.current.sandboxPost('/_sandbox/knobs', { faults: [] });
+    expect(await processChunk(delivery.message, deps)).toBe('processed');
+    await delivery.remove();
+    expect(parseResults((await h.current.download('results/storm2.results.csv')) ?? '').map((r) => r.status)).toEqual(['created', 'created']);
+
+    await h.current.sandboxPost('/_sandbox/knobs', storm);
+    await h.current.upload('incoming/storm3.csv', `UserName,PhoneNumber\n${U.riskyHigh.userPrincipalName},+1 425 555 0243\n`);
+    await h.current.run({ path: 'incoming/storm3.csv', file: 'storm3.csv' });
+    const [last] = await h.current.take();
+    if (!last) throw new Error('no chunk message');
+    expect(await processChunk(last.message, { ...h.current.deps(), owner: last.owner, finalAttempt: true })).toBe('processed');
+    await last.remove();
+    const [row] = parseResults((await h.current.download('results/storm3.results.csv')) ?? '');
+    expect(row).toMatchObject({ status: 'failed', reason: expect.stringMatching(/TooManyRequests.*drop the file again under a new name/) as unknown });
+  });
+
   it('rejects unreadable files with a results file that says what and where', async () => {
     const cases: [string, string | Uint8Array, string, RegExp][] = [
       ['empty.csv', '', 'CSV_EMPTY', /empty/],
