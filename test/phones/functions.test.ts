@@ -1,0 +1,45 @@
+import { createRequire } from 'node:module';
+
+import { InvocationContext } from '@azure/functions';
+import type * as ExtensionsBase from '@azure/functions-extensions-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { allFunctions } from '../../functions/catalog';
+import { phoneImportBlob } from '../../functions/phoneImportBlob';
+import { phoneImportWorker, phoneImportWorkerHandler } from '../../functions/phoneImportWorker';
+import { setServices } from '../../shared/runtime/services';
+
+describe('phone import trigger definitions', () => {
+  it('wires the blob trigger as the Event Grid-based trigger Flex Consumption needs, with deferred binding', () => {
+    expect(phoneImportBlob).toMatchObject({
+      kind: 'storageBlob',
+      options: { path: 'phone-imports/incoming/{name}', connection: 'AzureWebJobsStorage', source: 'EventGrid', sdkBinding: true },
+    });
+    const { ResourceFactoryResolver } = createRequire(__filename)('@azure/functions-extensions-base') as typeof ExtensionsBase;
+    expect(ResourceFactoryResolver.getInstance().hasResourceFactory('AzureStorageBlobs')).toBe(true);
+  });
+
+  it('registers the blob, queue and both HTTP functions in the catalog', () => {
+    const names = allFunctions.map((f) => f.name);
+    expect(names).toEqual(expect.arrayContaining(['phoneImportBlob', 'phoneImportWorker', 'phoneImportPost', 'phoneImportGet']));
+    expect(phoneImportWorker).toMatchObject({ kind: 'storageQueue', options: { queueName: 'phone-import-chunks', connection: 'AzureWebJobsStorage' } });
+  });
+});
+
+describe('phoneImportWorkerHandler', () => {
+  const saved = { ...process.env };
+  beforeAll(() => {
+    Object.assign(process.env, { AzureWebJobsStorage: 'UseDevelopmentStorage=true', GRAPH_AUTH: 'static', GRAPH_STATIC_TOKEN: 't', GRAPH_BASE_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'silent' });
+    setServices(undefined);
+  });
+  afterAll(() => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+    setServices(undefined);
+  });
+
+  it('drops a message that can never parse instead of retrying it into the poison queue', async () => {
+    const context = new InvocationContext({ invocationId: 'inv', functionName: 'phoneImportWorker', triggerMetadata: { id: 'm1', dequeueCount: 1 } });
+    await expect(phoneImportWorkerHandler({ importId: 'not-an-id', chunk: -1 }, context)).resolves.toBeUndefined();
+  });
+});
