@@ -212,6 +212,7 @@ async function main(): Promise<void> {
     `entra-ops local stack is up (${((Date.now() - started) / 1000).toFixed(1)} s)${settings.file ? `, settings from ${path.basename(settings.file)}` : ''}`,
     `  API            ${stack.apiUrl}/api/...`,
     `  Event Grid     ${stack.apiUrl}/runtime/webhooks/eventgrid?functionName=<name>`,
+    `  Run now        POST ${stack.apiUrl}/admin/functions/<name> {"input":"..."} (timers, queues, blobs)`,
     `  Graph sandbox  ${stack.sandboxUrl}  (control: ${stack.sandboxUrl}/_sandbox/stats)`,
     `  Azurite        blob ${stack.azurite.blobPort}, queue ${stack.azurite.queuePort}, table ${stack.azurite.tablePort} (data in ${path.relative(root, azuriteDir) || azuriteDir})`,
     `  Functions      ${stack.host.routes.length} HTTP route(s); keys are not checked locally`,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { createLogger } from '../../shared/log';
 import type { FunctionDefinition } from '../../shared/runtime/definitions';
+import { ADMIN_PREFIX, AdminApi } from './admin';
 import { BlobTriggers } from './blobs';
 import { EVENT_GRID_PATH, EventGridTriggers } from './eventgrid';
 import { type HttpRouteInfo, HttpTriggers, writeError } from './http';
@@ -56,6 +57,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const invoker = new Invoker(logger);
   const http = new HttpTriggers(options.functions, settings.routePrefix, invoker, logger);
   const eventGrid = new EventGridTriggers(options.functions, invoker, logger);
+  const admin = new AdminApi(options.functions, invoker, logger, lookup, options.storageConnectionString);
 
   let closing = false;
   const requests = new Set<Promise<void>>();
@@ -75,6 +77,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = requestUrl(req, server);
     if (url.pathname.toLowerCase().replace(/\/+$/, '') === EVENT_GRID_PATH) return eventGrid.handle(req, res, url);
+    if (url.pathname.toLowerCase().startsWith(ADMIN_PREFIX)) return admin.handle(req, res, url);
     const segments = http.pathSegments(url.pathname);
     if (segments) return http.handle(req, res, url, segments);
     req.resume();
@@ -100,6 +103,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   }
 
   const routes = http.describe(url);
+  admin.logRoutes();
   logger.info(
     { functions: options.functions.map((f) => `${f.name} (${f.kind})`), eventGridFunctions: eventGrid.names() },
     `Local host listening at ${url}`,
