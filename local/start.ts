@@ -241,6 +241,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // `npm start` runs us under npm (and a shell) that do not always forward SIGTERM; if our parent goes away,
+  // stop as if signalled rather than keep ports and Azurite's files.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown('SIGHUP');
+  }, 1_000).unref();
 }
 
 const isDefaultSandboxUrl = (url: string) => /^http:\/\/(127\.0\.0\.1|localhost):7072\/?$/.test(url);
