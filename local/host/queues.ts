@@ -12,8 +12,9 @@ import type { HostLogger, QueueSettings } from './types';
  * most 1 s locally), delete on success, on failure make the message visible again after `visibilityTimeout`, and
  * once `dequeueCount` reaches `maxDequeueCount` copy it to `<queue>-poison` and delete it.
  * Messages are base64 by default (`messageEncoding`); text that is not base64 is passed as it is, and JSON is parsed.
+ * A running message stays invisible for `leaseMs` (the host's 10 minutes), renewed at half-time like the host's
+ * visibility updates, so a long invocation never sees its own message delivered a second time.
  */
-const LEASE_SECONDS = 600; // the host's initial visibility while a message runs (it renews; we do not)
 const MIN_POLL_MS = 50;
 const MAX_LOCAL_POLL_MS = 1_000;
 
@@ -93,7 +94,10 @@ export class QueueTriggers {
       }
       let messages: DequeuedMessageItem[] = [];
       try {
-        const response = await listener.queue.receiveMessages({ numberOfMessages: Math.min(32, Math.max(1, s.batchSize)), visibilityTimeout: LEASE_SECONDS });
+        const response = await listener.queue.receiveMessages({
+          numberOfMessages: Math.min(32, Math.max(1, s.batchSize)),
+          visibilityTimeout: Math.ceil(s.leaseMs / 1000),
+        });
         messages = response.receivedMessageItems;
       } catch (error) {
         this.logger.warn({ err: error, functionName: listener.name }, 'Queue receive failed; retrying');
@@ -116,8 +120,10 @@ export class QueueTriggers {
 
   private async process(listener: Listener, message: DequeuedMessageItem): Promise<void> {
     const s = this.settingsForQueues;
-    if (message.dequeueCount > s.maxDequeueCount) return this.toPoison(listener, message);
+    const lease = new Lease(listener.queue, message, s.leaseMs, this.logger.child({ functionName: listener.name, messageId: message.messageId }));
+    if (message.dequeueCount > s.maxDequeueCount) return this.toPoison(listener, message, await lease.release());
     const value = decodeMessage(message.messageText, s.messageEncoding);
+    let failed = false;
     try {
       await this.invoker.invoke(
         {
@@ -136,17 +142,21 @@ export class QueueTriggers {
         async (context) => listener.options.handler(value, context),
       );
     } catch {
-      if (message.dequeueCount >= s.maxDequeueCount) return this.toPoison(listener, message);
-      await listener.queue.updateMessage(message.messageId, message.popReceipt, undefined, Math.ceil(s.visibilityTimeoutMs / 1000));
+      failed = true;
+    }
+    const popReceipt = await lease.release();
+    if (!failed) {
+      await listener.queue.deleteMessage(message.messageId, popReceipt);
       return;
     }
-    await listener.queue.deleteMessage(message.messageId, message.popReceipt);
+    if (message.dequeueCount >= s.maxDequeueCount) return this.toPoison(listener, message, popReceipt);
+    await listener.queue.updateMessage(message.messageId, popReceipt, undefined, Math.ceil(s.visibilityTimeoutMs / 1000));
   }
 
-  private async toPoison(listener: Listener, message: DequeuedMessageItem): Promise<void> {
+  private async toPoison(listener: Listener, message: DequeuedMessageItem, popReceipt: string): Promise<void> {
     await listener.poison.createIfNotExists();
     await listener.poison.sendMessage(message.messageText);
-    await listener.queue.deleteMessage(message.messageId, message.popReceipt);
+    await listener.queue.deleteMessage(message.messageId, popReceipt);
     this.logger.error(
       { functionName: listener.name, messageId: message.messageId, dequeueCount: message.dequeueCount, poisonQueue: listener.poison.name },
       `Message has reached MaxDequeueCount of ${this.settingsForQueues.maxDequeueCount}; moved to '${listener.poison.name}'`,
@@ -163,5 +173,41 @@ export class QueueTriggers {
       const timer = setTimeout(done, ms);
       this.wake.add(done);
     });
+  }
+}
+
+/** Keeps a running message invisible: renews at half the lease; every renewal changes the pop receipt. */
+class Lease {
+  private popReceipt: string;
+  private renewing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly queue: QueueClient,
+    private readonly message: DequeuedMessageItem,
+    private readonly leaseMs: number,
+    private readonly logger: HostLogger,
+  ) {
+    this.popReceipt = message.popReceipt;
+    this.timer = setInterval(() => {
+      this.renewing = this.renewing.then(() => this.renew());
+    }, Math.max(250, leaseMs / 2));
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      const result = await this.queue.updateMessage(this.message.messageId, this.popReceipt, undefined, Math.ceil(this.leaseMs / 1000));
+      if (result.popReceipt) this.popReceipt = result.popReceipt;
+      this.logger.debug({}, 'Queue message lease renewed');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Queue message lease renewal failed; the message may be delivered again');
+    }
+  }
+
+  /** Stops renewing and returns the pop receipt that is current once any renewal in flight has finished. */
+  async release(): Promise<string> {
+    clearInterval(this.timer);
+    await this.renewing;
+    return this.popReceipt;
   }
 }

@@ -21,6 +21,8 @@ export interface QueueSettings {
   readonly newBatchThreshold: number;
   readonly maxDequeueCount: number;
   readonly messageEncoding: 'base64' | 'none';
+  /** Not a host.json setting: how long a running message stays invisible (the host uses 10 min and renews it). */
+  readonly leaseMs: number;
 }
 
 export interface HostSettings {
@@ -36,6 +38,7 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   newBatchThreshold: 8,
   maxDequeueCount: 5,
   messageEncoding: 'base64',
+  leaseMs: 600_000,
 };
 
 export const DEFAULT_HOST_SETTINGS: HostSettings = { routePrefix: 'api', queues: DEFAULT_QUEUE_SETTINGS };

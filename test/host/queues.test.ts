@@ -119,6 +119,42 @@ describe('local host queue triggers', () => {
     expect(maxRunning).toBeLessThanOrEqual(16 + 8 + 1);
   });
 
+  it('renews the lease of a long-running message so it is not delivered twice', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { logger, lines } = memoryLogger();
+    const longQueue = await queue('long-running');
+    const host = await startLocalHost({
+      functions: [
+        queueFunction('onLong', {
+          queueName: 'long-running',
+          connection: 'AzureWebJobsStorage',
+          handler: async () => {
+            calls++;
+            await gate;
+          },
+        }),
+      ],
+      port: 0,
+      storageConnectionString: azurite.current.connectionString,
+      logger,
+      timers: { disabled: true },
+      settings: { queues: { leaseMs: 1_000 } },
+    });
+    try {
+      await longQueue.sendMessage(base64('"slow"'));
+      // Three renewals of a 1 s lease: without them the message would have become visible again meanwhile.
+      await eventually('three lease renewals', () => lines.filter((l) => l.msg === 'Queue message lease renewed').length >= 3);
+      release();
+      await eventually('the message to be deleted', async () => (await longQueue.getProperties()).approximateMessagesCount === 0);
+    } finally {
+      release();
+      await host.close();
+    }
+    expect(calls).toBe(1);
+  });
+
   it('decodes base64 only when it round-trips to UTF-8 text', () => {
     expect(decodeMessage(base64('{"a":1}'), 'base64')).toEqual({ a: 1 });
     expect(decodeMessage('abcd', 'base64')).toBe('abcd'); // base64 of bytes that are not UTF-8 text
