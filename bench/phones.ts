@@ -106,16 +106,21 @@ async function control(url: string, p: string, body?: unknown): Promise<unknown>
 
 type Stats = { requests: number; subRequests: number; throttled: number };
 
-function memoryProbe(): { stop(): number } {
+function memoryProbe(): { stop(): { rss: number; heap: number } } {
   let rss = 0;
-  const sample = () => (rss = Math.max(rss, process.memoryUsage().rss));
+  let heap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+  };
   sample();
   const timer = setInterval(sample, 25);
   return {
     stop() {
       clearInterval(timer);
       sample();
-      return Math.round(rss / 1e5) / 10;
+      return { rss: Math.round(rss / 1e5) / 10, heap: Math.round(heap / 1e5) / 10 };
     },
   };
 }
@@ -181,27 +186,27 @@ async function ourWay(services: Services, connectionString: string, size: number
   const importId = result.record.importId;
   const queue = new QueueClient(connectionString, PHONE_CHUNK_QUEUE);
   let finished = false;
+  let deferred = 0;
   const worker = async () => {
     while (!finished) {
       const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 600 });
       const m = receivedMessageItems[0];
       if (!m) {
-        const p = await importProgress(importId, deps);
-        if (p?.status === 'completed') finished = true;
-        else await new Promise((r) => setTimeout(r, 50));
+        if ((await deps.records.get(importId))?.status === 'completed') finished = true;
+        else await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      const message = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { importId: string; chunk: number };
-      await processChunk(message, { ...deps, owner: m.messageId });
+      const message = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { importId: string; chunk: number; attempt?: number };
+      if ((await processChunk(message, { ...deps, owner: m.messageId, retryDelaySeconds: () => 1 })) === 'deferred') deferred++;
       await queue.deleteMessage(m.messageId, m.popReceipt);
     }
   };
   await Promise.all(Array.from({ length: WORKERS }, worker));
   const wallMs = Date.now() - started;
-  const peakRssMb = memory.stop();
+  const { rss: peakRssMb, heap: peakHeapMb } = memory.stop();
   const progress = await importProgress(importId, deps);
-  log(`  ours: ${size} rows in ${wallMs} ms (validation ${validatedMs} ms), peak RSS ${peakRssMb} MB`);
-  return { progress, wallMs, validatedMs, peakRssMb, graphBusyMs: timed.busyMs() };
+  log(`  ours: ${size} rows in ${wallMs} ms (validation ${validatedMs} ms), peak RSS ${peakRssMb} MB, heap ${peakHeapMb} MB`);
+  return { progress, wallMs, validatedMs, peakRssMb, peakHeapMb, graphBusyMs: timed.busyMs(), deferredChunks: deferred };
 }
 
 async function seedWay(services: Services, size: number, sample: number) {
@@ -262,6 +267,7 @@ async function runSize(size: number, seedSample: number, log: (l: string) => voi
         graphHttpCalls: st.requests,
         subRequests: st.subRequests,
         throttled: st.throttled,
+        deferredChunks: ours.deferredChunks,
         lowerBoundCalls: lowerBound,
         ratioToLowerBound: Math.round((st.requests / lowerBound) * 1000) / 1000,
         wallMs: ours.wallMs,
@@ -271,6 +277,7 @@ async function runSize(size: number, seedSample: number, log: (l: string) => voi
         writeThrottleBoundMs: writeThrottleBoundMs(size),
         rowsPerSimulatedSecond: Math.round((size / (simulatedMs / 1000)) * 10) / 10,
         peakRssMb: ours.peakRssMb,
+        peakHeapMb: ours.peakHeapMb,
       },
       seed,
     };
@@ -295,7 +302,9 @@ async function seedWayFresh(connectionString: string, size: number, sample: numb
 
 export async function run(options: BenchOptions): Promise<Record<string, unknown>> {
   TIME_SCALE = options.smoke ? 1 : 20;
-  const sizes = options.smoke ? [300] : [1_000, 10_000, 100_000];
+  // PHONES_BENCH_SIZES=30000,50000 runs other sizes (for profiling); the defaults are the issue's sizes.
+  const custom = (process.env.PHONES_BENCH_SIZES ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const sizes = custom.length > 0 ? custom : options.smoke ? [300] : [1_000, 10_000, 100_000];
   const seedSample = options.smoke ? 100 : 1_000;
   const results: unknown[] = [];
   for (const size of sizes) {

@@ -19,6 +19,7 @@ export const importIdParams = z.object({ importId: z.string().regex(/^imp[0-9a-f
 export const chunkMessage = z.object({
   importId: z.string().regex(/^imp[0-9a-f]{29}$/),
   chunk: z.number().int().min(0).max(1_000_000),
+  attempt: z.number().int().min(1).max(100).optional(),
 });
 
 export const blobTriggerMetadata = z.looseObject({

@@ -27,6 +27,8 @@ export interface FinalizeDeps {
 export async function finalizeIfDone(importId: string, deps: FinalizeDeps): Promise<boolean> {
   const record = await deps.records.get(importId);
   if (!record || record.status !== 'running') return false;
+  // Asked after every chunk: one cheap query until the last chunk is done, not a listing of all chunks each time.
+  if (await deps.chunks.anyPending(importId)) return false;
   const chunks = await deps.chunks.listChunks(importId);
   if (chunks.length < record.chunkCount || chunks.some((c) => c.state !== 'done')) return false;
   // The loser of this race returns; if the winner dies, its redelivered message retakes the lease (same owner).

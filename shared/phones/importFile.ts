@@ -120,13 +120,26 @@ async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): P
   let rejected = 0;
   let chunk = 0;
 
+  // Up to four chunks are written while the next ones are parsed: storage round trips overlap, memory stays bounded.
+  const inFlight = new Set<Promise<void>>();
   const flush = async () => {
     if (buffer.length === 0) return;
     const rows = buffer;
+    const n = chunk++;
     buffer = [];
-    await deps.rows.putRows(record.importId, chunk, rows);
-    await deps.chunks.putChunk(record.importId, { chunk, state: 'pending', firstLine: rows[0]?.line ?? 0, lastLine: rows[rows.length - 1]?.line ?? 0 });
-    chunk++;
+    const write = (async () => {
+      await deps.rows.putRows(record.importId, n, rows);
+      await deps.chunks.putChunk(record.importId, { chunk: n, state: 'pending', firstLine: rows[0]?.line ?? 0, lastLine: rows[rows.length - 1]?.line ?? 0 });
+    })();
+    inFlight.add(write);
+    void write.then(
+      () => inFlight.delete(write),
+      () => undefined,
+    );
+    if (inFlight.size >= 4) await Promise.race(inFlight);
+  };
+  const drain = async () => {
+    await Promise.all(inFlight);
   };
   const push = async (row: StoredRow) => {
     if (buffer.length === 0) chunkStarts.push(row.line);
@@ -176,10 +189,14 @@ async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): P
   } catch (err) {
     if (err instanceof CsvFileError) return { ok: false, problem: err.problem };
     throw err;
+  } finally {
+    // A rejected file still lets its started writes settle before the caller moves on.
+    await Promise.allSettled(inFlight);
   }
   if (!columns) return { ok: false, problem: { code: 'CSV_EMPTY', message: 'The file has no header line: expected e.g. UserName,PhoneNumber' } };
   if (total === 0) return { ok: false, problem: { code: 'CSV_NO_ROWS', message: 'The file has a header but no rows', line: 1 } };
   await flush();
+  await drain();
 
   // First rows of duplicate pairs were stored as pending before their partner appeared.
   const late = new Map<number, { line: number; reason: string }[]>();

@@ -85,15 +85,21 @@ export interface ChunkStore {
   claimChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<'claimed' | 'busy' | 'done'>;
   completeChunk(importId: string, chunk: number, counts: RowCounts): Promise<void>;
   listChunks(importId: string): Promise<ChunkState[]>;
+  /** True while any chunk is not done; cheap (asks for one entity), checked after every chunk. */
+  anyPending(importId: string): Promise<boolean>;
+  /** Gives up `owner`'s lease so a deferred retry (a new message) can take the chunk at once. */
+  releaseChunk(importId: string, chunk: number, owner: string): Promise<void>;
 }
 
 export interface ChunkMessage {
   readonly importId: string;
   readonly chunk: number;
+  /** 1 for the first delivery; deferred retries after throttling count up. */
+  readonly attempt?: number;
 }
 
 export interface ChunkQueue {
-  enqueue(message: ChunkMessage): Promise<void>;
+  enqueue(message: ChunkMessage, delaySeconds?: number): Promise<void>;
 }
 
 export type WriteResult = { readonly ok: true } | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };

@@ -9,7 +9,7 @@ import {
   type SmsPolicyFacts,
   type UserLookup,
 } from './plan';
-import { type ChunkMessage, isTransient, type PhoneDirectory, type PhoneMethodsApi, type PhoneWrite, type RowPatch, type StoredRow, type WriteResult } from './ports';
+import { type ChunkMessage, type ChunkQueue, isTransient, type PhoneDirectory, type PhoneMethodsApi, type PhoneWrite, type RowPatch, type StoredRow, type WriteResult } from './ports';
 import { emptyCounts, type RowOutcome, type ValidRow } from './types';
 
 /**
@@ -29,15 +29,16 @@ export interface ProcessChunkDeps extends FinalizeDeps {
    * as failed with the reason, so the import always completes.
    */
   readonly finalAttempt?: boolean;
+  readonly queue: ChunkQueue;
+  /** Delay before a deferred retry of a throttled chunk (default 30 s x attempt, at most 10 min). */
+  readonly retryDelaySeconds?: (attempt: number) => number;
   readonly leaseMs?: number;
 }
 
-export type ProcessChunkResult = 'processed' | 'alreadyDone' | 'busy' | 'stale';
+export type ProcessChunkResult = 'processed' | 'deferred' | 'alreadyDone' | 'busy' | 'stale';
 
-/** Thrown so the queue retries the chunk later; rows already recorded stay recorded. */
-export class TransientChunkError extends Error {
-  override readonly name = 'TransientChunkError';
-}
+/** Deferred retries of a chunk that Graph kept throttling, before its rows are recorded as failed. */
+export const MAX_CHUNK_ATTEMPTS = 8;
 
 export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps): Promise<ProcessChunkResult> {
   const record = await deps.records.get(message.importId);
@@ -53,7 +54,8 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
   const todo = stored.filter((r) => r.state !== 'done' && r.phoneNumber && r.phoneType);
   if (todo.length > 0) {
     const { outcomes, transient } = await runRows(message, todo, record.dryRun, deps);
-    const retryLater = transient.size > 0 && deps.finalAttempt !== true;
+    const attempt = message.attempt ?? 1;
+    const retryLater = transient.size > 0 && deps.finalAttempt !== true && attempt < MAX_CHUNK_ATTEMPTS;
     const settled = todo.filter((r) => !(retryLater && transient.has(r.line)));
     await deps.rows.patchRows(
       message.importId,
@@ -65,8 +67,12 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
       }),
     );
     if (retryLater) {
-      deps.log.warn({ importId: message.importId, chunk: message.chunk, rows: transient.size }, 'phone import: Graph throttled or failed beyond retries; chunk retried later');
-      throw new TransientChunkError(`${transient.size} rows met throttling or an outage beyond retries; the chunk will be retried`);
+      // A new, delayed message rather than a failed delivery: throttling must not use up the queue's dequeue count.
+      const delay = deps.retryDelaySeconds?.(attempt) ?? Math.min(600, 30 * attempt);
+      await deps.chunks.releaseChunk(message.importId, message.chunk, deps.owner);
+      await deps.queue.enqueue({ importId: message.importId, chunk: message.chunk, attempt: attempt + 1 }, delay);
+      deps.log.warn({ importId: message.importId, chunk: message.chunk, rows: transient.size, attempt, delaySeconds: delay }, 'phone import: Graph throttled or failed beyond retries; chunk deferred');
+      return 'deferred';
     }
     for (const r of todo) {
       const o = outcomes.get(r.line);

@@ -238,6 +238,24 @@ export class TableChunkStore implements ChunkStore {
     );
   }
 
+  async anyPending(importId: string): Promise<boolean> {
+    const client = await this.table();
+    const filter = `PartitionKey eq '${importId.replace(/'/g, "''")}' and state ne 'done'`;
+    const page = await client.listEntities({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: 1 }).next();
+    return !page.done && page.value.length > 0;
+  }
+
+  async releaseChunk(importId: string, chunk: number, owner: string): Promise<void> {
+    const client = await this.table();
+    const entity = await client.getEntity<Record<string, unknown>>(importId, pad(chunk, 6));
+    if (entity.leaseOwner !== owner) return;
+    try {
+      await client.updateEntity({ partitionKey: importId, rowKey: pad(chunk, 6), leaseUntil: 0 }, 'Merge', { etag: entity.etag });
+    } catch (err) {
+      if (errStatus(err) !== 412) throw err;
+    }
+  }
+
   async listChunks(importId: string): Promise<ChunkState[]> {
     const client = await this.table();
     const out: ChunkState[] = [];
@@ -257,8 +275,8 @@ export class TableChunkStore implements ChunkStore {
 
 export class StorageChunkQueue implements ChunkQueue {
   constructor(private readonly storage: StorageClients) {}
-  enqueue(message: ChunkMessage): Promise<void> {
-    return this.storage.enqueueJson(PHONE_CHUNK_QUEUE, message);
+  enqueue(message: ChunkMessage, delaySeconds?: number): Promise<void> {
+    return this.storage.enqueueJson(PHONE_CHUNK_QUEUE, message, delaySeconds ? { visibilityTimeoutSeconds: delaySeconds } : {});
   }
 }
 

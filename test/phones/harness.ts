@@ -31,7 +31,7 @@ export interface PhoneHarness {
   run(input: ImportFileInput, settings?: Partial<PhoneSettings>): Promise<ImportFileResult>;
   drain(settings?: Partial<PhoneSettings>, onMessage?: (deps: ProcessChunkDeps) => ProcessChunkDeps): Promise<ProcessChunkResult[]>;
   /** Receives queued chunk messages without processing them (for crash and concurrency tests). */
-  take(): Promise<{ message: { importId: string; chunk: number }; owner: string; remove(): Promise<void> }[]>;
+  take(): Promise<{ message: { importId: string; chunk: number; attempt?: number }; owner: string; remove(): Promise<void> }[]>;
   graph<T>(path: string): Promise<T>;
   sandboxPost(path: string, body: unknown): Promise<void>;
   stats(): Promise<{ requests: number; subRequests: number; throttled: number; byRouteInBatch: Record<string, number> }>;
@@ -103,7 +103,7 @@ export function usePhoneHarness(knobs: Partial<SandboxKnobs> = {}): { readonly c
         await queue.createIfNotExists();
         const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
         return receivedMessageItems.map((m) => ({
-          message: JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { importId: string; chunk: number },
+          message: JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { importId: string; chunk: number; attempt?: number },
           owner: m.messageId,
           remove: async () => {
             await queue.deleteMessage(m.messageId, m.popReceipt);

@@ -202,7 +202,7 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect((await h.current.stats()).throttled).toBeGreaterThanOrEqual(8);
   });
 
-  it('retries a chunk throttled beyond the retries, and records the reason on the last attempt', async () => {
+  it('defers a chunk throttled beyond the retries to a later message, and records the reason on the last attempt', async () => {
     const storm = { faults: [{ route: 'POST /users/{id}/authentication/phoneMethods', kind: '429', times: 10_000, retryAfterSeconds: 0, scope: 'batchItem' }] };
     await h.current.sandboxPost('/_sandbox/knobs', storm);
     const csv = `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},+1 425 555 0241\n${U.deviceNotCompliant.userPrincipalName},+1 425 555 0242\n`;
@@ -210,13 +210,16 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     await h.current.run({ path: 'incoming/storm2.csv', file: 'storm2.csv' });
     const [delivery] = await h.current.take();
     if (!delivery) throw new Error('no chunk message');
-    const deps = { ...h.current.deps(), owner: delivery.owner };
-    await expect(processChunk(delivery.message, deps)).rejects.toThrow(/retried/);
-    expect(await h.current.download('results/storm2.results.csv')).toBeUndefined();
-    // The storm passes; the redelivered message applies the rows.
-    await h.current.sandboxPost('/_sandbox/knobs', { faults: [] });
-    expect(await processChunk(delivery.message, deps)).toBe('processed');
+    expect(await processChunk(delivery.message, { ...h.current.deps(), owner: delivery.owner, retryDelaySeconds: () => 0 })).toBe('deferred');
     await delivery.remove();
+    expect(await h.current.download('results/storm2.results.csv')).toBeUndefined();
+    // The storm passes; the deferred retry (a new message, attempt 2) applies the rows.
+    await h.current.sandboxPost('/_sandbox/knobs', { faults: [] });
+    const [retry] = await h.current.take();
+    expect(retry?.message).toMatchObject({ chunk: 0, attempt: 2 });
+    if (!retry) throw new Error('no deferred message');
+    expect(await processChunk(retry.message, { ...h.current.deps(), owner: retry.owner })).toBe('processed');
+    await retry.remove();
     expect(parseResults((await h.current.download('results/storm2.results.csv')) ?? '').map((r) => r.status)).toEqual(['created', 'created']);
 
     await h.current.sandboxPost('/_sandbox/knobs', storm);
@@ -224,7 +227,7 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     await h.current.run({ path: 'incoming/storm3.csv', file: 'storm3.csv' });
     const [last] = await h.current.take();
     if (!last) throw new Error('no chunk message');
-    expect(await processChunk(last.message, { ...h.current.deps(), owner: last.owner, finalAttempt: true })).toBe('processed');
+    expect(await processChunk({ ...last.message, attempt: 8 }, { ...h.current.deps(), owner: last.owner })).toBe('processed');
     await last.remove();
     const [row] = parseResults((await h.current.download('results/storm3.results.csv')) ?? '');
     expect(row).toMatchObject({ status: 'failed', reason: expect.stringMatching(/TooManyRequests.*drop the file again under a new name/) as unknown });
