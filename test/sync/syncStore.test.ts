@@ -3,15 +3,28 @@ import { describe, expect, it } from 'vitest';
 import { createStorageClients } from '../../shared/storage/clients';
 import { SyncStore } from '../../shared/storage/syncStore';
 import type { SyncJob, SyncRun } from '../../shared/sync/jobModel';
+import type { JobRepository, SyncStateStore } from '../../shared/sync/ports';
 import { useAzurite } from '../helpers/azurite';
-import { gid } from './fakes';
+import { gid, MemoryJobs, MemoryState } from './fakes';
 
-/** The storage adapter against real Azurite: the same contract the in-memory MemoryJobs/MemoryState fakes follow. */
+/**
+ * One contract, two implementations: the storage adapter on real Azurite and the in-memory fakes the use-case tests
+ * use, so the fakes cannot drift from what production does.
+ */
 const azurite = useAzurite();
 
-function store(clock: () => number = () => Date.now()) {
-  return new SyncStore(createStorageClients({ connectionString: azurite.current.connectionString }), clock);
-}
+type Store = JobRepository & SyncStateStore;
+const implementations: [string, (clock?: () => number) => Store][] = [
+  ['SyncStore on Azurite', (clock = () => Date.now()) => new SyncStore(createStorageClients({ connectionString: azurite.current.connectionString }), clock)],
+  [
+    'in-memory fakes',
+    (clock = () => Date.now()) => {
+      const jobs = new MemoryJobs();
+      const state = new MemoryState(clock);
+      return Object.assign(state, { list: () => jobs.list(), get: (id: string) => jobs.get(id), create: (j: SyncJob) => jobs.create(j), replace: (j: SyncJob, e: string) => jobs.replace(j, e), delete: (id: string) => jobs.delete(id) });
+    },
+  ],
+];
 
 const job = (jobId: string, extra: Partial<SyncJob> = {}): SyncJob => ({
   jobId,
@@ -35,7 +48,7 @@ const job = (jobId: string, extra: Partial<SyncJob> = {}): SyncJob => ({
   ...extra,
 });
 
-describe('SyncStore on Azurite', () => {
+describe.each(implementations)('%s', (_name, store) => {
   it('stores, lists, replaces by etag and deletes jobs, large ones included', async () => {
     const s = store();
     const big = job(gid(10), { protected: Array.from({ length: 1000 }, (_, i) => gid(5000 + i)) });
