@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { DEMO_GROUPS, DEMO_USERS } from '../../local/tenants/demoIds';
+import { importFile } from '../../shared/phones/importFile';
 import type { PhoneSettings } from '../../shared/phones/ports';
 import { processChunk, type ProcessChunkDeps } from '../../shared/phones/processChunk';
 import { parseResults, usePhoneHarness } from './harness';
@@ -253,9 +254,15 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect(await phonesOf(U.smsNoPhone.id)).toEqual([]);
   });
 
-  it('rejects a file over PHONE_MAX_FILE_BYTES by its size alone', async () => {
+  it('rejects a file over PHONE_MAX_FILE_BYTES by its size alone, without reading it', async () => {
     const big = `UserName,PhoneNumber\n${`${U.smsNoPhone.userPrincipalName},+1 425 555 0111\n`.repeat(3000)}`;
-    const { result, rows } = await importCsv('big.csv', big, { maxFileBytes: 64 * 1024 });
+    await h.current.upload('incoming/big.csv', big);
+    const deps = h.current.deps({ maxFileBytes: 64 * 1024 });
+    let reads = 0;
+    const files = { ...deps.files, size: deps.files.size.bind(deps.files), write: deps.files.write.bind(deps.files), move: deps.files.move.bind(deps.files), read: (p: string) => (reads++, deps.files.read(p)) };
+    const result = await importFile({ path: 'incoming/big.csv', file: 'big.csv' }, { ...deps, files });
+    expect(reads).toBe(0);
+    const rows = parseResults((await h.current.download('results/big.results.csv')) ?? '');
     expect(result).toMatchObject({ outcome: 'rejected', record: { problem: { code: 'FILE_TOO_LARGE' }, contentHash: `size:${big.length}` } });
     expect(rows[0]?.reason).toMatch(/PHONE_MAX_FILE_BYTES/);
     expect(await h.current.download('failed/big.csv')).toBeDefined();
