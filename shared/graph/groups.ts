@@ -119,13 +119,24 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
     return deltaLink === undefined ? { items } : { items, deltaLink };
   }
 
+  /** The group object carries the target-safety flags: a run must not go on without it. */
+  function failIfUnread(r: GroupReadRequest, group: BatchItemResult | undefined): void {
+    if (r.includeGroup && (!group || !ok(group.status))) {
+      throw new Error(`Reading group ${r.groupId} failed: ${group?.status ?? 'no response'} ${group?.error?.code ?? ''}`.trim());
+    }
+  }
+
   async function readFull(r: GroupReadRequest, results: Map<string, BatchItemResult>): Promise<GroupReadResult> {
     const members = results.get(`m:${r.groupId}`);
     const group = results.get(`g:${r.groupId}`);
     if (members?.status === 404 || group?.status === 404) return { groupId: r.groupId, status: 'notFound' };
+    failIfUnread(r, group);
     let first = members;
+    if (first && !ok(first.status) && first.status !== 424) {
+      throw new Error(`Reading the members of group ${r.groupId} failed: ${first.status} ${first.error?.code ?? ''}`.trim());
+    }
     if (!first || !ok(first.status)) {
-      // The token item failed (so the member read never ran), or the read itself failed: read alone, no delta link.
+      // 424: the "sync from now" token item failed, so the member read never ran. Read alone; no delta link this time.
       const page = await graph.send<PageJson<MemberJson>>(
         { method: 'GET', path: graphPath`/groups/${r.groupId}/members`, query: { $top: '999', $select: selectFor(r.properties) } },
         [404],
@@ -149,6 +160,7 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
     const round = results.get(`d:${r.groupId}`);
     const group = results.get(`g:${r.groupId}`);
     if (group?.status === 404) return { groupId: r.groupId, status: 'notFound' };
+    failIfUnread(r, group);
     if (!round || !ok(round.status)) {
       if (round && isExpiredDelta(round)) return { groupId: r.groupId, status: 'deltaExpired' };
       throw new Error(`Delta round for group ${r.groupId} failed: ${round?.status ?? 'no response'} ${round?.error?.code ?? ''}`);

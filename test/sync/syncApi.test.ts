@@ -231,6 +231,21 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     expect((await membersOf(h, G.group2Name.id)).length).toBe(run.plan.add.length);
   });
 
+  it('fails cleanly when a throttling storm outlasts every retry, and the re-run finishes the job', async () => {
+    const h = harness.current;
+    const job = (await createJob({ name: 'storm', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] })).body as unknown as SyncJob;
+    await graphAdmin.knobs(h, { faults: [{ route: '*', kind: '429', times: 1000, retryAfterSeconds: 0, scope: 'batchItem' }] });
+    const stormed = await runJob(job.jobId);
+    expect(stormed.status).toBe('failed');
+    expect(stormed.errors[0]?.code).toBe('SYNC_READ_FAILED');
+    expect(stormed.graphRequests.throttled).toBeGreaterThan(6);
+    expect(await membersOf(h, G.group2Name.id)).toEqual([]);
+    await graphAdmin.knobs(h, { faults: [] });
+    const rerun = await runJob(job.jobId);
+    expect(rerun.status).toBe('succeeded');
+    expect((await membersOf(h, G.group2Name.id)).length).toBe(rerun.plan.add.length);
+  });
+
   it('replaces and deletes a job; unknown ids answer 404', async () => {
     const job = (await createJob({ name: 'edit', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] })).body as unknown as SyncJob;
     const put = await call(syncJobPutHandler, {
