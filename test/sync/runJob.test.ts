@@ -205,6 +205,20 @@ describe('runJob', () => {
     expect(dead?.errors.at(-1)?.code).toBe('SYNC_RUN_INTERRUPTED');
   });
 
+  it('stops writing when it loses its lease to another run', async () => {
+    const { w, source, target } = seed();
+    const jobId = await create(w, { name: 'lost', target, sources: [{ group: source }] });
+    const acquire = w.state.acquireLease.bind(w.state);
+    w.state.acquireLease = async (...args) => {
+      const lease = await acquire(...args);
+      return 'heldBy' in lease ? lease : { ...lease, renew: async () => false };
+    };
+    const result = await run(w, jobId);
+    expect(result.status).toBe('partial');
+    expect(result.counts.added).toBe(3);
+    expect(result.errors.at(-1)?.message).toContain('lost its lease');
+  });
+
   it('refuses a second concurrent run of the same job', async () => {
     const { w, source, target } = seed();
     const jobId = await create(w, { name: 'c', target, sources: [{ group: source }] });
