@@ -1,13 +1,14 @@
 import type { TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 
+import { conflict } from '../errors';
 import type { MemberType, SyncJob, SyncRun } from '../sync/jobModel';
 import type { GroupSnapshot, JobRecord, JobRepository, MemberFacts, MemberProperty, RunLease, SyncStateStore } from '../sync/ports';
 import type { StorageClients } from './clients';
 
 /**
  * Group sync state in the app's storage account:
- * - table `syncjobs`: one entity per job (partition `job`), the job JSON split over string properties (a Table string
+ * - table `syncjobs`: one entity per job (partition `job`) and one claim per target (partition `target`), the job JSON split over string properties (a Table string
  *   property holds 32K characters; a job with 1,000 protected ids is ~40 KB), optimistic concurrency by etag;
  * - table `syncstate`: per job the run lease (`lease`, taken and renewed by etag so two hosts never run one job at once)
  *   and schedule bookkeeping (`schedule`);
@@ -21,6 +22,7 @@ export const SYNC_RUNS_CONTAINER = 'sync-runs';
 export const SYNC_STATE_CONTAINER = 'sync-state';
 
 const JOB_PARTITION = 'job';
+const TARGET_PARTITION = 'target';
 const CHUNK_CHARS = 30_000;
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
@@ -114,20 +116,57 @@ export class SyncStore implements JobRepository, SyncStateStore {
     return e ? { job: joinJson<SyncJob>(e), etag: e.etag } : undefined;
   }
 
+  /**
+   * One job per target, enforced here as well as in the use case: a claim row (partition `target`, row key = target
+   * id) is inserted first, so two saves racing for one target cannot both succeed. A claim whose job is gone is stale
+   * and taken over.
+   */
+  private async claimTarget(table: TableClient, targetId: string, jobId: string): Promise<void> {
+    const created = await orUndefined(table.createEntity({ partitionKey: TARGET_PARTITION, rowKey: targetId, jobId }), 409);
+    if (created) return;
+    const claim = await orUndefined(table.getEntity<Entity>(TARGET_PARTITION, targetId), 404);
+    if (!claim) return this.claimTarget(table, targetId, jobId);
+    const holder = String(claim.jobId);
+    if (holder === jobId) return;
+    if (await orUndefined(table.getEntity<Entity>(JOB_PARTITION, holder), 404)) {
+      throw conflict('SYNC_TARGET_IN_USE', `Job ${holder} already writes target ${targetId}; two jobs on one target would undo each other`, { jobId: holder });
+    }
+    const taken = await orUndefined(table.updateEntity({ partitionKey: TARGET_PARTITION, rowKey: targetId, jobId }, 'Replace', { etag: claim.etag }), 404, 412);
+    if (!taken) return this.claimTarget(table, targetId, jobId);
+  }
+
+  private async releaseTarget(table: TableClient, targetId: string, jobId: string): Promise<void> {
+    const claim = await orUndefined(table.getEntity<Entity>(TARGET_PARTITION, targetId), 404);
+    if (claim && String(claim.jobId) === jobId) await orUndefined(table.deleteEntity(TARGET_PARTITION, targetId, { etag: claim.etag }), 404, 412);
+  }
+
   async create(job: SyncJob): Promise<void> {
     const table = await this.jobsTable();
-    await table.createEntity({ partitionKey: JOB_PARTITION, rowKey: job.jobId, ...splitJson(job) });
+    await this.claimTarget(table, job.target, job.jobId);
+    try {
+      await table.createEntity({ partitionKey: JOB_PARTITION, rowKey: job.jobId, ...splitJson(job) });
+    } catch (err) {
+      await this.releaseTarget(table, job.target, job.jobId);
+      throw err;
+    }
   }
 
   async replace(job: SyncJob, etag: string): Promise<boolean> {
     const table = await this.jobsTable();
+    const previous = await this.get(job.jobId);
+    if (!previous) return false;
+    if (previous.job.target !== job.target) await this.claimTarget(table, job.target, job.jobId);
     const done = await orUndefined(table.updateEntity({ partitionKey: JOB_PARTITION, rowKey: job.jobId, ...splitJson(job) }, 'Replace', { etag }), 404, 412);
+    if (previous.job.target !== job.target) await this.releaseTarget(table, done ? previous.job.target : job.target, job.jobId);
     return done !== undefined;
   }
 
   async delete(jobId: string): Promise<boolean> {
     const table = await this.jobsTable();
-    return (await orUndefined(table.deleteEntity(JOB_PARTITION, jobId), 404)) !== undefined;
+    const previous = await this.get(jobId);
+    const deleted = (await orUndefined(table.deleteEntity(JOB_PARTITION, jobId), 404)) !== undefined;
+    if (previous) await this.releaseTarget(table, previous.job.target, jobId);
+    return deleted;
   }
 
   // --- runs ---------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import type { AuditEntry, AuditSink } from '../../shared/audit';
+import { conflict } from '../../shared/errors';
 import type { MemberType, SyncJob, SyncRun } from '../../shared/sync/jobModel';
 import type {
   GroupCandidate,
@@ -191,12 +192,18 @@ export class MemoryJobs implements JobRepository {
     const j = this.jobs.get(jobId);
     return j ? { job: j.job, etag: String(j.etag) } : undefined;
   }
+  private claimed(target: string, jobId: string): void {
+    const holder = [...this.jobs.values()].find((j) => j.job.target === target && j.job.jobId !== jobId);
+    if (holder) throw conflict('SYNC_TARGET_IN_USE', `Job ${holder.job.jobId} already writes target ${target}`, { jobId: holder.job.jobId });
+  }
   async create(job: SyncJob): Promise<void> {
+    this.claimed(job.target, job.jobId);
     this.jobs.set(job.jobId, { job, etag: 1 });
   }
   async replace(job: SyncJob, etag: string): Promise<boolean> {
     const j = this.jobs.get(job.jobId);
     if (!j || String(j.etag) !== etag) return false;
+    this.claimed(job.target, job.jobId);
     this.jobs.set(job.jobId, { job, etag: j.etag + 1 });
     return true;
   }

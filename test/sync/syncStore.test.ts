@@ -64,6 +64,22 @@ describe.each(implementations)('%s', (_name, store) => {
     expect(await s.get(big.jobId)).toBeUndefined();
   });
 
+  it('lets only one job claim a target, even when saves race, and frees the claim on move and delete', async () => {
+    const s = store();
+    const target = gid(60);
+    const first = job(gid(61), { target });
+    const results = await Promise.allSettled([s.create(first), s.create(job(gid(62), { target }))]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'SYNC_TARGET_IN_USE' } });
+    const winner = (await s.list()).find((j) => j.target === target)!;
+    const moved = { ...winner, target: gid(63) };
+    expect(await s.replace(moved, (await s.get(winner.jobId))!.etag)).toBe(true);
+    await s.create(job(gid(64), { target }));
+    await expect(s.create(job(gid(65), { target: gid(63) }))).rejects.toMatchObject({ code: 'SYNC_TARGET_IN_USE' });
+    await s.delete(winner.jobId);
+    await s.create(job(gid(65), { target: gid(63) }));
+  });
+
   it('lets one run hold a job lease, and a later run take it over only after it expires', async () => {
     let now = Date.now();
     const s = store(() => now);
