@@ -143,10 +143,12 @@ export async function replaceJob(deps: JobDeps, jobId: string, input: SyncJobInp
   return job;
 }
 
-export async function getJob(deps: Pick<JobDeps, 'jobs'>, jobId: string): Promise<SyncJob> {
+/** The job, with the id of its latest run (started by HTTP or the timer) when it has run. */
+export async function getJob(deps: Pick<JobDeps, 'jobs' | 'state'>, jobId: string): Promise<SyncJob & { lastRunId?: string }> {
   const record = await deps.jobs.get(jobId);
   if (!record) throw notFound('SYNC_JOB_NOT_FOUND', `No sync job with id ${jobId}`);
-  return record.job;
+  const lastRunId = (await deps.state.getScheduleState(jobId))?.lastRunId;
+  return lastRunId === undefined ? record.job : { ...record.job, lastRunId };
 }
 
 export async function listJobs(deps: Pick<JobDeps, 'jobs'>): Promise<SyncJob[]> {

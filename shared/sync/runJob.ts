@@ -126,6 +126,9 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
     return { ...run };
   };
   await deps.state.saveRun(run);
+  // The latest run is findable from the job even when the HTTP caller gave up waiting (Azure answers HTTP in <= 230 s).
+  const schedule = await deps.state.getScheduleState(job.jobId);
+  await deps.state.setScheduleState(job.jobId, { ...schedule, lastRunId: runId });
 
   let loaded: LoadedMembership;
   try {

@@ -45,6 +45,7 @@ describe('group sync through the local host', () => {
     expect((await members(DEMO_GROUPS.group2Name.id)).sort()).toEqual([...dry.plan.add].sort());
     expect(run.graphRequests.httpCalls).toBeLessThanOrEqual(3);
 
+    expect((await api('GET', `sync/jobs/${job.jobId}`)).json).toMatchObject({ jobId: job.jobId, lastRunId: run.runId });
     const again = await api('GET', `sync/runs/${run.runId}`);
     expect(again.json).toMatchObject({ runId: run.runId, status: 'succeeded', target: { id: DEMO_GROUPS.group2Name.id, displayName: 'Group2Name' } });
 
