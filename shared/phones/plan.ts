@@ -65,7 +65,9 @@ export function planRow(row: ValidRow, user: UserLookup, methods: MethodsLookup 
   if (!methods) return done('failed', 'none', 'phone methods were not read');
   if (!methods.ok) return done('failed', 'none', `could not read the user's phone methods: ${methods.message}`);
 
-  const wantsSms = row.enableSmsSignIn && row.phoneType === 'mobile';
+  // Guests get the number (for MFA here) but not SMS sign-in, so the SMS policy does not decide their row.
+  const guestAskingSms = row.enableSmsSignIn && u.userType === 'Guest';
+  const wantsSms = row.enableSmsSignIn && row.phoneType === 'mobile' && !guestAskingSms;
   if (wantsSms && sms?.kind === 'notAllowed') return done('skipped', 'none', `notAllowedByPolicy: ${sms.reason}`);
 
   const would = options.dryRun ? 'would ' : '';
@@ -95,15 +97,13 @@ export function planRow(row: ValidRow, user: UserLookup, methods: MethodsLookup 
     action = `${would}replace ${row.phoneType} ${maskPhone(existing.phoneNumber)}`;
   }
 
-  const reasons: string[] = [];
+  const reasons: string[] = guestAskingSms ? ['warning: SMS sign-in is not available for guest users; the number is set for MFA only'] : [];
   let enableSms = false;
   let addToGroup: string | undefined;
   if (wantsSms) {
     const alreadyReady = status === 'unchanged' && existing?.smsSignInState === 'ready';
     if (alreadyReady) {
       reasons.push('SMS sign-in is already enabled');
-    } else if (u.userType === 'Guest') {
-      reasons.push('warning: SMS sign-in is not available for guest users; the number is set for MFA only');
     } else if (!u.licensedForSmsSignIn && !options.enableSmsWithoutLicence) {
       reasons.push('warning: no licence for SMS sign-in');
     } else {

@@ -112,7 +112,7 @@ async function runRows(
   const methods = userIds.length > 0 ? await deps.methods.listPhoneMethods(userIds) : new Map<string, MethodsLookup>();
 
   // The SMS policy and memberships matter only for rows that ask for SMS sign-in.
-  const smsUsers = [...new Set(todo.filter((r) => r.enableSmsSignIn && found(r)).map((r) => found(r)?.id ?? ''))].filter((id) => id !== '');
+  const smsUsers = [...new Set(todo.filter((r) => r.enableSmsSignIn && found(r)?.userType === 'Member').map((r) => found(r)?.id ?? ''))].filter((id) => id !== '');
   const eligibility = new Map<string, SmsEligibility>();
   if (smsUsers.length > 0) {
     const policy: SmsPolicyFacts = await deps.methods.readSmsPolicy();

@@ -111,6 +111,7 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
       `${U.salesManager.userPrincipalName},+1 425 555 0163,true`, // licensed, not in the SMS group
       `${U.duplicatePhoneB.userPrincipalName},+1 425 555 0199,true`, // number already used for SMS sign-in by duplicatePhoneA
       `${U.smsReady.userPrincipalName},+1 425 555 0100,true`, // already ready
+      `${U.riskyGuest.userPrincipalName},+1 425 555 0165,true`, // guest: number only
     ].join('\r\n');
     const { rows, summary } = await importCsv('sms.csv', csv);
     const r = byLine(rows);
@@ -119,7 +120,8 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect(r.get(4)).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^notAllowedByPolicy: /) as unknown });
     expect(r.get(5)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/phoneNumberNotUnique/) as unknown });
     expect(r.get(6)).toMatchObject({ status: 'unchanged', reason: 'SMS sign-in is already enabled' });
-    expect(summary?.rows).toMatchObject({ smsEnabled: 1, created: 1, skipped: 1, failed: 1, unchanged: 1 });
+    expect(r.get(7)).toMatchObject({ status: 'created', reason: expect.stringMatching(/not available for guest users/) as unknown });
+    expect(summary?.rows).toMatchObject({ smsEnabled: 1, created: 2, skipped: 1, failed: 1, unchanged: 1 });
     expect((await phonesOf(U.smsNoPhone.id))[0]?.smsSignInState).toBe('ready');
     expect((await phonesOf(U.exchangeOnly.id))[0]?.smsSignInState).not.toBe('ready');
     expect(await phonesOf(U.salesManager.id)).toEqual([]);

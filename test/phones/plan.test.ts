@@ -91,8 +91,13 @@ describe('planRow', () => {
     expect(planRow(row({ enableSmsSignIn: true }), user(), none, allowed, { ...opts, dryRun: true }).outcome.action).toBe('would add mobile; would enable SMS sign-in');
   });
 
-  it('sets the number for guests without enabling SMS sign-in', () => {
-    expect(planRow(row({ enableSmsSignIn: true }), user({ userType: 'Guest' }), none, allowed, opts)).toMatchObject({ outcome: { status: 'created' }, enableSms: false });
+  it('sets the number for guests without enabling SMS sign-in, whatever the SMS policy says', () => {
+    for (const sms of [allowed, { kind: 'notAllowed', reason: 'x' } as const, undefined]) {
+      expect(planRow(row({ enableSmsSignIn: true }), user({ userType: 'Guest' }), none, sms, opts)).toMatchObject({
+        outcome: { status: 'created', reason: expect.stringMatching(/not available for guest users/) as unknown },
+        enableSms: false,
+      });
+    }
   });
 });
 
