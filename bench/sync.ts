@@ -262,7 +262,18 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
       }),
     );
     const results = [];
-    for (const size of sizes) results.push(await benchSize(services, sandbox, size, seedSampleLimit, options.log));
+    for (const size of sizes) {
+      const result = await benchSize(services, sandbox, size, seedSampleLimit, options.log);
+      // Call counts are deterministic, so the issue's targets are checked here and a regression fails CI's smoke run.
+      const checks = {
+        firstSyncAtMost105PercentOfLowerBound: (result.ratios.firstSyncCallsVsLowerBound ?? Infinity) <= 1.05,
+        seedMakesAtLeast50xMoreCalls: result.ratios.seedCallsVsFirstSync >= 50,
+        allRunsSucceeded: [result.firstSync.status, result.rerunOnePercentChanged.status, result.steadyStateRerunOnePercentChanged.status].every((s) => s === 'succeeded'),
+      };
+      results.push({ ...result, checks });
+      const failed = Object.entries(checks).filter(([, passed]) => !passed);
+      if (failed.length > 0) throw new Error(`sync bench at ${size} members failed: ${failed.map(([name]) => name).join(', ')}`);
+    }
     return {
       knobs: { latencyMs: LATENCY, timeScale: TIME_SCALE, throttling: 'Graph identity budgets, tenant size from user count' },
       lowerBound: 'ceil(S/999) member pages + ceil(N/400) $batch calls (20 bind PATCHes x 20 members)',
