@@ -170,7 +170,7 @@ async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): P
       if (!check.ok || duplicate) {
         rejected++;
         const r = check.ok
-          ? { line: check.row.line, user: check.row.user, maskedPhone: maskOf(check.row.phoneNumber), reason: duplicate ?? '' }
+          ? { line: check.row.line, user: check.row.user, maskedPhone: maskPhone(check.row.phoneNumber), reason: duplicate ?? '' }
           : check.row;
         await push({ line: r.line, user: r.user, maskedPhone: r.maskedPhone, state: 'done', status: 'failed', action: 'none', reason: r.reason });
         continue;
@@ -179,7 +179,7 @@ async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): P
       await push({
         line: row.line,
         user: row.user,
-        maskedPhone: maskOf(row.phoneNumber),
+        maskedPhone: maskPhone(row.phoneNumber),
         phoneNumber: row.phoneNumber,
         phoneType: row.phoneType,
         enableSmsSignIn: row.enableSmsSignIn,
@@ -227,8 +227,6 @@ function chunkOfLine(starts: readonly number[], line: number): number {
   }
   return lo;
 }
-
-const maskOf = (normalised: string) => maskPhone(normalised);
 
 /** A file-level failure: a results file that says what and where, a summary, and the input moved to failed/. */
 async function rejectFile(record: ImportRecord, problem: FileProblem, deps: ImportFileDeps, now: () => Date): Promise<ImportRecord> {

@@ -1,4 +1,4 @@
-import { type FinalizeDeps,finalizeIfDone } from './finalize';
+import { type FinalizeDeps, finalizeIfDone } from './finalize';
 import {
   type MethodsLookup,
   planRow,
@@ -9,7 +9,17 @@ import {
   type SmsPolicyFacts,
   type UserLookup,
 } from './plan';
-import { type ChunkMessage, type ChunkQueue, isTransient, type PhoneDirectory, type PhoneMethodsApi, type PhoneWrite, type RowPatch, type StoredRow, type WriteResult } from './ports';
+import {
+  type ChunkMessage,
+  type ChunkQueue,
+  isTransient,
+  type PhoneDirectory,
+  type PhoneMethodsApi,
+  type PhoneWrite,
+  type RowPatch,
+  type StoredRow,
+  type WriteResult,
+} from './ports';
 import { emptyCounts, type RowOutcome, type ValidRow } from './types';
 
 /**
@@ -52,8 +62,11 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
 
   const stored = await deps.rows.chunkRows(message.importId, message.chunk);
   const todo = stored.filter((r) => r.state !== 'done' && r.phoneNumber && r.phoneType);
+  let outcomes = new Map<number, RowOutcome>();
   if (todo.length > 0) {
-    const { outcomes, transient } = await runRows(message, todo, record.dryRun, deps);
+    const ran = await runRows(message, todo, record.dryRun, deps);
+    outcomes = ran.outcomes;
+    const transient = ran.transient;
     const attempt = message.attempt ?? 1;
     const retryLater = transient.size > 0 && deps.finalAttempt !== true && attempt < MAX_CHUNK_ATTEMPTS;
     const settled = todo.filter((r) => !(retryLater && transient.has(r.line)));
@@ -74,13 +87,9 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
       deps.log.warn({ importId: message.importId, chunk: message.chunk, rows: transient.size, attempt, delaySeconds: delay }, 'phone import: Graph throttled or failed beyond retries; chunk deferred');
       return 'deferred';
     }
-    for (const r of todo) {
-      const o = outcomes.get(r.line);
-      if (o) Object.assign(r, { state: 'done', status: o.status, action: o.action, reason: o.reason });
-    }
   }
   const counts = emptyCounts();
-  for (const r of stored) counts[r.status ?? 'failed']++;
+  for (const r of stored) counts[outcomes.get(r.line)?.status ?? r.status ?? 'failed']++;
   await deps.chunks.completeChunk(message.importId, message.chunk, counts);
   deps.log.info({ importId: message.importId, chunk: message.chunk, rows: stored.length, counts }, 'phone import: chunk done');
   await finalizeIfDone(message.importId, deps);
