@@ -236,6 +236,26 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect(row).toMatchObject({ status: 'failed', reason: expect.stringMatching(/TooManyRequests.*drop the file again under a new name/) as unknown });
   });
 
+  it('queues unfinished chunks again when the trigger fires again for a running import (lost messages)', async () => {
+    const csv = `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},+1 425 555 0251\n${U.exchangeOnly.userPrincipalName},+1 425 555 0252\n`;
+    await h.current.upload('incoming/lost.csv', csv);
+    const first = await h.current.run({ path: 'incoming/lost.csv', file: 'lost.csv' });
+    expect(first.outcome).toBe('started');
+    for (const m of await h.current.take()) await m.remove();
+    const again = await h.current.run({ path: 'incoming/lost.csv', file: 'lost.csv' });
+    expect(again.outcome).toBe('resumed');
+    await h.current.drain();
+    const rows = parseResults((await h.current.download('results/lost.results.csv')) ?? '');
+    expect(rows.map((r) => r.status)).toEqual(['created', 'created']);
+  });
+
+  it('rejects a file with more rows than PHONE_MAX_ROWS', async () => {
+    const csv = `UserName,PhoneNumber\n${[1, 2, 3].map((i) => `u${i}@contosodemo.onmicrosoft.com,+1 425 555 026${i}`).join('\n')}\n`;
+    const { result, rows } = await importCsv('rows.csv', csv, { maxRows: 2 });
+    expect(result).toMatchObject({ outcome: 'rejected', record: { problem: { code: 'TOO_MANY_ROWS', line: 4 } } });
+    expect(rows[0]?.reason).toMatch(/PHONE_MAX_ROWS/);
+  });
+
   it('rejects unreadable files with a results file that says what and where', async () => {
     const cases: [string, string | Uint8Array, string, RegExp][] = [
       ['empty.csv', '', 'CSV_EMPTY', /empty/],
