@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 
-import { InvocationContext } from '@azure/functions';
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import type * as ExtensionsBase from '@azure/functions-extensions-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { allFunctions } from '../../functions/catalog';
 import { phoneImportBlob } from '../../functions/phoneImportBlob';
+import { phoneImportPostHandler } from '../../functions/phoneImportPost';
 import { phoneImportWorker, phoneImportWorkerHandler } from '../../functions/phoneImportWorker';
 import { setServices } from '../../shared/runtime/services';
 
@@ -36,6 +37,18 @@ describe('phoneImportWorkerHandler', () => {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
     setServices(undefined);
+  });
+
+  it('refuses an upload whose declared size is over PHONE_MAX_FILE_BYTES before reading it', async () => {
+    const request = new HttpRequest({
+      method: 'POST',
+      url: 'http://localhost/api/phone-imports',
+      headers: { 'content-type': 'text/csv', 'content-length': String(200 * 1024 * 1024) },
+      body: { string: 'UserName,PhoneNumber\n' },
+    });
+    const res = (await phoneImportPostHandler(request, new InvocationContext({ invocationId: 'inv', functionName: 'phoneImportPost' })));
+    expect(res.status).toBe(413);
+    expect(res.jsonBody).toMatchObject({ error: { code: 'FILE_TOO_LARGE', details: { limit: 64 * 1024 * 1024 } } });
   });
 
   it('drops a message that can never parse instead of retrying it into the poison queue', async () => {
