@@ -46,7 +46,7 @@ describe('phoneImportWorkerHandler', () => {
       headers: { 'content-type': 'text/csv', 'content-length': String(200 * 1024 * 1024) },
       body: { string: 'UserName,PhoneNumber\n' },
     });
-    const res = (await phoneImportPostHandler(request, new InvocationContext({ invocationId: 'inv', functionName: 'phoneImportPost' })));
+    const res = await phoneImportPostHandler(request, new InvocationContext({ invocationId: 'inv', functionName: 'phoneImportPost' }));
     expect(res.status).toBe(413);
     expect(res.jsonBody).toMatchObject({ error: { code: 'FILE_TOO_LARGE', details: { limit: 64 * 1024 * 1024 } } });
   });
