@@ -76,7 +76,8 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
       settled.map((r) => {
         const o = outcomes.get(r.line) ?? { status: 'failed' as const, action: 'none', reason: 'the row was not processed' };
         const reason = transient.has(r.line) ? `${o.reason}; Graph kept refusing after every retry: drop the file again under a new name to retry this row` : o.reason;
-        return { line: r.line, state: 'done' as const, status: o.status, action: o.action, reason };
+        // The full number is needed only until the row is settled; the results keep the masked one.
+        return { line: r.line, state: 'done' as const, status: o.status, action: o.action, reason, phoneNumber: '' };
       }),
     );
     if (retryLater) {

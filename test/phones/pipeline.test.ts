@@ -49,6 +49,9 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect((await phonesOf(U.smsNoPhone.id)).map((m) => [m.phoneType, m.phoneNumber])).toEqual([['mobile', '+1 4255550111']]);
     expect((await phonesOf(U.exchangeOnly.id))[0]?.phoneNumber).toBe('+1 4255550112');
     expect(await h.current.download('incoming/seed.csv')).toBeUndefined();
+    // Full numbers stay in Table storage only while a row is pending.
+    const table = await h.current.services.storage.table('phoneimportrows');
+    for await (const e of table.listEntities<{ phoneNumber?: string; maskedPhone?: string }>()) expect(e.phoneNumber ?? '').toBe('');
     expect(await h.current.download('processed/seed.csv')).toBe(csv);
   });
 
