@@ -191,6 +191,10 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     expect(wrongType.status).toBe(415);
     const badSchedule = await createJob({ name: 'x', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], schedule: '0 * * * *' });
     expect(JSON.stringify(badSchedule.body.error)).toContain('six fields');
+    const job = (await createJob({ name: 'q', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] })).body as unknown as SyncJob;
+    const badQuery = await call(syncJobRunHandler, { method: 'POST', params: { jobId: job.jobId }, query: { dryRun: 'maybe' } });
+    expect(badQuery.status).toBe(400);
+    expect(badQuery.body.error).toMatchObject({ code: 'INVALID_QUERY' });
   });
 
   it('refuses a second job on the same target and a loop through another job', async () => {
