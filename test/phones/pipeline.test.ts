@@ -4,6 +4,7 @@ import { DEMO_GROUPS, DEMO_USERS } from '../../local/tenants/demoIds';
 import { importFile } from '../../shared/phones/importFile';
 import type { PhoneSettings } from '../../shared/phones/ports';
 import { processChunk, type ProcessChunkDeps } from '../../shared/phones/processChunk';
+import { importProgress } from '../../shared/phones/status';
 import { parseResults, usePhoneHarness } from './harness';
 
 /**
@@ -250,6 +251,31 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     await h.current.drain();
     const rows = parseResults((await h.current.download('results/lost.results.csv')) ?? '');
     expect(rows.map((r) => r.status)).toEqual(['created', 'created']);
+  });
+
+  it('reports progress chunk by chunk while an import runs', async () => {
+    const users = [U.smsNoPhone, U.exchangeOnly, U.deviceNotCompliant, U.riskyHigh, U.remediated, U.salesManager, U.onPremSynced];
+    const csv = `UserName,PhoneNumber\n${users.map((u, i) => `${u.userPrincipalName},+1 425 555 027${i}`).join('\n')}\n`;
+    await h.current.upload('incoming/progress.csv', csv);
+    const started = await h.current.run({ path: 'incoming/progress.csv', file: 'progress.csv' });
+    if (started.outcome !== 'started') throw new Error(started.outcome);
+    const deps = h.current.deps();
+    expect(await importProgress(started.record.importId, deps)).toMatchObject({ status: 'running', rows: { total: 7, done: 0 }, resultsBlob: null });
+    const [first, second] = await h.current.take();
+    if (!first || !second) throw new Error('expected two chunks of 5 and 2 rows');
+    await processChunk(first.message, { ...deps, owner: first.owner });
+    const partial = await importProgress(started.record.importId, deps);
+    expect(partial?.status).toBe('running');
+    expect([5, 2]).toContain(partial?.rows.done);
+    await processChunk(second.message, { ...deps, owner: second.owner });
+    expect(await importProgress(started.record.importId, deps)).toMatchObject({
+      status: 'completed',
+      rows: { total: 7, done: 7, created: 7 },
+      resultsBlob: 'results/progress.results.csv',
+      summaryBlob: 'results/progress.summary.json',
+    });
+    await first.remove();
+    await second.remove();
   });
 
   it('rejects a file with more rows than PHONE_MAX_ROWS', async () => {
