@@ -79,6 +79,18 @@ describe('phone import end to end (local host + Azurite + Graph sandbox)', () =>
     expect(((await again.json()) as { importId: string }).importId).toBe(accepted.importId);
   });
 
+  it('plans without writing when posted with dryRun=true', async () => {
+    const csv = `UserName,PhoneNumber,EnableSmsSignIn\n${U.riskyHigh.userPrincipalName},+1 425 555 0221,true\n`;
+    const post = await fetch(`${stack.current.apiUrl}/api/phone-imports?dryRun=true`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    expect(post.status).toBe(202);
+    const accepted = (await post.json()) as { importId: string; file: string; dryRun: boolean };
+    expect(accepted).toMatchObject({ dryRun: true, file: expect.stringMatching(/^upload-[0-9a-f]{12}\.dryrun\.csv$/) as unknown });
+    const base = accepted.file.replace(/\.csv$/, '');
+    const results = await eventually('dry-run results', () => blobText(`results/${base}.results.csv`), 30_000);
+    expect(parseResults(results)[0]).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^notAllowedByPolicy/) as unknown });
+    expect(await phones(U.riskyHigh.id)).toEqual([]);
+  });
+
   it('answers bad uploads with the error model', async () => {
     const api = stack.current.apiUrl;
     const json = await fetch(`${api}/api/phone-imports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
