@@ -18,6 +18,7 @@ import { importProgress } from '../shared/phones/status';
 import { phoneImportDeps } from '../shared/runtime/phoneImport';
 import { buildServices, type Services } from '../shared/runtime/services';
 import { PHONE_CHUNK_QUEUE } from '../shared/storage/phoneImportStore';
+import { type BenchOptions, memoryProbe, sandboxControl, type SandboxCounts, WRITE_QUOTA, WRITE_WINDOW_MS } from './common';
 
 /**
  * Bulk phone import benchmark: the real pipeline (Azurite blobs, tables and queue; the Graph gateway) against the
@@ -32,17 +33,10 @@ import { PHONE_CHUNK_QUEUE } from '../shared/storage/phoneImportStore';
  * latency and throttle windows by it), storage and CPU time stay real;
  * `writeThrottleBoundMs` is the least simulated time Graph's write quota allows for N writes.
  */
-export interface BenchOptions {
-  readonly smoke: boolean;
-  readonly log: (line: string) => void;
-}
-
 // Smoke runs in real time (timeScale 1) so its figures need no scaling; full runs compress time by 20. Note the
 // sandbox's own CPU time per request is not scaled, so simulated figures at timeScale > 1 are upper bounds.
 let TIME_SCALE = 1;
 const LATENCY = { min: 40, max: 120 };
-const WRITE_QUOTA = 3000;
-const WRITE_WINDOW_MS = 150_000;
 const WORKERS = 8;
 const SMS_GROUP = '30000000-0000-4000-8000-000000000001';
 const AAD_PREMIUM = '41781fb2-bc02-4b7c-bd55-b576c07bb09d';
@@ -93,37 +87,8 @@ async function startSandboxChild(tenantFile: string): Promise<{ url: string; chi
   return { url, child };
 }
 
-async function control(url: string, p: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${url}${p}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${p}: ${res.status} ${text}`);
-  return text === '' ? undefined : (JSON.parse(text) as unknown);
-}
-
-type Stats = { requests: number; subRequests: number; throttled: number };
-
-function memoryProbe(): { stop(): { rss: number; heap: number } } {
-  let rss = 0;
-  let heap = 0;
-  const sample = () => {
-    const m = process.memoryUsage();
-    rss = Math.max(rss, m.rss);
-    heap = Math.max(heap, m.heapUsed);
-  };
-  sample();
-  const timer = setInterval(sample, 25);
-  return {
-    stop() {
-      clearInterval(timer);
-      sample();
-      return { rss: Math.round(rss / 1e5) / 10, heap: Math.round(heap / 1e5) / 10 };
-    },
-  };
-}
+type Stats = SandboxCounts;
+const control = sandboxControl;
 
 /**
  * Measures the time at least one Graph call is in flight, so simulated time can scale only the Graph part:
@@ -203,7 +168,7 @@ async function ourWay(services: Services, connectionString: string, size: number
   };
   await Promise.all(Array.from({ length: WORKERS }, worker));
   const wallMs = Date.now() - started;
-  const { rss: peakRssMb, heap: peakHeapMb } = memory.stop();
+  const { peakRssMb, peakHeapMb } = memory.stop();
   const progress = await importProgress(importId, deps);
   log(`  ours: ${size} rows in ${wallMs} ms (validation ${validatedMs} ms), peak RSS ${peakRssMb} MB, heap ${peakHeapMb} MB`);
   return { progress, wallMs, validatedMs, peakRssMb, peakHeapMb, graphBusyMs: timed.busyMs(), deferredChunks: deferred };

@@ -9,6 +9,7 @@ import { buildServices, type Services } from '../shared/runtime/services';
 import { runSyncJob, syncJobDeps } from '../shared/sync/compose';
 import { jobInputSchema, type SyncRun } from '../shared/sync/jobModel';
 import { createJob } from '../shared/sync/jobs';
+import { type BenchOptions, memoryProbe, sandboxControl, type SandboxCounts, WRITE_QUOTA, WRITE_WINDOW_MS } from './common';
 
 /**
  * Group sync benchmark on the Graph sandbox with realistic latency and Graph's identity throttling budgets, against
@@ -23,15 +24,9 @@ import { createJob } from '../shared/sync/jobs';
  * window by timeScale); `writeThrottleBoundMs` is the least time Graph's write quota (3,000 writes / 150 s per app and
  * tenant) allows for the writes made.
  */
-export interface BenchOptions {
-  readonly smoke: boolean;
-  readonly log: (line: string) => void;
-}
 
 const TIME_SCALE = 20;
 const LATENCY = { min: 40, max: 120 };
-const WRITE_QUOTA = 3000;
-const WRITE_WINDOW_MS = 150_000;
 const TOKEN = 'bench-sync';
 
 const userId = (n: number) => `10000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -68,18 +63,8 @@ function tenantOf(size: number, spare: number): TenantFile {
   };
 }
 
-async function control(sandbox: GraphSandbox, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${sandbox.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
-  return text === '' ? undefined : (JSON.parse(text) as unknown);
-}
-
-type Stats = { requests: number; subRequests: number; throttled: number };
+type Stats = SandboxCounts;
+const control = (sandbox: GraphSandbox, path: string, body?: unknown) => sandboxControl(sandbox.url, path, body);
 const stats = async (sandbox: GraphSandbox) => (await control(sandbox, '/_sandbox/stats')) as Stats;
 const resetStats = (sandbox: GraphSandbox) => control(sandbox, '/_sandbox/stats/reset', {});
 
@@ -101,25 +86,6 @@ async function adminChange(sandbox: GraphSandbox, method: 'POST' | 'DELETE', mem
 
 function writeThrottleBoundMs(writes: number): number {
   return writes <= WRITE_QUOTA ? 0 : Math.ceil((writes - WRITE_QUOTA) / WRITE_QUOTA) * WRITE_WINDOW_MS;
-}
-
-function memoryProbe(): { stop(): { peakRssMb: number; peakHeapMb: number } } {
-  let rss = 0;
-  let heap = 0;
-  const sample = () => {
-    const m = process.memoryUsage();
-    rss = Math.max(rss, m.rss);
-    heap = Math.max(heap, m.heapUsed);
-  };
-  sample();
-  const timer = setInterval(sample, 25);
-  return {
-    stop() {
-      clearInterval(timer);
-      sample();
-      return { peakRssMb: Math.round(rss / 1e5) / 10, peakHeapMb: Math.round(heap / 1e5) / 10 };
-    },
-  };
 }
 
 function runFigures(run: SyncRun, sandboxStats: Stats, wallMs: number, lowerBound: number | undefined) {
