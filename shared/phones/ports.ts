@@ -1,3 +1,4 @@
+import type { AppConfig } from '../config';
 import type { MethodsLookup, SmsPolicyFacts, UserLookup } from './plan';
 import type { FileProblem, ImportStatus, PhoneType, RowCounts, RowStatus } from './types';
 
@@ -132,17 +133,8 @@ export interface PhoneMethodsApi {
   readSmsPolicy(): Promise<SmsPolicyFacts>;
 }
 
-/** The settings the job reads (from AppConfig.phones). */
-export interface PhoneSettings {
-  readonly defaultRegion?: string;
-  readonly overwrite: boolean;
-  readonly enableSmsSignInByDefault: boolean;
-  readonly enableSmsWithoutLicence: boolean;
-  readonly smsSignInGroupId?: string;
-  readonly chunkSize: number;
-  readonly maxFileBytes: number;
-  readonly maxRows: number;
-}
+/** The settings the job reads: the validated `phones` section of the app settings. */
+export type PhoneSettings = AppConfig['phones'];
 
 /** What the use cases log: pino's shape, without depending on pino here. */
 export interface JobLog {
