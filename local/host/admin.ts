@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import type { FunctionDefinition } from '../../shared/runtime/definitions';
 import { parseBlobPath } from './blobs';
-import { MAX_REQUEST_BYTES, writeError } from './http';
+import { MAX_REQUEST_BYTES, readRequestText, writeError } from './http';
 import type { Invoker } from './invoker';
 import { decodeMessage } from './queues';
 import { connectionFor, resolvePlaceholders, type SettingsSource } from './settings';
@@ -51,7 +51,7 @@ export class AdminApi {
       req.resume();
       return writeError(res, 400, 'HttpFunction', `'${def.name}' is an HTTP function: call its route instead`);
     }
-    const text = await readText(req);
+    const text = await readRequestText(req);
     if (text === undefined) return writeError(res, 413, 'PayloadTooLarge', `The request body exceeds ${MAX_REQUEST_BYTES} bytes`);
     let parsed: z.infer<typeof body>;
     try {
@@ -117,13 +117,3 @@ export class AdminApi {
   }
 }
 
-async function readText(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}

@@ -4,7 +4,7 @@ import type { EventGridEvent, EventGridFunctionOptions } from '@azure/functions'
 import { z } from 'zod';
 
 import type { FunctionDefinition } from '../../shared/runtime/definitions';
-import { MAX_REQUEST_BYTES, writeError, writeJson } from './http';
+import { MAX_REQUEST_BYTES, readRequestText, writeError, writeJson } from './http';
 import type { Invoker } from './invoker';
 import type { HostLogger } from './types';
 
@@ -79,7 +79,7 @@ export class EventGridTriggers {
       return writeError(res, 405, 'MethodNotAllowed', 'Event Grid deliveries are POST requests');
     }
 
-    const text = await readText(req);
+    const text = await readRequestText(req);
     if (text === undefined) return writeError(res, 413, 'PayloadTooLarge', `The request body exceeds ${MAX_REQUEST_BYTES} bytes`);
     let body: unknown;
     try {
@@ -141,16 +141,6 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readText(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Event Grid schema: `[ { data: { validationCode } } ]`; CloudEvents: `{ data }` where data may be double-encoded JSON. */
 function validationCode(body: unknown): string | undefined {

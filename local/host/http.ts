@@ -145,6 +145,16 @@ export class HttpTriggers {
 
 class BodyTooLarge extends Error {}
 
+/** The body as UTF-8 text, or undefined when it exceeds MAX_REQUEST_BYTES (the caller answers 413). */
+export async function readRequestText(req: IncomingMessage): Promise<string | undefined> {
+  try {
+    return (await readBody(req, MAX_REQUEST_BYTES)).toString('utf8');
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return undefined;
+    throw error;
+  }
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
