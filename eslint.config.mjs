@@ -31,7 +31,18 @@ export default tseslint.config(
   {
     files: JOB_FOLDERS,
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@azure/*'], message: 'Job logic talks to Azure through shared/graph and shared/storage interfaces, never the SDKs (house style 1).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@azure/*'], message: 'Job logic talks to Azure through its ports, never the SDKs (house style 1).' },
+            {
+              group: ['../graph/*', '!../graph/types', '../storage/*', '../runtime/*', '../http/*'],
+              message: 'Jobs depend on their own ports; adapters are wired in shared/runtime (house style 1).',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -6,7 +6,7 @@ import type { AuditEntry, AuditSink } from '../shared/audit';
 import { loadConfig } from '../shared/config';
 import { graphPath } from '../shared/graph/types';
 import { buildServices, type Services } from '../shared/runtime/services';
-import { runSyncJob, syncJobDeps } from '../shared/sync/compose';
+import { runSyncJob, syncJobDeps } from '../shared/runtime/syncJob';
 import { jobInputSchema, type SyncRun } from '../shared/sync/jobModel';
 import { createJob } from '../shared/sync/jobs';
 import { type BenchOptions, memoryProbe, sandboxControl, type SandboxCounts, WRITE_QUOTA, WRITE_WINDOW_MS } from './common';

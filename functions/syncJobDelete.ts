@@ -1,7 +1,7 @@
 import { httpHandler } from '../shared/http/handler';
 import { readParams } from '../shared/http/parse';
 import { httpFunction } from '../shared/runtime/definitions';
-import { syncJobDeps } from '../shared/sync/compose';
+import { syncJobDeps } from '../shared/runtime/syncJob';
 import { jobIdParams } from '../shared/sync/jobModel';
 import { deleteJob } from '../shared/sync/jobs';
 

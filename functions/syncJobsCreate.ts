@@ -2,7 +2,7 @@ import { httpHandler } from '../shared/http/handler';
 import { readJson } from '../shared/http/parse';
 import { json } from '../shared/http/respond';
 import { httpFunction } from '../shared/runtime/definitions';
-import { syncJobDeps } from '../shared/sync/compose';
+import { syncJobDeps } from '../shared/runtime/syncJob';
 import { jobInputSchema } from '../shared/sync/jobModel';
 import { createJob } from '../shared/sync/jobs';
 

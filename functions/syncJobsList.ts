@@ -1,7 +1,7 @@
 import { httpHandler } from '../shared/http/handler';
 import { json } from '../shared/http/respond';
 import { httpFunction } from '../shared/runtime/definitions';
-import { syncJobDeps } from '../shared/sync/compose';
+import { syncJobDeps } from '../shared/runtime/syncJob';
 import { listJobs } from '../shared/sync/jobs';
 
 export const syncJobsListHandler = httpHandler(async ({ services }) => {

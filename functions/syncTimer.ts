@@ -2,7 +2,7 @@ import type { InvocationContext, Timer } from '@azure/functions';
 
 import { timerFunction } from '../shared/runtime/definitions';
 import { invocation } from '../shared/runtime/invocation';
-import { runSyncJob, syncJobDeps } from '../shared/sync/compose';
+import { runSyncJob, syncJobDeps } from '../shared/runtime/syncJob';
 import { runDueJobs } from '../shared/sync/runDueJobs';
 
 export async function syncTimerHandler(_timer: Timer, context: InvocationContext): Promise<void> {

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 
 import type { AuditSink } from '../audit';
 import { createGroupsAdapter, type GroupsAdapterOptions } from '../graph/groups';
-import type { Services } from '../runtime/services';
 import { SyncStore } from '../storage/syncStore';
-import type { SyncRun } from './jobModel';
-import type { JobDeps } from './jobs';
-import { DEFAULT_RUN_SETTINGS, type RunDeps, runJob, type RunOptions, type RunSettings } from './runJob';
+import type { SyncRun } from '../sync/jobModel';
+import type { JobDeps } from '../sync/jobs';
+import { DEFAULT_RUN_SETTINGS, type RunDeps, runJob, type RunOptions, type RunSettings } from '../sync/runJob';
+import type { Services } from './services';
 
 /**
- * Group sync's composition: the use cases' ports built from the app's services. Every run gets its own Graph scope,
- * so the run record's `graphRequests` are exactly that run's requests.
+ * Wires group sync's ports to the real adapters; the triggers, the timer and the bench share it. Every run gets its
+ * own Graph scope, so the run record's `graphRequests` are exactly that run's requests.
  */
 export interface SyncComposeOptions {
   readonly settings?: Partial<RunSettings>;
