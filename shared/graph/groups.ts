@@ -14,7 +14,7 @@ import type {
   WriteOutcome,
 } from '../sync/ports';
 import { type BatchItem, type BatchItemResult, type Graph, graphPath } from './types';
-import { GRAPH_VERSION } from './urls';
+import { directoryObjectUrl } from './urls';
 
 /**
  * Group sync's Graph adapter: group lookups, member reads (full and delta) and membership writes, at the request lower
@@ -102,7 +102,7 @@ const isExpiredDelta = (r: BatchItemResult) => r.status === 410 || /syncstate|re
 export type GroupsAdapter = GroupDirectory & MembershipReader & MembershipWriter;
 
 export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions): GroupsAdapter {
-  const bindUrl = (id: string) => `${options.baseUrl.replace(/\/+$/, '')}/${GRAPH_VERSION}/directoryObjects/${encodeURIComponent(id)}`;
+  const bindUrl = (id: string) => directoryObjectUrl(options.baseUrl, id);
   const delays = options.consistencyDelaysMs ?? [2000, 5000, 10_000];
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 

@@ -25,6 +25,11 @@ const isAbsolute = (path: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(path);
 /** `$select` stays readable as `$select` (Graph accepts both forms); everything else is percent-encoded. */
 const encodeKey = (k: string): string => encodeURIComponent(k).replace(/^%24/, '$');
 
+/** The `@odata.id` of a directory object, for `members/$ref` and `members@odata.bind`, on this gateway's cloud. */
+export function directoryObjectUrl(baseUrl: string, id: string): string {
+  return `${normaliseBaseUrl(baseUrl)}/${GRAPH_VERSION}/directoryObjects/${encodeURIComponent(id)}`;
+}
+
 export function buildQuery(query: Readonly<Record<string, string>> | undefined): string {
   if (!query) return '';
   const parts = Object.entries(query).map(([k, v]) => `${encodeKey(k)}=${encodeURIComponent(v)}`);

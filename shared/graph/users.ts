@@ -5,6 +5,7 @@ import type { UserLookup } from '../phones/plan';
 import { isTransient, type PhoneDirectory, type WriteResult } from '../phones/ports';
 import type { BatchItemResult, Graph } from './types';
 import { graphPath } from './types';
+import { directoryObjectUrl } from './urls';
 
 /**
  * Users and group membership for the phone import, all in `$batch` calls (20 per call, the gateway splits and
@@ -29,7 +30,11 @@ export function writeResult(r: BatchItemResult | undefined): WriteResult {
 }
 
 export class GraphPhoneDirectory implements PhoneDirectory {
-  constructor(private readonly graph: Graph) {}
+  constructor(
+    private readonly graph: Graph,
+    /** The gateway's Graph root, so member references point at the same (national or local) cloud. */
+    private readonly baseUrl = 'https://graph.microsoft.com',
+  ) {}
 
   async resolveUsers(refs: readonly string[]): Promise<Map<string, UserLookup>> {
     const results = await this.graph.batch<UserBody>(
@@ -83,7 +88,7 @@ export class GraphPhoneDirectory implements PhoneDirectory {
       userIds.map((id) => ({
         method: 'POST' as const,
         path: graphPath`/groups/${groupId}/members/$ref`,
-        body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${id}` },
+        body: { '@odata.id': directoryObjectUrl(this.baseUrl, id) },
       })),
     );
     const out = new Map<string, WriteResult>();

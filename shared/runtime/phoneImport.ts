@@ -14,7 +14,7 @@ export function phoneImportDeps(services: Services, log: Logger, graph: Graph = 
   return {
     files: new BlobImportFiles(() => services.storage.container(PHONE_CONTAINER)),
     ...phoneImportStores(services.storage),
-    directory: new GraphPhoneDirectory(graph),
+    directory: new GraphPhoneDirectory(graph, services.config.graph.baseUrl),
     methods: new GraphPhoneMethods(graph),
     settings: services.config.phones,
     audit: services.audit,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { GraphError } from '../../shared/graph/errors';
 import { graphPath } from '../../shared/graph/types';
-import { buildQuery, normaliseBaseUrl, requestUrl, trustedLink } from '../../shared/graph/urls';
+import { buildQuery, directoryObjectUrl, normaliseBaseUrl, requestUrl, trustedLink } from '../../shared/graph/urls';
 
 const BASE = 'https://graph.microsoft.com';
 
@@ -55,5 +55,12 @@ describe('normaliseBaseUrl', () => {
 describe('graphPath', () => {
   it('encodes interpolated segments', () => {
     expect(graphPath`/users/${'a/b#c@x.com'}/authentication/phoneMethods`).toBe('/users/a%2Fb%23c%40x.com/authentication/phoneMethods');
+  });
+});
+
+describe('directoryObjectUrl', () => {
+  it('points member references at the gateway cloud, national and local alike', () => {
+    expect(directoryObjectUrl('https://graph.microsoft.us/', 'a b')).toBe('https://graph.microsoft.us/v1.0/directoryObjects/a%20b');
+    expect(directoryObjectUrl('http://127.0.0.1:7072', '1')).toBe('http://127.0.0.1:7072/v1.0/directoryObjects/1');
   });
 });
