@@ -5,7 +5,14 @@ import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const JOB_FOLDERS = ['shared/sync/**', 'shared/phones/**', 'shared/risk/**', 'shared/tickets/**', 'shared/tap/**', 'shared/conditional-access/**'];
+const JOB_FOLDERS = [
+  'shared/sync/**',
+  'shared/phones/**',
+  'shared/risk/**',
+  'shared/tickets/**',
+  'shared/tap/**',
+  'shared/conditional-access/**',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.azurite/**', '.local-data/**', 'eslint.config.mjs'] },

@@ -54,12 +54,28 @@ function writeTenant(dir: string, size: number): string {
     userPrincipalName: upn(i + 1),
     userType: 'Member',
     accountEnabled: true,
-    assignedPlans: [{ assignedDateTime: '2026-01-01T00:00:00Z', capabilityStatus: 'Enabled', service: 'AADPremiumService', servicePlanId: AAD_PREMIUM }],
+    assignedPlans: [
+      {
+        assignedDateTime: '2026-01-01T00:00:00Z',
+        capabilityStatus: 'Enabled',
+        service: 'AADPremiumService',
+        servicePlanId: AAD_PREMIUM,
+      },
+    ],
   }));
   const tenant = {
     tenant: { id: randomUUID(), displayName: 'Bench', defaultDomain: 'bench.example' },
     users,
-    groups: [{ id: SMS_GROUP, displayName: 'SMS', groupTypes: [], mailEnabled: false, securityEnabled: true, members: users.map((u) => u.id) }],
+    groups: [
+      {
+        id: SMS_GROUP,
+        displayName: 'SMS',
+        groupTypes: [],
+        mailEnabled: false,
+        securityEnabled: true,
+        members: users.map((u) => u.id),
+      },
+    ],
   };
   writeFileSync(file, JSON.stringify(tenant));
   return file;
@@ -122,7 +138,8 @@ function timedGraph(graph: Graph): { graph: Graph; busyMs(): number } {
 
 const simulated = (wallMs: number, graphBusyMs: number) => Math.round(wallMs - graphBusyMs + graphBusyMs * TIME_SCALE);
 
-const writeThrottleBoundMs = (writes: number) => (writes <= WRITE_QUOTA ? 0 : Math.ceil((writes - WRITE_QUOTA) / WRITE_QUOTA) * WRITE_WINDOW_MS);
+const writeThrottleBoundMs = (writes: number) =>
+  writes <= WRITE_QUOTA ? 0 : Math.ceil((writes - WRITE_QUOTA) / WRITE_QUOTA) * WRITE_WINDOW_MS;
 
 async function ourWay(services: Services, connectionString: string, size: number, log: (l: string) => void) {
   const logger = createLogger('silent');
@@ -161,7 +178,11 @@ async function ourWay(services: Services, connectionString: string, size: number
         else await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      const message = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { importId: string; chunk: number; attempt?: number };
+      const message = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as {
+        importId: string;
+        chunk: number;
+        attempt?: number;
+      };
       if ((await processChunk(message, { ...deps, owner: m.messageId, retryDelaySeconds: () => 1 })) === 'deferred') deferred++;
       await queue.deleteMessage(m.messageId, m.popReceipt);
     }
@@ -207,7 +228,11 @@ async function runSize(size: number, seedSample: number, log: (l: string) => voi
   const azurite = await startAzurite({ inMemory: true });
   const sandbox = await startSandboxChild(writeTenant(dir, size));
   try {
-    await control(sandbox.url, '/_sandbox/knobs', { latencyMs: LATENCY, timeScale: TIME_SCALE, throttling: { enabled: true, tenantSize: 'auto' } });
+    await control(sandbox.url, '/_sandbox/knobs', {
+      latencyMs: LATENCY,
+      timeScale: TIME_SCALE,
+      throttling: { enabled: true, tenantSize: 'auto' },
+    });
     const config = loadConfig({
       AzureWebJobsStorage: azurite.connectionString,
       GRAPH_BASE_URL: sandbox.url,
@@ -257,8 +282,18 @@ async function runSize(size: number, seedSample: number, log: (l: string) => voi
 async function seedWayFresh(connectionString: string, size: number, sample: number, dir: string) {
   const sandbox = await startSandboxChild(path.join(dir, 'tenant.json'));
   try {
-    await control(sandbox.url, '/_sandbox/knobs', { latencyMs: LATENCY, timeScale: TIME_SCALE, throttling: { enabled: true, tenantSize: 'auto' } });
-    const config = loadConfig({ AzureWebJobsStorage: connectionString, GRAPH_BASE_URL: sandbox.url, GRAPH_AUTH: 'static', GRAPH_STATIC_TOKEN: 'bench-seed', LOG_LEVEL: 'silent' });
+    await control(sandbox.url, '/_sandbox/knobs', {
+      latencyMs: LATENCY,
+      timeScale: TIME_SCALE,
+      throttling: { enabled: true, tenantSize: 'auto' },
+    });
+    const config = loadConfig({
+      AzureWebJobsStorage: connectionString,
+      GRAPH_BASE_URL: sandbox.url,
+      GRAPH_AUTH: 'static',
+      GRAPH_STATIC_TOKEN: 'bench-seed',
+      LOG_LEVEL: 'silent',
+    });
     return await seedWay(buildServices(config), size, sample);
   } finally {
     sandbox.child.kill('SIGTERM');
@@ -268,7 +303,10 @@ async function seedWayFresh(connectionString: string, size: number, sample: numb
 export async function run(options: BenchOptions): Promise<Record<string, unknown>> {
   TIME_SCALE = options.smoke ? 1 : 20;
   // PHONES_BENCH_SIZES=30000,50000 runs other sizes (for profiling); the defaults are the sizes.
-  const custom = (process.env.PHONES_BENCH_SIZES ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const custom = (process.env.PHONES_BENCH_SIZES ?? '')
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
   const sizes = custom.length > 0 ? custom : options.smoke ? [300] : [1_000, 10_000, 100_000];
   const seedSample = options.smoke ? 100 : 1_000;
   const results: unknown[] = [];

@@ -56,7 +56,11 @@ function tenantOf(size: number, spare: number): TenantFile {
     tenant: { id: randomUUID(), displayName: 'Bench', defaultDomain: 'bench.example' },
     users,
     groups: [
-      group(SOURCE, 'Bench Source', users.slice(0, size).map((u) => u.id)),
+      group(
+        SOURCE,
+        'Bench Source',
+        users.slice(0, size).map((u) => u.id),
+      ),
       group(TARGET, 'Bench Target', []),
       group(SEED_TARGET, 'Bench Seed Target', []),
     ],
@@ -71,7 +75,9 @@ const resetStats = (sandbox: GraphSandbox) => control(sandbox, '/_sandbox/stats/
 /** Membership changes made "by someone else" (another app token, so they do not spend the bench app's budget). */
 async function adminChange(sandbox: GraphSandbox, method: 'POST' | 'DELETE', memberId: string): Promise<void> {
   const url =
-    method === 'POST' ? `${sandbox.url}/v1.0/groups/${SOURCE}/members/$ref` : `${sandbox.url}/v1.0/groups/${SOURCE}/members/${memberId}/$ref`;
+    method === 'POST'
+      ? `${sandbox.url}/v1.0/groups/${SOURCE}/members/$ref`
+      : `${sandbox.url}/v1.0/groups/${SOURCE}/members/${memberId}/$ref`;
   const res = await fetch(url, {
     method,
     headers: { authorization: 'Bearer bench-admin', 'content-type': 'application/json' },
@@ -99,7 +105,9 @@ function runFigures(run: SyncRun, sandboxStats: Stats, wallMs: number, lowerBoun
     throttled: run.graphRequests.throttled,
     retries: run.graphRequests.retries,
     sandboxCounted: sandboxStats,
-    ...(lowerBound === undefined ? {} : { lowerBoundCalls: lowerBound, ratioToLowerBound: Math.round((run.graphRequests.httpCalls / lowerBound) * 1000) / 1000 }),
+    ...(lowerBound === undefined
+      ? {}
+      : { lowerBoundCalls: lowerBound, ratioToLowerBound: Math.round((run.graphRequests.httpCalls / lowerBound) * 1000) / 1000 }),
     wallMs,
     simulatedMs: wallMs * TIME_SCALE,
   };
@@ -110,15 +118,27 @@ async function seedWay(services: Services, sandbox: GraphSandbox, sampleLimit: n
   await resetStats(sandbox);
   const graph = services.graph.scoped();
   const started = Date.now();
-  const [source] = await graph.all<{ id: string }>({ method: 'GET', path: '/groups', query: { $filter: "displayName eq 'Bench Source'" } });
-  const [target] = await graph.all<{ id: string }>({ method: 'GET', path: '/groups', query: { $filter: "displayName eq 'Bench Seed Target'" } });
+  const [source] = await graph.all<{ id: string }>({
+    method: 'GET',
+    path: '/groups',
+    query: { $filter: "displayName eq 'Bench Source'" },
+  });
+  const [target] = await graph.all<{ id: string }>({
+    method: 'GET',
+    path: '/groups',
+    query: { $filter: "displayName eq 'Bench Seed Target'" },
+  });
   if (!source || !target) throw new Error('bench groups missing');
   // Get-AzureADGroupMember -All: the default page size (100 here).
   const members = await graph.all<{ id: string }>({ method: 'GET', path: graphPath`/groups/${source.id}/members` });
   const listCalls = graph.counters.httpCalls;
   const sample = members.slice(0, Math.min(members.length, sampleLimit));
   for (const m of sample) {
-    const user = await graph.request<{ id: string }>({ method: 'GET', path: graphPath`/users/${m.id}`, query: { $select: 'id' } });
+    const user = await graph.request<{ id: string }>({
+      method: 'GET',
+      path: graphPath`/users/${m.id}`,
+      query: { $select: 'id' },
+    });
     await graph.request({
       method: 'POST',
       path: graphPath`/groups/${target.id}/members/$ref`,
@@ -132,7 +152,9 @@ async function seedWay(services: Services, sandbox: GraphSandbox, sampleLimit: n
   return {
     members: members.length,
     sampled,
-    ...(sampled ? { sampleSize: sample.length, extrapolation: 'linear in members; ignores the write throttling a full loop meets' } : {}),
+    ...(sampled
+      ? { sampleSize: sample.length, extrapolation: 'linear in members; ignores the write throttling a full loop meets' }
+      : {}),
     graphHttpCalls: sampled ? listCalls + Math.round((measuredCalls - listCalls) * factor) : measuredCalls,
     throttled: sampled ? Math.round(graph.counters.throttled * factor) : graph.counters.throttled,
     wallMs: sampled ? Math.round(wallMs * factor) : wallMs,
@@ -154,13 +176,23 @@ class CountingAudit implements AuditSink {
   }
 }
 
-async function benchSize(services: Services, sandbox: GraphSandbox, size: number, seedSampleLimit: number, log: (l: string) => void) {
+async function benchSize(
+  services: Services,
+  sandbox: GraphSandbox,
+  size: number,
+  seedSampleLimit: number,
+  log: (l: string) => void,
+) {
   const audit = new CountingAudit();
   const spare = Math.max(2, Math.ceil(size * 0.01) + 2);
   await control(sandbox, '/_sandbox/tenant', tenantOf(size, spare));
   const deps = syncJobDeps(services);
   for (const job of await deps.jobs.list()) await deps.jobs.delete(job.jobId);
-  const job = await createJob(deps, jobInputSchema.parse({ name: `bench ${size}`, target: TARGET, sources: [{ group: SOURCE }], mode: 'mirror' }), 'bench');
+  const job = await createJob(
+    deps,
+    jobInputSchema.parse({ name: `bench ${size}`, target: TARGET, sources: [{ group: SOURCE }], mode: 'mirror' }),
+    'bench',
+  );
   const lowerBound = Math.ceil(size / 999) + Math.ceil(size / 400);
 
   log(`  ${size}: first sync`);
@@ -168,7 +200,10 @@ async function benchSize(services: Services, sandbox: GraphSandbox, size: number
   const memory = memoryProbe();
   const started = Date.now();
   const first = await runSyncJob(services, job.jobId, { dryRun: false, actor: 'bench', trigger: 'http' }, { audit });
-  const firstFigures = { ...runFigures(first, await stats(sandbox), Date.now() - started, lowerBound), writeThrottleBoundMs: writeThrottleBoundMs(Math.ceil(size / 20)) };
+  const firstFigures = {
+    ...runFigures(first, await stats(sandbox), Date.now() - started, lowerBound),
+    writeThrottleBoundMs: writeThrottleBoundMs(Math.ceil(size / 20)),
+  };
 
   // Each round: 0.5% of the source leaves, 0.5% joins. The first re-run also replays, through the target's delta
   // round, the first sync's own N adds (Graph's delta reports every change since the token, ours included: about
@@ -184,7 +219,10 @@ async function benchSize(services: Services, sandbox: GraphSandbox, size: number
     const result = await runSyncJob(services, job.jobId, { dryRun: false, actor: 'bench', trigger: 'http' }, { audit });
     // delta $batch + getByIds for the joiners' properties + bind PATCHes + DELETEs (20 per $batch, no bulk remove)
     const bound = 1 + Math.ceil(half / 1000) + Math.ceil(half / 400) + Math.ceil(half / 20);
-    return { rerun: result, figures: { changedMembers: half * 2, ...runFigures(result, await stats(sandbox), Date.now() - t0, bound) } };
+    return {
+      rerun: result,
+      figures: { changedMembers: half * 2, ...runFigures(result, await stats(sandbox), Date.now() - t0, bound) },
+    };
   };
   const { rerun, figures: rerunFigures } = await rerunRound(0);
   const { rerun: steady, figures: steadyFigures } = await rerunRound(1);
@@ -195,15 +233,20 @@ async function benchSize(services: Services, sandbox: GraphSandbox, size: number
   return {
     targetMembers: size,
     firstSync: firstFigures,
-    rerunOnePercentChanged: { note: 'first re-run: the target delta round also replays the first sync\'s own adds', ...rerunFigures },
+    rerunOnePercentChanged: {
+      note: "first re-run: the target delta round also replays the first sync's own adds",
+      ...rerunFigures,
+    },
     steadyStateRerunOnePercentChanged: steadyFigures,
     seedWay: seed,
     ratios: {
       firstSyncCallsVsLowerBound: firstFigures.ratioToLowerBound,
       seedCallsVsFirstSync: Math.round((seed.graphHttpCalls / Math.max(1, first.graphRequests.httpCalls)) * 10) / 10,
       seedWallVsFirstSync: Math.round((seed.wallMs / Math.max(1, firstFigures.wallMs)) * 10) / 10,
-      rerunCallsVsFirstSync: Math.round((rerun.graphRequests.httpCalls / Math.max(1, first.graphRequests.httpCalls)) * 1000) / 1000,
-      steadyRerunCallsVsFirstSync: Math.round((steady.graphRequests.httpCalls / Math.max(1, first.graphRequests.httpCalls)) * 1000) / 1000,
+      rerunCallsVsFirstSync:
+        Math.round((rerun.graphRequests.httpCalls / Math.max(1, first.graphRequests.httpCalls)) * 1000) / 1000,
+      steadyRerunCallsVsFirstSync:
+        Math.round((steady.graphRequests.httpCalls / Math.max(1, first.graphRequests.httpCalls)) * 1000) / 1000,
     },
     auditEntries: audit.entries,
     peakMemory: peak,
@@ -215,7 +258,10 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
   const seedSampleLimit = options.smoke ? 250 : 10_000;
   const [azurite, sandbox] = await Promise.all([
     startAzurite({ inMemory: true }),
-    startGraphSandbox({ tenant: tenantOf(1, 0), knobs: { latencyMs: LATENCY, timeScale: TIME_SCALE, throttling: { enabled: true, tenantSize: 'auto' } } }),
+    startGraphSandbox({
+      tenant: tenantOf(1, 0),
+      knobs: { latencyMs: LATENCY, timeScale: TIME_SCALE, throttling: { enabled: true, tenantSize: 'auto' } },
+    }),
   ]);
   try {
     const services = buildServices(
@@ -234,7 +280,11 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
       const checks = {
         firstSyncAtMost105PercentOfLowerBound: (result.ratios.firstSyncCallsVsLowerBound ?? Infinity) <= 1.05,
         seedMakesAtLeast50xMoreCalls: result.ratios.seedCallsVsFirstSync >= 50,
-        allRunsSucceeded: [result.firstSync.status, result.rerunOnePercentChanged.status, result.steadyStateRerunOnePercentChanged.status].every((s) => s === 'succeeded'),
+        allRunsSucceeded: [
+          result.firstSync.status,
+          result.rerunOnePercentChanged.status,
+          result.steadyStateRerunOnePercentChanged.status,
+        ].every((s) => s === 'succeeded'),
       };
       results.push({ ...result, checks });
       const failed = Object.entries(checks).filter(([, passed]) => !passed);

@@ -19,7 +19,8 @@ import { phoneImportDeps } from '../shared/runtime/phoneImport';
 // its ESM build exports only a default, so the shared singleton is the CJS one.
 const { ResourceFactoryResolver } = createRequire(__filename)('@azure/functions-extensions-base') as typeof ExtensionsBase;
 const resolver = ResourceFactoryResolver.getInstance();
-if (!resolver.hasResourceFactory('AzureStorageBlobs')) resolver.registerResourceFactory('AzureStorageBlobs', () => ({ deferred: true }));
+if (!resolver.hasResourceFactory('AzureStorageBlobs'))
+  resolver.registerResourceFactory('AzureStorageBlobs', () => ({ deferred: true }));
 
 export async function phoneImportBlobHandler(_blob: unknown, context: InvocationContext): Promise<void> {
   const meta = blobTriggerMetadata.parse(context.triggerMetadata);
@@ -27,7 +28,10 @@ export async function phoneImportBlobHandler(_blob: unknown, context: Invocation
   const file = path.slice(INCOMING.length);
   const { services, log } = invocation(context, { job: 'phones', file });
   const result = await importFile({ path, file }, { ...phoneImportDeps(services, log), actor: `blob:${file}` });
-  log.info({ outcome: result.outcome, ...('record' in result && { importId: result.record.importId, status: result.record.status }) }, 'phone import file handled');
+  log.info(
+    { outcome: result.outcome, ...('record' in result && { importId: result.record.importId, status: result.record.status }) },
+    'phone import file handled',
+  );
 }
 
 export const phoneImportBlob = blobFunction('phoneImportBlob', {

@@ -16,7 +16,12 @@ export const phoneImportPostHandler = httpHandler(async ({ request, services, ca
   }
   const declared = Number(request.headers.get('content-length') ?? '0');
   const result = await importUpload(
-    { body: request.body as AsyncIterable<Uint8Array> | null, declaredBytes: declared, dryRun, ...(name !== undefined && { name }) },
+    {
+      body: request.body as AsyncIterable<Uint8Array> | null,
+      declaredBytes: declared,
+      dryRun,
+      ...(name !== undefined && { name }),
+    },
     { ...phoneImportDeps(services, log), actor: caller.name },
   );
   return json(result.outcome === 'duplicate' ? 200 : 202, result.progress, { location: `/api/phone-imports/${result.importId}` });

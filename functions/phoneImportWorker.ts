@@ -22,7 +22,11 @@ export async function phoneImportWorkerHandler(message: unknown, context: Invoca
   const owner = (meta.success ? meta.data.id : undefined) ?? context.invocationId;
   // host.json queues.maxDequeueCount (default 5): the last delivery records throttled rows as failed instead of retrying.
   const finalAttempt = (meta.success ? (meta.data.dequeueCount ?? 1) : 1) >= MAX_DEQUEUE_COUNT;
-  const result = await processChunk(parsed.data, { ...phoneImportDeps(services, log.child({ importId: parsed.data.importId })), owner, finalAttempt });
+  const result = await processChunk(parsed.data, {
+    ...phoneImportDeps(services, log.child({ importId: parsed.data.importId })),
+    owner,
+    finalAttempt,
+  });
   log.info({ importId: parsed.data.importId, chunk: parsed.data.chunk, result }, 'phone import chunk handled');
 }
 

@@ -3,7 +3,7 @@ import { readJson, readParams } from '../shared/http/parse';
 import { json } from '../shared/http/respond';
 import { httpFunction } from '../shared/runtime/definitions';
 import { syncJobDeps } from '../shared/runtime/syncJob';
-import { jobIdParams,jobInputSchema } from '../shared/sync/jobModel';
+import { jobIdParams, jobInputSchema } from '../shared/sync/jobModel';
 import { replaceJob } from '../shared/sync/jobs';
 
 export const syncJobPutHandler = httpHandler(async ({ request, services, caller, log }) => {

@@ -9,7 +9,10 @@ export const syncJobRunHandler = httpHandler(async ({ request, services, caller,
   const { jobId } = readParams(request, jobIdParams);
   const { dryRun } = readQuery(request, dryRunQuery);
   const run = await runSyncJob(services, jobId, { dryRun, actor: caller.name, trigger: 'http' });
-  log.info({ jobId, runId: run.runId, status: run.status, counts: run.counts, graphRequests: run.graphRequests }, 'sync run finished');
+  log.info(
+    { jobId, runId: run.runId, status: run.status, counts: run.counts, graphRequests: run.graphRequests },
+    'sync run finished',
+  );
   return json(200, run, { location: `/api/sync/runs/${run.runId}` });
 });
 

@@ -28,7 +28,11 @@ export interface LocalStackOptions {
   };
   readonly hostPort: number;
   /** Local host tuning on top of host.json (tests: no app timers, fast scans and retries). */
-  readonly host?: { readonly timersDisabled?: boolean; readonly pollIntervalMs?: number; readonly queues?: Partial<QueueSettings> };
+  readonly host?: {
+    readonly timersDisabled?: boolean;
+    readonly pollIntervalMs?: number;
+    readonly queues?: Partial<QueueSettings>;
+  };
   /** Settings applied to process.env before the app is imported; they win over everything else. */
   readonly env?: Readonly<Record<string, string>>;
   readonly logger?: HostLogger;
@@ -57,7 +61,8 @@ export function readLocalSettings(root: string): { file?: string; values: Record
     }
     const values = (parsed as { Values?: unknown }).Values;
     if (values === undefined) return { file, values: {} };
-    if (values === null || typeof values !== 'object' || Array.isArray(values)) throw new Error(`${name}: "Values" must be an object`);
+    if (values === null || typeof values !== 'object' || Array.isArray(values))
+      throw new Error(`${name}: "Values" must be an object`);
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(values)) {
       if (value === null || value === undefined) continue;
@@ -103,7 +108,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const sandboxOptions = { tenant: options.sandbox.tenant, ...(options.sandbox.knobs ? { knobs: options.sandbox.knobs } : {}) };
     const sandbox = await startGraphSandbox({ ...sandboxOptions, port: options.sandbox.port }).catch(async (error: unknown) => {
       if (!options.sandbox.fallbackToFreePort || !isAddressInUse(error)) throw error;
-      options.logger?.warn({ port: options.sandbox.port }, `Port ${options.sandbox.port} is taken; the Graph sandbox uses a free port`);
+      options.logger?.warn(
+        { port: options.sandbox.port },
+        `Port ${options.sandbox.port} is taken; the Graph sandbox uses a free port`,
+      );
       return startGraphSandbox({ ...sandboxOptions, port: 0 });
     });
     stops.push(() => sandbox.close());
@@ -163,7 +171,8 @@ async function startAzuriteWithFallback(options: LocalStackOptions): Promise<Azu
   }
 }
 
-const isAddressInUse = (error: unknown) => error instanceof Error && /EADDRINUSE/.test(`${error.message} ${(error as { code?: string }).code ?? ''}`);
+const isAddressInUse = (error: unknown) =>
+  error instanceof Error && /EADDRINUSE/.test(`${error.message} ${(error as { code?: string }).code ?? ''}`);
 
 function projectRoot(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
@@ -176,7 +185,8 @@ function portSetting(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`${name} must be a port number (0-65535), got '${raw}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`${name} must be a port number (0-65535), got '${raw}'`);
   return port;
 }
 
@@ -187,7 +197,9 @@ async function main(): Promise<void> {
   applySettings(settings.values, process.env);
   const userGraphUrl = process.env.GRAPH_BASE_URL;
   const level = process.env.LOG_LEVEL;
-  const logger = createLogger(level === 'trace' || level === 'debug' || level === 'warn' || level === 'error' || level === 'silent' ? level : 'info');
+  const logger = createLogger(
+    level === 'trace' || level === 'debug' || level === 'warn' || level === 'error' || level === 'silent' ? level : 'info',
+  );
 
   const sandboxPort = portSetting('GRAPH_SANDBOX_PORT', 7072);
   // AZURITE_LOCATION moves the emulator's data (tests use a temp dir); two Azurites must never share one folder.
@@ -200,7 +212,11 @@ async function main(): Promise<void> {
       ports: { blob: 10000, queue: 10001, table: 10002 },
     },
     azuriteFallbackToFreePorts: true,
-    sandbox: { port: sandboxPort, fallbackToFreePort: true, ...(process.env.GRAPH_SANDBOX_TENANT ? { tenant: process.env.GRAPH_SANDBOX_TENANT } : {}) },
+    sandbox: {
+      port: sandboxPort,
+      fallbackToFreePort: true,
+      ...(process.env.GRAPH_SANDBOX_TENANT ? { tenant: process.env.GRAPH_SANDBOX_TENANT } : {}),
+    },
     hostPort: portSetting('ENTRA_OPS_PORT', 7071),
     // The sample points GRAPH_BASE_URL at the sandbox's default port; follow the port it really got.
     ...(userGraphUrl && !isDefaultSandboxUrl(userGraphUrl) ? { env: { GRAPH_BASE_URL: userGraphUrl } } : {}),

@@ -9,65 +9,68 @@ const bool = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const int = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const optionalString = z.string().trim().optional();
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an object id (GUID)');
 
 const settingsSchema = z.object({
-    // Storage: a connection string locally (Azurite), identity-based `AzureWebJobsStorage__*` settings in Azure.
-    AzureWebJobsStorage: optionalString,
-    AzureWebJobsStorage__accountName: optionalString,
-    AzureWebJobsStorage__blobServiceUri: optionalString,
-    AzureWebJobsStorage__queueServiceUri: optionalString,
-    AzureWebJobsStorage__tableServiceUri: optionalString,
-    AzureWebJobsStorage__clientId: optionalString,
+  // Storage: a connection string locally (Azurite), identity-based `AzureWebJobsStorage__*` settings in Azure.
+  AzureWebJobsStorage: optionalString,
+  AzureWebJobsStorage__accountName: optionalString,
+  AzureWebJobsStorage__blobServiceUri: optionalString,
+  AzureWebJobsStorage__queueServiceUri: optionalString,
+  AzureWebJobsStorage__tableServiceUri: optionalString,
+  AzureWebJobsStorage__clientId: optionalString,
 
-    // Graph: public cloud by default; a national cloud or the local sandbox by setting the base URL.
-    GRAPH_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),
-    GRAPH_AUTH: z.enum(['managedIdentity', 'default', 'static']).default('managedIdentity'),
-    GRAPH_STATIC_TOKEN: optionalString,
-    AZURE_CLIENT_ID: optionalString,
-    GRAPH_MAX_CONCURRENCY: int(8, 1, 64),
-    GRAPH_MAX_RETRIES: int(6, 0, 20),
-    GRAPH_MAX_BACKOFF_MS: int(60_000, 100, 600_000),
+  // Graph: public cloud by default; a national cloud or the local sandbox by setting the base URL.
+  GRAPH_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),
+  GRAPH_AUTH: z.enum(['managedIdentity', 'default', 'static']).default('managedIdentity'),
+  GRAPH_STATIC_TOKEN: optionalString,
+  AZURE_CLIENT_ID: optionalString,
+  GRAPH_MAX_CONCURRENCY: int(8, 1, 64),
+  GRAPH_MAX_RETRIES: int(6, 0, 20),
+  GRAPH_MAX_BACKOFF_MS: int(60_000, 100, 600_000),
 
-    // HTTP API access: function keys always; app roles too when App Service authentication is on.
-    REQUIRE_APP_ROLES: bool(false),
+  // HTTP API access: function keys always; app roles too when App Service authentication is on.
+  REQUIRE_APP_ROLES: bool(false),
 
-    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
-    // Group sync
-    SYNC_TIMER_SCHEDULE: z.string().trim().min(1).default('0 */5 * * * *'),
-    SYNC_LARGE_TARGET_WARNING: int(50_000, 1, 10_000_000),
+  // Group sync
+  SYNC_TIMER_SCHEDULE: z.string().trim().min(1).default('0 */5 * * * *'),
+  SYNC_LARGE_TARGET_WARNING: int(50_000, 1, 10_000_000),
 
-    // Bulk phone import
-    PHONE_DEFAULT_REGION: z
-      .string()
-      .trim()
-      .toUpperCase()
-      .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 region such as US or GB')
-      .optional(),
-    PHONE_OVERWRITE: bool(false),
-    PHONE_ENABLE_SMS_SIGNIN: bool(false),
-    PHONE_ENABLE_SMS_WITHOUT_LICENCE: bool(false),
-    SMS_SIGNIN_GROUP_ID: uuid.optional(),
-    PHONE_CHUNK_SIZE: int(100, 1, 500),
-    PHONE_MAX_FILE_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
-  });
+  // Bulk phone import
+  PHONE_DEFAULT_REGION: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 region such as US or GB')
+    .optional(),
+  PHONE_OVERWRITE: bool(false),
+  PHONE_ENABLE_SMS_SIGNIN: bool(false),
+  PHONE_ENABLE_SMS_WITHOUT_LICENCE: bool(false),
+  SMS_SIGNIN_GROUP_ID: uuid.optional(),
+  PHONE_CHUNK_SIZE: int(100, 1, 500),
+  PHONE_MAX_FILE_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
+});
 
 /** Rules that span several settings; checked on the raw values so they are reported together with schema errors. */
 function crossSettingProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   if (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName && !env.AzureWebJobsStorage__blobServiceUri) {
-    problems.push('AzureWebJobsStorage must be a connection string, or set AzureWebJobsStorage__accountName for an identity-based connection');
+    problems.push(
+      'AzureWebJobsStorage must be a connection string, or set AzureWebJobsStorage__accountName for an identity-based connection',
+    );
   }
   if (env.GRAPH_AUTH === 'static') {
     if (!env.GRAPH_STATIC_TOKEN) problems.push('GRAPH_STATIC_TOKEN is required when GRAPH_AUTH is static');
     const base = (env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
     if (!/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(base)) {
-      problems.push('GRAPH_AUTH static tokens are for the local Graph sandbox only; use managedIdentity or default against real Graph');
+      problems.push(
+        'GRAPH_AUTH static tokens are for the local Graph sandbox only; use managedIdentity or default against real Graph',
+      );
     }
   }
   return problems;

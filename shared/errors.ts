@@ -51,6 +51,7 @@ export function toError(value: unknown): Error {
 }
 
 /** Results as values for expected failures inside jobs (house style 8). */
-export type Result<T, E extends ErrorBody = ErrorBody> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+export type Result<T, E extends ErrorBody = ErrorBody> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
 export const fail = <E extends ErrorBody>(error: E): Result<never, E> => ({ ok: false, error });

@@ -11,7 +11,8 @@ export type LogLevel = Level | 'silent';
 
 const REDACTED = '[REDACTED]';
 /** Keys whose values are secret in full (matched case-insensitively against the key name). */
-const SECRET_KEY = /(pass(word|code)?$|temporaryaccesspass|secret|token|authorization|signature|cookie|api[-_]?key|functions-key|^code$|^sig$|connectionstring|accountkey)/i;
+const SECRET_KEY =
+  /(pass(word|code)?$|temporaryaccesspass|secret|token|authorization|signature|cookie|api[-_]?key|functions-key|^code$|^sig$|connectionstring|accountkey)/i;
 /** Keys whose values are phone numbers: masked to their last four digits. */
 const PHONE_KEY = /(phone|mobile)(number)?$/i;
 const JWT = /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;

@@ -37,7 +37,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...minimal, GRAPH_AUTH: 'static', GRAPH_BASE_URL: 'http://127.0.0.1:7072' })).toThrow(
       /GRAPH_STATIC_TOKEN/,
     );
-    const local = loadConfig({ ...minimal, GRAPH_AUTH: 'static', GRAPH_STATIC_TOKEN: 't', GRAPH_BASE_URL: 'http://127.0.0.1:7072/' });
+    const local = loadConfig({
+      ...minimal,
+      GRAPH_AUTH: 'static',
+      GRAPH_STATIC_TOKEN: 't',
+      GRAPH_BASE_URL: 'http://127.0.0.1:7072/',
+    });
     expect(local.graph.baseUrl).toBe('http://127.0.0.1:7072');
   });
 

@@ -71,17 +71,25 @@ export class AdminApi {
   }
 
   private prepare(def: FunctionDefinition, input: string): () => Promise<unknown> {
-    const call = <T>(triggerType: string, triggerMetadata: Record<string, unknown>, fn: (context: InvocationContext) => Promise<T>) =>
-      () => this.invoker.invoke({ functionName: def.name, triggerType, triggerMetadata }, fn);
+    const call =
+      <T>(triggerType: string, triggerMetadata: Record<string, unknown>, fn: (context: InvocationContext) => Promise<T>) =>
+      () =>
+        this.invoker.invoke({ functionName: def.name, triggerType, triggerMetadata }, fn);
     switch (def.kind) {
       case 'timer': {
         const now = new Date().toISOString();
-        const timer: Timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: now, next: now, lastUpdated: now } };
+        const timer: Timer = {
+          isPastDue: false,
+          schedule: { adjustForDST: true },
+          scheduleStatus: { last: now, next: now, lastUpdated: now },
+        };
         return call('timerTrigger', { timer }, async (context) => def.options.handler(timer, context));
       }
       case 'storageQueue': {
         const value = decodeMessage(input, 'none');
-        return call('queueTrigger', { dequeueCount: 1, queueTrigger: input }, async (context) => def.options.handler(value, context));
+        return call('queueTrigger', { dequeueCount: 1, queueTrigger: input }, async (context) =>
+          def.options.handler(value, context),
+        );
       }
       case 'eventGrid': {
         let event: unknown;
@@ -90,21 +98,32 @@ export class AdminApi {
         } catch {
           throw new Error('input must be the event as JSON text');
         }
-        return call('eventGridTrigger', { data: event }, async (context) => def.options.handler(event as EventGridEvent, context));
+        return call('eventGridTrigger', { data: event }, async (context) =>
+          def.options.handler(event as EventGridEvent, context),
+        );
       }
       case 'storageBlob': {
         const pattern = parseBlobPath(resolvePlaceholders(def.options.path, this.settings, `blob trigger '${def.name}'`));
         const [container, ...rest] = input.replace(/^\/+/, '').split('/');
         const blobName = rest.join('/');
         const match = container && container === pattern.container ? pattern.regex.exec(blobName) : null;
-        if (!container || !match) throw new Error(`input must be a blob path matching '${def.options.path}', such as ${pattern.container}/${pattern.prefix}<name>`);
+        if (!container || !match)
+          throw new Error(
+            `input must be a blob path matching '${def.options.path}', such as ${pattern.container}/${pattern.prefix}<name>`,
+          );
         const params = Object.fromEntries(pattern.names.map((n, i) => [n, match[i + 1] ?? '']));
-        const containerClient = BlobServiceClient.fromConnectionString(connectionFor(def.options.connection, this.settings, this.storage)).getContainerClient(container);
+        const containerClient = BlobServiceClient.fromConnectionString(
+          connectionFor(def.options.connection, this.settings, this.storage),
+        ).getContainerClient(container);
         const blobClient = containerClient.getBlobClient(blobName);
-        return call('blobTrigger', { ...params, blobTrigger: `${container}/${blobName}`, uri: blobClient.url }, async (context) => {
-          const content = def.options.sdkBinding ? { blobClient, containerClient } : await blobClient.downloadToBuffer();
-          return def.options.handler(content, context);
-        });
+        return call(
+          'blobTrigger',
+          { ...params, blobTrigger: `${container}/${blobName}`, uri: blobClient.url },
+          async (context) => {
+            const content = def.options.sdkBinding ? { blobClient, containerClient } : await blobClient.downloadToBuffer();
+            return def.options.handler(content, context);
+          },
+        );
       }
       case 'http':
         throw new Error('HTTP functions are called through their route');
@@ -116,4 +135,3 @@ export class AdminApi {
     if (names.length > 0) this.logger.debug({ functions: names }, `Run non-HTTP functions with POST ${ADMIN_PREFIX}<name>`);
   }
 }
-

@@ -107,7 +107,12 @@ export class BlobTriggers {
     for (const w of this.watches) {
       await w.container.createIfNotExists();
       this.logger.info(
-        { functionName: w.name, container: w.pattern.container, prefix: w.pattern.prefix, source: w.options.source ?? 'LogsAndContainerScan' },
+        {
+          functionName: w.name,
+          container: w.pattern.container,
+          prefix: w.pattern.prefix,
+          source: w.options.source ?? 'LogsAndContainerScan',
+        },
         `Blob trigger '${w.name}' scanning ${w.pattern.container}/${w.pattern.prefix}`,
       );
     }
@@ -133,7 +138,13 @@ export class BlobTriggers {
   private async scanAll(): Promise<void> {
     for (const watch of this.watches) {
       if (this.stopped) return;
-      const pending: { blobName: string; etag: string; params: Record<string, string>; properties: Record<string, unknown>; metadata: Record<string, string> }[] = [];
+      const pending: {
+        blobName: string;
+        etag: string;
+        params: Record<string, string>;
+        properties: Record<string, unknown>;
+        metadata: Record<string, string>;
+      }[] = [];
       for await (const item of watch.container.listBlobsFlat({ prefix: watch.pattern.prefix, includeMetadata: true })) {
         const match = watch.pattern.regex.exec(item.name);
         if (!match) continue;
@@ -156,7 +167,13 @@ export class BlobTriggers {
 
   private async deliver(
     watch: Watch,
-    blob: { blobName: string; etag: string; params: Record<string, string>; properties: Record<string, unknown>; metadata: Record<string, string> },
+    blob: {
+      blobName: string;
+      etag: string;
+      params: Record<string, string>;
+      properties: Record<string, unknown>;
+      metadata: Record<string, string>;
+    },
   ): Promise<void> {
     const receipts = this.receipts!;
     const blobPath = `${watch.pattern.container}/${blob.blobName}`;
@@ -173,7 +190,15 @@ export class BlobTriggers {
       return;
     }
     const attempts = (existing?.attempts ?? 0) + 1;
-    const receipt: Receipt = { partitionKey, rowKey, functionName: watch.name, blobPath, etag: blob.etag, status: 'running', attempts };
+    const receipt: Receipt = {
+      partitionKey,
+      rowKey,
+      functionName: watch.name,
+      blobPath,
+      etag: blob.etag,
+      status: 'running',
+      attempts,
+    };
     await receipts.upsertEntity(receipt, 'Replace');
 
     const client = watch.container.getBlobClient(blob.blobName);
@@ -237,6 +262,9 @@ function jsonProperties(properties: object): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(properties)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v]),
+      .map(([k, v]) => [
+        k,
+        v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+      ]),
   );
 }

@@ -127,10 +127,16 @@ export class EventGridTriggers {
     );
     const failed = results.filter((r) => r.status === 'rejected');
     if (failed.length > 0) {
-      return writeError(res, 500, 'FunctionFailed', `${failed.length} of ${results.length} event(s) failed; Event Grid will redeliver the batch`, {
-        failed: failed.length,
-        delivered: results.length,
-      });
+      return writeError(
+        res,
+        500,
+        'FunctionFailed',
+        `${failed.length} of ${results.length} event(s) failed; Event Grid will redeliver the batch`,
+        {
+          failed: failed.length,
+          delivered: results.length,
+        },
+      );
     }
     return void res.writeHead(202, { 'content-length': 0 }).end();
   }
@@ -140,7 +146,6 @@ function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
-
 
 /** Event Grid schema: `[ { data: { validationCode } } ]`; CloudEvents: `{ data }` where data may be double-encoded JSON. */
 function validationCode(body: unknown): string | undefined {

@@ -90,7 +90,9 @@ export class HttpTriggers {
     }
     if (allowed.size > 0) {
       res.setHeader('allow', [...allowed].sort().join(', '));
-      return writeError(res, 405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}`, { allowed: [...allowed].sort() });
+      return writeError(res, 405, 'MethodNotAllowed', `${method} is not allowed on ${url.pathname}`, {
+        allowed: [...allowed].sort(),
+      });
     }
     return writeError(res, 404, 'NotFound', `No function is registered for ${url.pathname}`);
   }

@@ -92,7 +92,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   try {
     if (!options.timers?.disabled) background.push(new TimerTriggers(options.functions, invoker, logger, lookup));
     background.push(
-      new BlobTriggers(options.functions, invoker, logger, lookup, options.storageConnectionString, options.pollIntervalMs ?? 1_000),
+      new BlobTriggers(
+        options.functions,
+        invoker,
+        logger,
+        lookup,
+        options.storageConnectionString,
+        options.pollIntervalMs ?? 1_000,
+      ),
       new QueueTriggers(options.functions, invoker, logger, lookup, options.storageConnectionString, settings.queues),
     );
     for (const b of background) await b.start();

@@ -71,7 +71,10 @@ export class QueueTriggers {
   async start(): Promise<void> {
     for (const listener of this.listeners) {
       await listener.queue.createIfNotExists();
-      this.logger.info({ functionName: listener.name, queue: listener.queue.name }, `Queue trigger '${listener.name}' listening on ${listener.queue.name}`);
+      this.logger.info(
+        { functionName: listener.name, queue: listener.queue.name },
+        `Queue trigger '${listener.name}' listening on ${listener.queue.name}`,
+      );
       listener.loop = this.run(listener);
     }
   }
@@ -110,7 +113,10 @@ export class QueueTriggers {
       delay = MIN_POLL_MS;
       for (const message of messages) {
         const task = this.process(listener, message).catch((error: unknown) =>
-          this.logger.error({ err: error, functionName: listener.name, messageId: message.messageId }, 'Queue message handling failed'),
+          this.logger.error(
+            { err: error, functionName: listener.name, messageId: message.messageId },
+            'Queue message handling failed',
+          ),
         );
         const tracked = task.finally(() => listener.active.delete(tracked));
         listener.active.add(tracked);
@@ -120,7 +126,12 @@ export class QueueTriggers {
 
   private async process(listener: Listener, message: DequeuedMessageItem): Promise<void> {
     const s = this.settingsForQueues;
-    const lease = new Lease(listener.queue, message, s.leaseMs, this.logger.child({ functionName: listener.name, messageId: message.messageId }));
+    const lease = new Lease(
+      listener.queue,
+      message,
+      s.leaseMs,
+      this.logger.child({ functionName: listener.name, messageId: message.messageId }),
+    );
     if (message.dequeueCount > s.maxDequeueCount) return this.toPoison(listener, message, await lease.release());
     const value = decodeMessage(message.messageText, s.messageEncoding);
     let failed = false;
@@ -158,7 +169,12 @@ export class QueueTriggers {
     await listener.poison.sendMessage(message.messageText);
     await listener.queue.deleteMessage(message.messageId, popReceipt);
     this.logger.error(
-      { functionName: listener.name, messageId: message.messageId, dequeueCount: message.dequeueCount, poisonQueue: listener.poison.name },
+      {
+        functionName: listener.name,
+        messageId: message.messageId,
+        dequeueCount: message.dequeueCount,
+        poisonQueue: listener.poison.name,
+      },
       `Message has reached MaxDequeueCount of ${this.settingsForQueues.maxDequeueCount}; moved to '${listener.poison.name}'`,
     );
   }
@@ -189,14 +205,22 @@ class Lease {
     private readonly logger: HostLogger,
   ) {
     this.popReceipt = message.popReceipt;
-    this.timer = setInterval(() => {
-      this.renewing = this.renewing.then(() => this.renew());
-    }, Math.max(250, leaseMs / 2));
+    this.timer = setInterval(
+      () => {
+        this.renewing = this.renewing.then(() => this.renew());
+      },
+      Math.max(250, leaseMs / 2),
+    );
   }
 
   private async renew(): Promise<void> {
     try {
-      const result = await this.queue.updateMessage(this.message.messageId, this.popReceipt, undefined, Math.ceil(this.leaseMs / 1000));
+      const result = await this.queue.updateMessage(
+        this.message.messageId,
+        this.popReceipt,
+        undefined,
+        Math.ceil(this.leaseMs / 1000),
+      );
       if (result.popReceipt) this.popReceipt = result.popReceipt;
       this.logger.debug({}, 'Queue message lease renewed');
     } catch (error) {

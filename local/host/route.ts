@@ -6,7 +6,13 @@
  */
 type Segment =
   | { readonly kind: 'literal'; readonly text: string }
-  | { readonly kind: 'param'; readonly name: string; readonly optional: boolean; readonly constraint?: string; readonly catchAll: boolean };
+  | {
+      readonly kind: 'param';
+      readonly name: string;
+      readonly optional: boolean;
+      readonly constraint?: string;
+      readonly catchAll: boolean;
+    };
 
 export interface RouteTemplate {
   readonly template: string;
@@ -27,9 +33,16 @@ export function parseRouteTemplate(template: string): RouteTemplate {
     const match = PARAM.exec(part);
     if (!match?.[2]) throw new Error(`Route template '${template}': segment '${part}' is not supported`);
     const catchAll = Boolean(match[1]);
-    if (catchAll && index !== parts.length - 1) throw new Error(`Route template '${template}': a catch-all must be the last segment`);
+    if (catchAll && index !== parts.length - 1)
+      throw new Error(`Route template '${template}': a catch-all must be the last segment`);
     const constraint = match[3]?.toLowerCase();
-    return { kind: 'param', name: match[2], optional: Boolean(match[4]) || catchAll, catchAll, ...(constraint ? { constraint } : {}) };
+    return {
+      kind: 'param',
+      name: match[2],
+      optional: Boolean(match[4]) || catchAll,
+      catchAll,
+      ...(constraint ? { constraint } : {}),
+    };
   });
   segments.forEach((segment, index) => {
     if (segment.kind === 'param' && segment.optional && !segment.catchAll && index !== segments.length - 1) {

@@ -40,7 +40,9 @@ export function parseSchedule(expression: string, tz: string): Schedule {
   }
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 6 && fields.length !== 5) {
-    throw new Error(`'${expression}' is not an NCRONTAB expression: it needs 6 fields ({second} {minute} {hour} {day} {month} {day-of-week})`);
+    throw new Error(
+      `'${expression}' is not an NCRONTAB expression: it needs 6 fields ({second} {minute} {hour} {day} {month} {day-of-week})`,
+    );
   }
   const normalised = fields.length === 5 ? `0 ${fields.join(' ')}` : fields.join(' ');
   // Parse once up front so a bad expression fails at start-up, naming the function.
@@ -68,9 +70,12 @@ export class TimerTriggers {
       try {
         schedule = parseSchedule(resolvePlaceholders(def.options.schedule, settings, `timer '${def.name}'`), tz);
       } catch (error) {
-        throw new Error(`Timer function '${def.name}' has an invalid schedule: ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-        });
+        throw new Error(
+          `Timer function '${def.name}' has an invalid schedule: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       this.timers.push({ name: def.name, options: def.options, schedule, last: NEVER });
     }
@@ -97,7 +102,9 @@ export class TimerTriggers {
     timer.handle = setTimeout(
       () => {
         if (Date.now() < due.getTime()) return this.scheduleNext(timer, after);
-        void this.fire(timer, due, 'schedule').finally(() => this.scheduleNext(timer, new Date(Math.max(Date.now(), due.getTime()))));
+        void this.fire(timer, due, 'schedule').finally(() =>
+          this.scheduleNext(timer, new Date(Math.max(Date.now(), due.getTime()))),
+        );
       },
       Math.min(wait, MAX_DELAY_MS),
     );
@@ -106,7 +113,10 @@ export class TimerTriggers {
   private async fire(timer: ScheduledTimer, due: Date, reason: 'startup' | 'schedule'): Promise<void> {
     if (this.stopped) return;
     if (timer.running) {
-      this.logger.warn({ functionName: timer.name }, `Timer '${timer.name}' is still running; skipping the ${due.toISOString()} occurrence`);
+      this.logger.warn(
+        { functionName: timer.name },
+        `Timer '${timer.name}' is still running; skipping the ${due.toISOString()} occurrence`,
+      );
       return;
     }
     const now = new Date();

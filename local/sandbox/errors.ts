@@ -21,23 +21,42 @@ export class GraphError extends Error {
 /** Graph's throttled body (concepts/throttling.md sample): innerError repeats the status. */
 export const THROTTLED_INNER = { code: '429', message: 'Please retry after', status: '429' };
 
-export function errorBody(code: string, message: string, requestId: string, clientRequestId: string, inner: Record<string, string> = {}): unknown {
+export function errorBody(
+  code: string,
+  message: string,
+  requestId: string,
+  clientRequestId: string,
+  inner: Record<string, string> = {},
+): unknown {
   return {
     error: {
       code,
       message,
-      innerError: { ...inner, date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': clientRequestId },
+      innerError: {
+        ...inner,
+        date: new Date().toISOString().slice(0, 19),
+        'request-id': requestId,
+        'client-request-id': clientRequestId,
+      },
     },
   };
 }
 
 export function errorResult(err: GraphError, requestId: string, clientRequestId: string): GraphResult {
-  return { status: err.status, headers: { ...err.headers }, body: errorBody(err.code, err.message, requestId, clientRequestId, err.inner) };
+  return {
+    status: err.status,
+    headers: { ...err.headers },
+    body: errorBody(err.code, err.message, requestId, clientRequestId, err.inner),
+  };
 }
 
 /** Directory's 404 wording for a missing object (group-post-members.md, user-get.md). */
 export const resourceNotFound = (id: string): GraphError =>
-  new GraphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+  new GraphError(
+    404,
+    'Request_ResourceNotFound',
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
 
 export const badRequest = (message: string, code = 'Request_BadRequest'): GraphError => new GraphError(400, code, message);
 

@@ -7,7 +7,8 @@ import { startGraphSandbox } from './index';
 async function main(): Promise<void> {
   const rawPort = process.env.GRAPH_SANDBOX_PORT ?? '7072';
   const port = Number(rawPort);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`GRAPH_SANDBOX_PORT must be a port number, got '${rawPort}'.`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`GRAPH_SANDBOX_PORT must be a port number, got '${rawPort}'.`);
   const sandbox = await startGraphSandbox({ port, tenant: process.env.GRAPH_SANDBOX_TENANT || undefined });
   process.stdout.write(`Graph sandbox listening at ${sandbox.url}/v1.0 (control routes at ${sandbox.url}/_sandbox/)\n`);
   const stop = (): void => {

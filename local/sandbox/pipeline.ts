@@ -76,7 +76,10 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
   };
 
   const { path, search } = splitTarget(input.url);
-  const segments = path.split('/').filter((s) => s.length > 0).map(decodeSegment);
+  const segments = path
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(decodeSegment);
   const matched = router.match(input.method.toUpperCase(), segments);
   const template = matched.kind === 'match' ? matched.match.template : matched.template;
   env.stats.count(template, input.inBatch);
@@ -88,7 +91,11 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
   // A $batch carries no latency of its own: each item gets one, and items run concurrently.
   if (input.invalidJson) {
     return fail(
-      new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'),
+      new GraphError(
+        400,
+        'BadRequest',
+        'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+      ),
     );
   }
 
@@ -149,7 +156,13 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
     return { ...result, headers: { ...baseHeaders, ...verdict.headers, ...result.headers } };
   } catch (err) {
     if (err instanceof GraphError) return { ...fail(err), headers: { ...baseHeaders, ...verdict.headers, ...err.headers } };
-    process.stderr.write(`graph sandbox: ${input.method} ${template} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return { status: 500, headers: baseHeaders, body: errorBody('InternalServerError', 'The sandbox failed to process the request.', requestId, clientRequestId) };
+    process.stderr.write(
+      `graph sandbox: ${input.method} ${template} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return {
+      status: 500,
+      headers: baseHeaders,
+      body: errorBody('InternalServerError', 'The sandbox failed to process the request.', requestId, clientRequestId),
+    };
   }
 }

@@ -29,7 +29,8 @@ export interface RouteMatch {
   readonly template: string;
 }
 
-export type MatchResult = { readonly kind: 'match'; readonly match: RouteMatch } | { readonly kind: 'none' | 'method'; readonly template: string };
+export type MatchResult =
+  { readonly kind: 'match'; readonly match: RouteMatch } | { readonly kind: 'none' | 'method'; readonly template: string };
 
 const KEYLIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|@|^\d+$/i;
 
@@ -39,7 +40,11 @@ export class Router {
   add(...defs: RouteDef[]): this {
     for (const def of defs) {
       const segments = def.path.split('/').filter((s) => s.length > 0);
-      this.routes.push({ def, segments: segments.map((s) => (s === '{id}' ? s : s.toLowerCase())), template: `${def.method} ${def.path}` });
+      this.routes.push({
+        def,
+        segments: segments.map((s) => (s === '{id}' ? s : s.toLowerCase())),
+        template: `${def.method} ${def.path}`,
+      });
     }
     return this;
   }

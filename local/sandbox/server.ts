@@ -89,7 +89,12 @@ export async function startServer(options: ServerOptions): Promise<GraphSandbox>
       if (path === '/_sandbox/knobs' && method === 'POST') {
         const parsed = knobsPatchSchema.safeParse(await parseJson());
         if (!parsed.success) {
-          return controlError(res, 400, 'InvalidKnobs', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+          return controlError(
+            res,
+            400,
+            'InvalidKnobs',
+            parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+          );
         }
         env.knobs = mergeKnobs(env.knobs, parsed.data);
         return send(res, 200, env.knobs);
@@ -146,7 +151,8 @@ export async function startServer(options: ServerOptions): Promise<GraphSandbox>
         : Promise.resolve(controlError(res, 404, 'NotFound', 'Graph routes live under /v1.0/.'));
     work.catch((err: unknown) => {
       process.stderr.write(`graph sandbox: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      if (!res.headersSent) send(res, err instanceof BodyError ? 413 : 500, { error: { code: 'InternalServerError', message: 'Sandbox failure.' } });
+      if (!res.headersSent)
+        send(res, err instanceof BodyError ? 413 : 500, { error: { code: 'InternalServerError', message: 'Sandbox failure.' } });
       else res.destroy();
     });
   });

@@ -105,7 +105,7 @@ export class TenantState {
     this.signIns = [...(f.signIns ?? [])].sort((a, b) => Date.parse(b.createdDateTime) - Date.parse(a.createdDateTime));
     for (const p of f.conditionalAccessPolicies ?? []) this.caPolicies.set(p.id, p);
     for (const l of f.namedLocations ?? []) this.namedLocations.set(l.id, l);
-    this.authPolicy = (f.authenticationMethodsPolicy) ?? {
+    this.authPolicy = f.authenticationMethodsPolicy ?? {
       id: 'authenticationMethodsPolicy',
       displayName: 'Authentication Methods Policy',
       authenticationMethodConfigurations: [],
@@ -251,7 +251,12 @@ export class TenantState {
     if (!rec?.members.delete(memberId)) return;
     this.memberOfIndex.get(memberId)?.delete(groupId);
     const kind = this.kinds.get(memberId);
-    this.changes.append({ groupId, op: 'remove', memberId, memberType: kind ? ODATA_TYPE[kind] : '#microsoft.graph.directoryObject' });
+    this.changes.append({
+      groupId,
+      op: 'remove',
+      memberId,
+      memberType: kind ? ODATA_TYPE[kind] : '#microsoft.graph.directoryObject',
+    });
   }
 
   // ---- object writes --------------------------------------------------------------------------------------------

@@ -33,7 +33,11 @@ const phoneMethod = z.looseObject({
   smsSignInState: z.string().optional(),
 });
 
-const methodConfiguration = z.looseObject({ id, '@odata.type': z.string().optional(), state: z.enum(['enabled', 'disabled']).optional() });
+const methodConfiguration = z.looseObject({
+  id,
+  '@odata.type': z.string().optional(),
+  state: z.enum(['enabled', 'disabled']).optional(),
+});
 
 export const tenantFileSchema = z.looseObject({
   tenant: z.looseObject({ id, displayName: z.string(), defaultDomain: z.string().min(1) }),
@@ -44,7 +48,9 @@ export const tenantFileSchema = z.looseObject({
   sponsors: z.record(z.string(), z.array(id)).optional(),
   phoneMethods: z.record(z.string(), z.array(phoneMethod)).optional(),
   temporaryAccessPassMethods: z.record(z.string(), z.array(obj)).optional(),
-  directoryRoleAssignments: z.array(z.looseObject({ principalId: id, roleDefinitionId: z.string(), roleName: z.string().optional() })).optional(),
+  directoryRoleAssignments: z
+    .array(z.looseObject({ principalId: id, roleDefinitionId: z.string(), roleName: z.string().optional() }))
+    .optional(),
   riskyUsers: z.array(obj).optional(),
   riskDetections: z.array(obj).optional(),
   signIns: z.array(z.looseObject({ id, createdDateTime: z.string() })).optional(),

@@ -130,12 +130,20 @@ export class Throttler {
         return {
           ok: false,
           retryAfterSeconds: wait / 1000,
-          headers: { 'x-ms-throttle-scope': `Tenant_Application/Read/${input.appId}/${input.tenantId}`, 'x-ms-throttle-information': 'ResourceUnitLimitExceeded' },
+          headers: {
+            'x-ms-throttle-scope': `Tenant_Application/Read/${input.appId}/${input.tenantId}`,
+            'x-ms-throttle-information': 'ResourceUnitLimitExceeded',
+          },
         };
       }
       case 'protection': {
         // Identity Protection and Conditional Access: "do not return Retry-After" (throttling-limits.md).
-        const wait = this.bucket('protection', PROTECTION_LIMIT, now).take(1, PROTECTION_LIMIT, PROTECTION_WINDOW_MS / scale, now);
+        const wait = this.bucket('protection', PROTECTION_LIMIT, now).take(
+          1,
+          PROTECTION_LIMIT,
+          PROTECTION_WINDOW_MS / scale,
+          now,
+        );
         return wait === 0 ? { ok: true, headers } : { ok: false, headers: {} };
       }
     }

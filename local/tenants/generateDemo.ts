@@ -71,8 +71,7 @@ export interface DemoTenantFile {
   namedLocations: (OData<IpNamedLocation> | OData<CountryNamedLocation>)[];
   authenticationMethodsPolicy: Omit<AuthenticationMethodsPolicy, 'authenticationMethodConfigurations'> & {
     authenticationMethodConfigurations: (
-      | OData<TemporaryAccessPassAuthenticationMethodConfiguration>
-      | OData<SmsAuthenticationMethodConfiguration>
+      OData<TemporaryAccessPassAuthenticationMethodConfiguration> | OData<SmsAuthenticationMethodConfiguration>
     )[];
   };
 }
@@ -140,22 +139,164 @@ function iso(ms: number): string {
 // Reference data
 
 const FIRST_NAMES = [
-  'Adam', 'Adele', 'Ahmed', 'Alan', 'Alice', 'Amara', 'Ana', 'Andrei', 'Anna', 'Arjun', 'Beatriz', 'Bianca', 'Caleb',
-  'Carlos', 'Chen', 'Chiara', 'Claire', 'Dana', 'David', 'Diego', 'Elena', 'Emil', 'Emma', 'Erik', 'Fatima', 'Felix',
-  'Fiona', 'Gabriel', 'Hana', 'Hugo', 'Ian', 'Ines', 'Irene', 'Isaac', 'Ivan', 'Jack', 'James', 'Jana', 'Julia',
-  'Kai', 'Karen', 'Kenji', 'Lara', 'Leo', 'Lena', 'Lucas', 'Lucy', 'Maria', 'Mateo', 'Maya', 'Michael', 'Mila',
-  'Nadia', 'Noah', 'Nora', 'Olivia', 'Oscar', 'Paul', 'Pedro', 'Quinn', 'Rachel', 'Rafael', 'Ravi', 'Rita', 'Ruth',
-  'Sara', 'Sean', 'Simone', 'Sophie', 'Stefan', 'Tara', 'Theo', 'Uma', 'Victor', 'Wei', 'Yara', 'Yusuf', 'Zoe',
+  'Adam',
+  'Adele',
+  'Ahmed',
+  'Alan',
+  'Alice',
+  'Amara',
+  'Ana',
+  'Andrei',
+  'Anna',
+  'Arjun',
+  'Beatriz',
+  'Bianca',
+  'Caleb',
+  'Carlos',
+  'Chen',
+  'Chiara',
+  'Claire',
+  'Dana',
+  'David',
+  'Diego',
+  'Elena',
+  'Emil',
+  'Emma',
+  'Erik',
+  'Fatima',
+  'Felix',
+  'Fiona',
+  'Gabriel',
+  'Hana',
+  'Hugo',
+  'Ian',
+  'Ines',
+  'Irene',
+  'Isaac',
+  'Ivan',
+  'Jack',
+  'James',
+  'Jana',
+  'Julia',
+  'Kai',
+  'Karen',
+  'Kenji',
+  'Lara',
+  'Leo',
+  'Lena',
+  'Lucas',
+  'Lucy',
+  'Maria',
+  'Mateo',
+  'Maya',
+  'Michael',
+  'Mila',
+  'Nadia',
+  'Noah',
+  'Nora',
+  'Olivia',
+  'Oscar',
+  'Paul',
+  'Pedro',
+  'Quinn',
+  'Rachel',
+  'Rafael',
+  'Ravi',
+  'Rita',
+  'Ruth',
+  'Sara',
+  'Sean',
+  'Simone',
+  'Sophie',
+  'Stefan',
+  'Tara',
+  'Theo',
+  'Uma',
+  'Victor',
+  'Wei',
+  'Yara',
+  'Yusuf',
+  'Zoe',
 ] as const;
 
 const SURNAMES = [
-  'Abbott', 'Adams', 'Ali', 'Andersen', 'Baker', 'Bauer', 'Bell', 'Brown', 'Campbell', 'Chen', 'Clarke', 'Cohen',
-  'Cruz', 'Dubois', 'Evans', 'Fischer', 'Fontaine', 'Garcia', 'Gomez', 'Green', 'Gupta', 'Hall', 'Hansen', 'Hughes',
-  'Ivanova', 'Jensen', 'Johnson', 'Jones', 'Kaur', 'Keller', 'Kowalski', 'Larsen', 'Lee', 'Lopez', 'Meyer', 'Miller',
-  'Moreau', 'Morgan', 'Muller', 'Murphy', 'Nakamura', 'Nguyen', 'Nielsen', 'Park', 'Perez', 'Peters', 'Price',
-  'Reed', 'Reyes', 'Richter', 'Roberts', 'Rossi', 'Sato', 'Schneider', 'Shah', 'Silva', 'Singh', 'Smith', 'Sousa',
-  'Stewart', 'Suzuki', 'Tanaka', 'Taylor', 'Thomas', 'Torres', 'Turner', 'Vargas', 'Wagner', 'Walker', 'Wang',
-  'Weber', 'White', 'Wilson', 'Wong', 'Wright', 'Young', 'Zhang',
+  'Abbott',
+  'Adams',
+  'Ali',
+  'Andersen',
+  'Baker',
+  'Bauer',
+  'Bell',
+  'Brown',
+  'Campbell',
+  'Chen',
+  'Clarke',
+  'Cohen',
+  'Cruz',
+  'Dubois',
+  'Evans',
+  'Fischer',
+  'Fontaine',
+  'Garcia',
+  'Gomez',
+  'Green',
+  'Gupta',
+  'Hall',
+  'Hansen',
+  'Hughes',
+  'Ivanova',
+  'Jensen',
+  'Johnson',
+  'Jones',
+  'Kaur',
+  'Keller',
+  'Kowalski',
+  'Larsen',
+  'Lee',
+  'Lopez',
+  'Meyer',
+  'Miller',
+  'Moreau',
+  'Morgan',
+  'Muller',
+  'Murphy',
+  'Nakamura',
+  'Nguyen',
+  'Nielsen',
+  'Park',
+  'Perez',
+  'Peters',
+  'Price',
+  'Reed',
+  'Reyes',
+  'Richter',
+  'Roberts',
+  'Rossi',
+  'Sato',
+  'Schneider',
+  'Shah',
+  'Silva',
+  'Singh',
+  'Smith',
+  'Sousa',
+  'Stewart',
+  'Suzuki',
+  'Tanaka',
+  'Taylor',
+  'Thomas',
+  'Torres',
+  'Turner',
+  'Vargas',
+  'Wagner',
+  'Walker',
+  'Wang',
+  'Weber',
+  'White',
+  'Wilson',
+  'Wong',
+  'Wright',
+  'Young',
+  'Zhang',
 ] as const;
 
 interface DepartmentSpec {
@@ -165,39 +306,131 @@ interface DepartmentSpec {
 }
 
 const DEPARTMENTS: Record<DemoDepartment, DepartmentSpec> = {
-  Sales: { size: 45, titles: ['Account Executive', 'Sales Manager', 'Sales Development Representative', 'Regional Sales Director'], office: ['Seattle', 'London', 'Toronto', 'Paris'] },
-  Marketing: { size: 25, titles: ['Marketing Specialist', 'Content Strategist', 'Product Marketing Manager', 'Marketing Director'], office: ['Seattle', 'London'] },
-  Finance: { size: 25, titles: ['Accountant', 'Financial Analyst', 'Controller', 'Accounts Payable Clerk'], office: ['Seattle', 'Berlin'] },
-  'Human Resources': { size: 15, titles: ['HR Generalist', 'Recruiter', 'HR Business Partner', 'Payroll Specialist'], office: ['Seattle'] },
-  IT: { size: 20, titles: ['Systems Administrator', 'Identity Engineer', 'Service Desk Analyst', 'IT Manager', 'Security Analyst'], office: ['Seattle', 'London'] },
-  Engineering: { size: 45, titles: ['Software Engineer', 'Senior Software Engineer', 'Engineering Manager', 'QA Engineer', 'Site Reliability Engineer'], office: ['Seattle', 'Sydney', 'Berlin'] },
-  Operations: { size: 25, titles: ['Operations Analyst', 'Logistics Coordinator', 'Operations Manager', 'Procurement Specialist'], office: ['Seattle', 'Toronto'] },
+  Sales: {
+    size: 45,
+    titles: ['Account Executive', 'Sales Manager', 'Sales Development Representative', 'Regional Sales Director'],
+    office: ['Seattle', 'London', 'Toronto', 'Paris'],
+  },
+  Marketing: {
+    size: 25,
+    titles: ['Marketing Specialist', 'Content Strategist', 'Product Marketing Manager', 'Marketing Director'],
+    office: ['Seattle', 'London'],
+  },
+  Finance: {
+    size: 25,
+    titles: ['Accountant', 'Financial Analyst', 'Controller', 'Accounts Payable Clerk'],
+    office: ['Seattle', 'Berlin'],
+  },
+  'Human Resources': {
+    size: 15,
+    titles: ['HR Generalist', 'Recruiter', 'HR Business Partner', 'Payroll Specialist'],
+    office: ['Seattle'],
+  },
+  IT: {
+    size: 20,
+    titles: ['Systems Administrator', 'Identity Engineer', 'Service Desk Analyst', 'IT Manager', 'Security Analyst'],
+    office: ['Seattle', 'London'],
+  },
+  Engineering: {
+    size: 45,
+    titles: ['Software Engineer', 'Senior Software Engineer', 'Engineering Manager', 'QA Engineer', 'Site Reliability Engineer'],
+    office: ['Seattle', 'Sydney', 'Berlin'],
+  },
+  Operations: {
+    size: 25,
+    titles: ['Operations Analyst', 'Logistics Coordinator', 'Operations Manager', 'Procurement Specialist'],
+    office: ['Seattle', 'Toronto'],
+  },
   Legal: { size: 10, titles: ['Corporate Counsel', 'Paralegal', 'Compliance Officer'], office: ['Seattle', 'London'] },
-  'Customer Support': { size: 20, titles: ['Support Engineer', 'Customer Success Manager', 'Support Team Lead'], office: ['Seattle', 'Sydney'] },
-  'Retail Operations': { size: 38, titles: ['Store Associate', 'Shift Supervisor', 'Stock Associate', 'Store Manager'], office: ['Store 012 Seattle', 'Store 031 Toronto', 'Store 044 London', 'Store 057 Sydney'] },
+  'Customer Support': {
+    size: 20,
+    titles: ['Support Engineer', 'Customer Success Manager', 'Support Team Lead'],
+    office: ['Seattle', 'Sydney'],
+  },
+  'Retail Operations': {
+    size: 38,
+    titles: ['Store Associate', 'Shift Supervisor', 'Stock Associate', 'Store Manager'],
+    office: ['Store 012 Seattle', 'Store 031 Toronto', 'Store 044 London', 'Store 057 Sydney'],
+  },
 };
 
 type Country = 'US' | 'CA' | 'GB' | 'AU' | 'FR' | 'DE';
 
 const OFFICE_COUNTRY: Record<string, Country> = {
-  Seattle: 'US', London: 'GB', Toronto: 'CA', Paris: 'FR', Berlin: 'DE', Sydney: 'AU',
-  'Store 012 Seattle': 'US', 'Store 031 Toronto': 'CA', 'Store 044 London': 'GB', 'Store 057 Sydney': 'AU',
+  Seattle: 'US',
+  London: 'GB',
+  Toronto: 'CA',
+  Paris: 'FR',
+  Berlin: 'DE',
+  Sydney: 'AU',
+  'Store 012 Seattle': 'US',
+  'Store 031 Toronto': 'CA',
+  'Store 044 London': 'GB',
+  'Store 057 Sydney': 'AU',
 };
 
 const PLACES: Record<Country | 'RU' | 'NL', SignInLocation> = {
-  US: { city: 'Seattle', state: 'Washington', countryOrRegion: 'US', geoCoordinates: { altitude: null, latitude: 47.6062, longitude: -122.3321 } },
-  CA: { city: 'Toronto', state: 'Ontario', countryOrRegion: 'CA', geoCoordinates: { altitude: null, latitude: 43.6532, longitude: -79.3832 } },
-  GB: { city: 'London', state: 'England', countryOrRegion: 'GB', geoCoordinates: { altitude: null, latitude: 51.5072, longitude: -0.1276 } },
-  AU: { city: 'Sydney', state: 'New South Wales', countryOrRegion: 'AU', geoCoordinates: { altitude: null, latitude: -33.8688, longitude: 151.2093 } },
-  FR: { city: 'Paris', state: 'Ile-de-France', countryOrRegion: 'FR', geoCoordinates: { altitude: null, latitude: 48.8566, longitude: 2.3522 } },
-  DE: { city: 'Berlin', state: 'Berlin', countryOrRegion: 'DE', geoCoordinates: { altitude: null, latitude: 52.52, longitude: 13.405 } },
-  RU: { city: 'Moscow', state: 'Moscow', countryOrRegion: 'RU', geoCoordinates: { altitude: null, latitude: 55.7558, longitude: 37.6173 } },
-  NL: { city: 'Amsterdam', state: 'North Holland', countryOrRegion: 'NL', geoCoordinates: { altitude: null, latitude: 52.3676, longitude: 4.9041 } },
+  US: {
+    city: 'Seattle',
+    state: 'Washington',
+    countryOrRegion: 'US',
+    geoCoordinates: { altitude: null, latitude: 47.6062, longitude: -122.3321 },
+  },
+  CA: {
+    city: 'Toronto',
+    state: 'Ontario',
+    countryOrRegion: 'CA',
+    geoCoordinates: { altitude: null, latitude: 43.6532, longitude: -79.3832 },
+  },
+  GB: {
+    city: 'London',
+    state: 'England',
+    countryOrRegion: 'GB',
+    geoCoordinates: { altitude: null, latitude: 51.5072, longitude: -0.1276 },
+  },
+  AU: {
+    city: 'Sydney',
+    state: 'New South Wales',
+    countryOrRegion: 'AU',
+    geoCoordinates: { altitude: null, latitude: -33.8688, longitude: 151.2093 },
+  },
+  FR: {
+    city: 'Paris',
+    state: 'Ile-de-France',
+    countryOrRegion: 'FR',
+    geoCoordinates: { altitude: null, latitude: 48.8566, longitude: 2.3522 },
+  },
+  DE: {
+    city: 'Berlin',
+    state: 'Berlin',
+    countryOrRegion: 'DE',
+    geoCoordinates: { altitude: null, latitude: 52.52, longitude: 13.405 },
+  },
+  RU: {
+    city: 'Moscow',
+    state: 'Moscow',
+    countryOrRegion: 'RU',
+    geoCoordinates: { altitude: null, latitude: 55.7558, longitude: 37.6173 },
+  },
+  NL: {
+    city: 'Amsterdam',
+    state: 'North Holland',
+    countryOrRegion: 'NL',
+    geoCoordinates: { altitude: null, latitude: 52.3676, longitude: 4.9041 },
+  },
 };
 
 const UNTRUSTED_COUNTRIES = ['RU', 'KP', 'IR', 'BY'];
 
-const GUEST_DOMAINS = ['fabrikam.com', 'adatum.com', 'tailspintoys.com', 'wingtiptoys.com', 'northwindtraders.com', 'litware.com', 'woodgrovebank.com'] as const;
+const GUEST_DOMAINS = [
+  'fabrikam.com',
+  'adatum.com',
+  'tailspintoys.com',
+  'wingtiptoys.com',
+  'northwindtraders.com',
+  'litware.com',
+  'woodgrovebank.com',
+] as const;
 
 type Licence = 'E5' | 'E3' | 'EMS_EXO' | 'EXO' | 'NONE';
 
@@ -262,12 +495,15 @@ export function generateDemoTenant(): DemoTenantFile {
     return [given, rest.join(' ')];
   }
 
-  function addKnownMember(ref: { id: string; displayName: string; userPrincipalName: string }, p: Partial<Person> & { department: DemoDepartment | null }): Person {
+  function addKnownMember(
+    ref: { id: string; displayName: string; userPrincipalName: string },
+    p: Partial<Person> & { department: DemoDepartment | null },
+  ): Person {
     const [given, surname] = splitName(ref.displayName);
     const alias = ref.userPrincipalName.split('@')[0] ?? '';
     usedAliases.add(alias);
     const department = p.department;
-    const office = p.office ?? (department ? DEPARTMENTS[department].office[0] ?? null : null);
+    const office = p.office ?? (department ? (DEPARTMENTS[department].office[0] ?? null) : null);
     const person: Person = {
       id: ref.id,
       given,
@@ -276,7 +512,7 @@ export function generateDemoTenant(): DemoTenantFile {
       kind: 'member',
       jobTitle: department ? rnd.pick(DEPARTMENTS[department].titles) : null,
       office,
-      country: office ? OFFICE_COUNTRY[office] ?? 'US' : null,
+      country: office ? (OFFICE_COUNTRY[office] ?? 'US') : null,
       enabled: true,
       synced: false,
       licence: 'E3',
@@ -288,27 +524,141 @@ export function generateDemoTenant(): DemoTenantFile {
   }
 
   // Well-known members first, so their ids and facts are fixed.
-  addKnownMember(DEMO_USERS.breakGlass1, { department: null, jobTitle: null, office: null, country: null, licence: 'NONE', created: BASE_MS - 1400 * DAY, admin: 'globalAdministrator' });
-  addKnownMember(DEMO_USERS.breakGlass2, { department: null, jobTitle: null, office: null, country: null, licence: 'NONE', created: BASE_MS - 1400 * DAY, admin: 'globalAdministrator' });
-  addKnownMember(DEMO_USERS.globalAdmin, { department: 'IT', jobTitle: 'IT Manager', licence: 'E5', admin: 'globalAdministrator' });
-  addKnownMember(DEMO_USERS.conditionalAccessAdmin, { department: 'IT', jobTitle: 'Identity Engineer', licence: 'E5', admin: 'conditionalAccessAdministrator' });
-  addKnownMember(DEMO_USERS.securityAdmin, { department: 'IT', jobTitle: 'Security Analyst', licence: 'E5', office: 'London', admin: 'securityAdministrator' });
-  addKnownMember(DEMO_USERS.authenticationAdmin, { department: 'IT', jobTitle: 'Service Desk Analyst', licence: 'E5', admin: 'authenticationAdministrator' });
-  addKnownMember(DEMO_USERS.userAdmin, { department: 'IT', jobTitle: 'Systems Administrator', licence: 'E5', admin: 'userAdministrator' });
-  addKnownMember(DEMO_USERS.smsReady, { department: 'Retail Operations', jobTitle: 'Store Associate', office: 'Store 012 Seattle', licence: 'EMS_EXO' });
-  addKnownMember(DEMO_USERS.smsNoPhone, { department: 'Retail Operations', jobTitle: 'Stock Associate', office: 'Store 012 Seattle', licence: 'EMS_EXO' });
-  addKnownMember(DEMO_USERS.exchangeOnly, { department: 'Retail Operations', jobTitle: 'Store Associate', office: 'Store 031 Toronto', licence: 'EXO' });
-  addKnownMember(DEMO_USERS.duplicatePhoneA, { department: 'Retail Operations', jobTitle: 'Shift Supervisor', office: 'Store 012 Seattle', licence: 'EMS_EXO' });
-  addKnownMember(DEMO_USERS.duplicatePhoneB, { department: 'Retail Operations', jobTitle: 'Store Associate', office: 'Store 012 Seattle', licence: 'EMS_EXO' });
-  addKnownMember(DEMO_USERS.deviceNotCompliant, { department: 'Engineering', jobTitle: 'Software Engineer', office: 'Seattle', licence: 'E3' });
-  addKnownMember(DEMO_USERS.countryBlocked, { department: 'Sales', jobTitle: 'Account Executive', office: 'Paris', licence: 'E3' });
-  addKnownMember(DEMO_USERS.riskyHigh, { department: 'Finance', jobTitle: 'Financial Analyst', office: 'Seattle', licence: 'E3' });
-  addKnownMember(DEMO_USERS.confirmedCompromised, { department: 'Marketing', jobTitle: 'Marketing Specialist', office: 'London', licence: 'E3' });
-  addKnownMember(DEMO_USERS.remediated, { department: 'Operations', jobTitle: 'Operations Analyst', office: 'Toronto', licence: 'E3' });
-  addKnownMember(DEMO_USERS.tapOneTimeUsed, { department: 'Human Resources', jobTitle: 'Recruiter', office: 'Seattle', licence: 'E3' });
-  addKnownMember(DEMO_USERS.temporaryExclusion, { department: 'Engineering', jobTitle: 'Site Reliability Engineer', office: 'Sydney', licence: 'E3' });
-  addKnownMember(DEMO_USERS.disabledLeaver, { department: 'Sales', jobTitle: 'Account Executive', office: 'Seattle', licence: 'NONE', enabled: false });
-  addKnownMember(DEMO_USERS.onPremSynced, { department: 'Finance', jobTitle: 'Accountant', office: 'Seattle', licence: 'E3', synced: true });
+  addKnownMember(DEMO_USERS.breakGlass1, {
+    department: null,
+    jobTitle: null,
+    office: null,
+    country: null,
+    licence: 'NONE',
+    created: BASE_MS - 1400 * DAY,
+    admin: 'globalAdministrator',
+  });
+  addKnownMember(DEMO_USERS.breakGlass2, {
+    department: null,
+    jobTitle: null,
+    office: null,
+    country: null,
+    licence: 'NONE',
+    created: BASE_MS - 1400 * DAY,
+    admin: 'globalAdministrator',
+  });
+  addKnownMember(DEMO_USERS.globalAdmin, {
+    department: 'IT',
+    jobTitle: 'IT Manager',
+    licence: 'E5',
+    admin: 'globalAdministrator',
+  });
+  addKnownMember(DEMO_USERS.conditionalAccessAdmin, {
+    department: 'IT',
+    jobTitle: 'Identity Engineer',
+    licence: 'E5',
+    admin: 'conditionalAccessAdministrator',
+  });
+  addKnownMember(DEMO_USERS.securityAdmin, {
+    department: 'IT',
+    jobTitle: 'Security Analyst',
+    licence: 'E5',
+    office: 'London',
+    admin: 'securityAdministrator',
+  });
+  addKnownMember(DEMO_USERS.authenticationAdmin, {
+    department: 'IT',
+    jobTitle: 'Service Desk Analyst',
+    licence: 'E5',
+    admin: 'authenticationAdministrator',
+  });
+  addKnownMember(DEMO_USERS.userAdmin, {
+    department: 'IT',
+    jobTitle: 'Systems Administrator',
+    licence: 'E5',
+    admin: 'userAdministrator',
+  });
+  addKnownMember(DEMO_USERS.smsReady, {
+    department: 'Retail Operations',
+    jobTitle: 'Store Associate',
+    office: 'Store 012 Seattle',
+    licence: 'EMS_EXO',
+  });
+  addKnownMember(DEMO_USERS.smsNoPhone, {
+    department: 'Retail Operations',
+    jobTitle: 'Stock Associate',
+    office: 'Store 012 Seattle',
+    licence: 'EMS_EXO',
+  });
+  addKnownMember(DEMO_USERS.exchangeOnly, {
+    department: 'Retail Operations',
+    jobTitle: 'Store Associate',
+    office: 'Store 031 Toronto',
+    licence: 'EXO',
+  });
+  addKnownMember(DEMO_USERS.duplicatePhoneA, {
+    department: 'Retail Operations',
+    jobTitle: 'Shift Supervisor',
+    office: 'Store 012 Seattle',
+    licence: 'EMS_EXO',
+  });
+  addKnownMember(DEMO_USERS.duplicatePhoneB, {
+    department: 'Retail Operations',
+    jobTitle: 'Store Associate',
+    office: 'Store 012 Seattle',
+    licence: 'EMS_EXO',
+  });
+  addKnownMember(DEMO_USERS.deviceNotCompliant, {
+    department: 'Engineering',
+    jobTitle: 'Software Engineer',
+    office: 'Seattle',
+    licence: 'E3',
+  });
+  addKnownMember(DEMO_USERS.countryBlocked, {
+    department: 'Sales',
+    jobTitle: 'Account Executive',
+    office: 'Paris',
+    licence: 'E3',
+  });
+  addKnownMember(DEMO_USERS.riskyHigh, {
+    department: 'Finance',
+    jobTitle: 'Financial Analyst',
+    office: 'Seattle',
+    licence: 'E3',
+  });
+  addKnownMember(DEMO_USERS.confirmedCompromised, {
+    department: 'Marketing',
+    jobTitle: 'Marketing Specialist',
+    office: 'London',
+    licence: 'E3',
+  });
+  addKnownMember(DEMO_USERS.remediated, {
+    department: 'Operations',
+    jobTitle: 'Operations Analyst',
+    office: 'Toronto',
+    licence: 'E3',
+  });
+  addKnownMember(DEMO_USERS.tapOneTimeUsed, {
+    department: 'Human Resources',
+    jobTitle: 'Recruiter',
+    office: 'Seattle',
+    licence: 'E3',
+  });
+  addKnownMember(DEMO_USERS.temporaryExclusion, {
+    department: 'Engineering',
+    jobTitle: 'Site Reliability Engineer',
+    office: 'Sydney',
+    licence: 'E3',
+  });
+  addKnownMember(DEMO_USERS.disabledLeaver, {
+    department: 'Sales',
+    jobTitle: 'Account Executive',
+    office: 'Seattle',
+    licence: 'NONE',
+    enabled: false,
+  });
+  addKnownMember(DEMO_USERS.onPremSynced, {
+    department: 'Finance',
+    jobTitle: 'Accountant',
+    office: 'Seattle',
+    licence: 'E3',
+    synced: true,
+  });
   addKnownMember(DEMO_USERS.salesManager, { department: 'Sales', jobTitle: 'Sales Manager', office: 'Seattle', licence: 'E3' });
 
   function newAlias(): [string, string, string] {
@@ -368,8 +718,21 @@ export function generateDemoTenant(): DemoTenantFile {
     const alias = `${given}.${surname}`.toLowerCase();
     usedAliases.add(alias);
     const guest: Person = {
-      id, given, surname, alias, kind: 'guest', department: null, jobTitle: null, office: null, country: null,
-      enabled: true, synced: false, licence: 'NONE', created: BASE_MS - rnd.int(5, 700) * DAY, guestDomain: domain, guestState: state,
+      id,
+      given,
+      surname,
+      alias,
+      kind: 'guest',
+      department: null,
+      jobTitle: null,
+      office: null,
+      country: null,
+      enabled: true,
+      synced: false,
+      licence: 'NONE',
+      created: BASE_MS - rnd.int(5, 700) * DAY,
+      guestDomain: domain,
+      guestState: state,
     };
     people.push(guest);
     return guest;
@@ -408,23 +771,30 @@ export function generateDemoTenant(): DemoTenantFile {
     approximateLastSignInDateTime: iso(BASE_MS - rnd.int(1, 72) * HOUR),
   }));
 
-  const servicePrincipals: ServicePrincipal[] = ['Kiosk Badge Reader', 'Store Inventory Sync', 'HR Onboarding Connector'].map((displayName) => ({
-    id: rnd.guid(),
-    appId: rnd.guid(),
-    displayName,
-    appDisplayName: displayName,
-    servicePrincipalType: 'Application',
-    accountEnabled: true,
-    appOwnerOrganizationId: DEMO_TENANT.id,
-    createdDateTime: iso(BASE_MS - rnd.int(100, 800) * DAY),
-  }));
+  const servicePrincipals: ServicePrincipal[] = ['Kiosk Badge Reader', 'Store Inventory Sync', 'HR Onboarding Connector'].map(
+    (displayName) => ({
+      id: rnd.guid(),
+      appId: rnd.guid(),
+      displayName,
+      appDisplayName: displayName,
+      servicePrincipalType: 'Application',
+      accountEnabled: true,
+      appOwnerOrganizationId: DEMO_TENANT.id,
+      createdDateTime: iso(BASE_MS - rnd.int(100, 800) * DAY),
+    }),
+  );
 
   // Groups
   const groups: DemoGroup[] = [];
   const memberIds = (pred: (p: Person) => boolean): string[] => people.filter(pred).map((p) => p.id);
   const deptMembers = (d: DemoDepartment): string[] => memberIds((p) => p.department === d);
 
-  function securityGroup(ref: { id: string; displayName: string }, description: string, members: string[], extra: Partial<DemoGroup> = {}): void {
+  function securityGroup(
+    ref: { id: string; displayName: string },
+    description: string,
+    members: string[],
+    extra: Partial<DemoGroup> = {},
+  ): void {
     groups.push({
       id: ref.id,
       deletedDateTime: null,
@@ -468,87 +838,172 @@ export function generateDemoTenant(): DemoTenantFile {
   securityGroup(DEMO_GROUPS.group2Name, 'Destination group from the admin notes; starts empty.', []);
 
   for (const department of Object.keys(DEMO_DEPARTMENT_GROUPS) as DemoDepartment[]) {
-    securityGroup({ id: DEMO_DEPARTMENT_GROUPS[department], displayName: `Dept - ${department}` }, `All members of the ${department} department.`, deptMembers(department));
+    securityGroup(
+      { id: DEMO_DEPARTMENT_GROUPS[department], displayName: `Dept - ${department}` },
+      `All members of the ${department} department.`,
+      deptMembers(department),
+    );
   }
 
-  securityGroup(DEMO_GROUPS.breakGlassExclusion, 'Emergency access accounts. Excluded from every Conditional Access policy.', [DEMO_USERS.breakGlass1.id, DEMO_USERS.breakGlass2.id]);
+  securityGroup(DEMO_GROUPS.breakGlassExclusion, 'Emergency access accounts. Excluded from every Conditional Access policy.', [
+    DEMO_USERS.breakGlass1.id,
+    DEMO_USERS.breakGlass2.id,
+  ]);
   securityGroup(DEMO_GROUPS.temporaryExclusion, 'Temporary Conditional Access exclusions; entries expire.', [
     DEMO_USERS.temporaryExclusion.id,
     rnd.pick(members.filter((p) => p.department === 'Engineering' && p.enabled && !wellKnownIds.has(p.id))).id,
   ]);
 
   const retail = members.filter((p) => p.department === 'Retail Operations');
-  securityGroup(DEMO_GROUPS.smsSignIn, 'Frontline workers allowed to sign in with SMS (targeted by the SMS authentication method policy).', retail.map((p) => p.id));
+  securityGroup(
+    DEMO_GROUPS.smsSignIn,
+    'Frontline workers allowed to sign in with SMS (targeted by the SMS authentication method policy).',
+    retail.map((p) => p.id),
+  );
 
-  securityGroup(DEMO_GROUPS.guestsDynamic, 'All guest users; excluded from user-risk policies (guest risk is evaluated in the home tenant).', guests.map((g) => g.id), {
-    groupTypes: ['DynamicMembership'],
-    membershipRule: '(user.userType -eq "Guest")',
-    membershipRuleProcessingState: 'On',
-  });
+  securityGroup(
+    DEMO_GROUPS.guestsDynamic,
+    'All guest users; excluded from user-risk policies (guest risk is evaluated in the home tenant).',
+    guests.map((g) => g.id),
+    {
+      groupTypes: ['DynamicMembership'],
+      membershipRule: '(user.userType -eq "Guest")',
+      membershipRuleProcessingState: 'On',
+    },
+  );
   securityGroup(DEMO_GROUPS.salesDynamic, 'Everyone in Sales.', memberIds(isSales), {
     groupTypes: ['DynamicMembership'],
     membershipRule: 'user.department -eq "Sales"',
     membershipRuleProcessingState: 'On',
   });
   const salesOrMarketing = [...new Set([...deptMembers('Sales'), ...deptMembers('Marketing')])];
-  securityGroup(DEMO_GROUPS.memberOfDynamic, 'Members of the Sales and Marketing department groups (memberOf rule, retired by Microsoft).', salesOrMarketing, {
-    groupTypes: ['DynamicMembership'],
-    membershipRule: `user.memberof -any (group.objectId -in ['${DEMO_DEPARTMENT_GROUPS.Sales}', '${DEMO_DEPARTMENT_GROUPS.Marketing}'])`,
-    membershipRuleProcessingState: 'On',
-  });
-  securityGroup(DEMO_GROUPS.largeE3, 'Users licensed with Microsoft 365 E3 (group-based licensing).', memberIds((p) => p.licence === 'E3'));
+  securityGroup(
+    DEMO_GROUPS.memberOfDynamic,
+    'Members of the Sales and Marketing department groups (memberOf rule, retired by Microsoft).',
+    salesOrMarketing,
+    {
+      groupTypes: ['DynamicMembership'],
+      membershipRule: `user.memberof -any (group.objectId -in ['${DEMO_DEPARTMENT_GROUPS.Sales}', '${DEMO_DEPARTMENT_GROUPS.Marketing}'])`,
+      membershipRuleProcessingState: 'On',
+    },
+  );
+  securityGroup(
+    DEMO_GROUPS.largeE3,
+    'Users licensed with Microsoft 365 E3 (group-based licensing).',
+    memberIds((p) => p.licence === 'E3'),
+  );
 
   const salesEnabled = members.filter((p) => isSales(p) && p.enabled);
-  securityGroup(DEMO_GROUPS.nestedUsField, 'US field sales.', salesEnabled.filter((p) => p.country === 'US').map((p) => p.id));
+  securityGroup(
+    DEMO_GROUPS.nestedUsField,
+    'US field sales.',
+    salesEnabled.filter((p) => p.country === 'US').map((p) => p.id),
+  );
   securityGroup(DEMO_GROUPS.nestedAmericas, 'Americas region (nests US Field).', [
     DEMO_GROUPS.nestedUsField.id,
     ...members.filter((p) => p.enabled && p.country === 'CA' && (isSales(p) || p.department === 'Operations')).map((p) => p.id),
   ]);
-  securityGroup(DEMO_GROUPS.nestedEmea, 'EMEA region.', members.filter((p) => p.enabled && (p.country === 'GB' || p.country === 'FR' || p.country === 'DE') && (isSales(p) || p.department === 'Marketing')).map((p) => p.id));
+  securityGroup(
+    DEMO_GROUPS.nestedEmea,
+    'EMEA region.',
+    members
+      .filter(
+        (p) =>
+          p.enabled &&
+          (p.country === 'GB' || p.country === 'FR' || p.country === 'DE') &&
+          (isSales(p) || p.department === 'Marketing'),
+      )
+      .map((p) => p.id),
+  );
   securityGroup(DEMO_GROUPS.nestedTop, 'All regions (nests the region groups).', [
     DEMO_GROUPS.nestedAmericas.id,
     DEMO_GROUPS.nestedEmea.id,
     DEMO_USERS.salesManager.id,
-    ...rnd.sample(members.filter((p) => p.enabled && p.jobTitle === 'Regional Sales Director'), 2).map((p) => p.id),
+    ...rnd
+      .sample(
+        members.filter((p) => p.enabled && p.jobTitle === 'Regional Sales Director'),
+        2,
+      )
+      .map((p) => p.id),
   ]);
 
   const financeSynced = members.filter((p) => p.department === 'Finance' && p.synced);
-  securityGroup(DEMO_GROUPS.onPremSynced, 'Finance file share access (synced from Active Directory).', financeSynced.map((p) => p.id), {
-    onPremisesSyncEnabled: true,
-    onPremisesLastSyncDateTime: iso(BASE_MS - 25 * MINUTE),
-    onPremisesSecurityIdentifier: `S-1-5-21-3623811015-3361044348-30300820-${rnd.int(2000, 9000)}`,
-  });
-  securityGroup(DEMO_GROUPS.mailEnabledSecurity, 'Approvers for purchase orders (mail-enabled security group, managed in Exchange).', rnd.sample(members.filter((p) => p.department === 'Finance' && p.enabled), 8).map((p) => p.id), {
-    mailEnabled: true,
-    mail: `finance.approvers@${DEMO_DOMAIN}`,
-    mailNickname: 'finance.approvers',
-    proxyAddresses: [`SMTP:finance.approvers@${DEMO_DOMAIN}`],
-  });
-  securityGroup(DEMO_GROUPS.distribution, 'Sales announcements (distribution list).', salesEnabled.map((p) => p.id), {
-    mailEnabled: true,
-    securityEnabled: false,
-    mail: `sales.announcements@${DEMO_DOMAIN}`,
-    mailNickname: 'sales.announcements',
-    proxyAddresses: [`SMTP:sales.announcements@${DEMO_DOMAIN}`],
-    securityIdentifier: null,
-  });
-  securityGroup(DEMO_GROUPS.unified, 'Project Falcon team.', [
-    ...rnd.sample(members.filter((p) => p.enabled && (p.department === 'Engineering' || p.department === 'Marketing')), 12).map((p) => p.id),
-    ...rnd.sample(acceptedGuests, 1).map((p) => p.id),
-  ], {
-    groupTypes: ['Unified'],
-    mailEnabled: true,
-    securityEnabled: false,
-    mail: `projectfalcon@${DEMO_DOMAIN}`,
-    mailNickname: 'projectfalcon',
-    proxyAddresses: [`SMTP:projectfalcon@${DEMO_DOMAIN}`],
-    visibility: 'Private',
-    renewedDateTime: iso(BASE_MS - 90 * DAY),
-  });
-  securityGroup(DEMO_GROUPS.roleAssignable, 'Holds the Helpdesk Administrator role (role-assignable).', [
-    DEMO_USERS.authenticationAdmin.id,
-    ...rnd.sample(members.filter((p) => p.department === 'IT' && p.enabled && !p.admin), 3).map((p) => p.id),
-  ], { isAssignableToRole: true });
+  securityGroup(
+    DEMO_GROUPS.onPremSynced,
+    'Finance file share access (synced from Active Directory).',
+    financeSynced.map((p) => p.id),
+    {
+      onPremisesSyncEnabled: true,
+      onPremisesLastSyncDateTime: iso(BASE_MS - 25 * MINUTE),
+      onPremisesSecurityIdentifier: `S-1-5-21-3623811015-3361044348-30300820-${rnd.int(2000, 9000)}`,
+    },
+  );
+  securityGroup(
+    DEMO_GROUPS.mailEnabledSecurity,
+    'Approvers for purchase orders (mail-enabled security group, managed in Exchange).',
+    rnd
+      .sample(
+        members.filter((p) => p.department === 'Finance' && p.enabled),
+        8,
+      )
+      .map((p) => p.id),
+    {
+      mailEnabled: true,
+      mail: `finance.approvers@${DEMO_DOMAIN}`,
+      mailNickname: 'finance.approvers',
+      proxyAddresses: [`SMTP:finance.approvers@${DEMO_DOMAIN}`],
+    },
+  );
+  securityGroup(
+    DEMO_GROUPS.distribution,
+    'Sales announcements (distribution list).',
+    salesEnabled.map((p) => p.id),
+    {
+      mailEnabled: true,
+      securityEnabled: false,
+      mail: `sales.announcements@${DEMO_DOMAIN}`,
+      mailNickname: 'sales.announcements',
+      proxyAddresses: [`SMTP:sales.announcements@${DEMO_DOMAIN}`],
+      securityIdentifier: null,
+    },
+  );
+  securityGroup(
+    DEMO_GROUPS.unified,
+    'Project Falcon team.',
+    [
+      ...rnd
+        .sample(
+          members.filter((p) => p.enabled && (p.department === 'Engineering' || p.department === 'Marketing')),
+          12,
+        )
+        .map((p) => p.id),
+      ...rnd.sample(acceptedGuests, 1).map((p) => p.id),
+    ],
+    {
+      groupTypes: ['Unified'],
+      mailEnabled: true,
+      securityEnabled: false,
+      mail: `projectfalcon@${DEMO_DOMAIN}`,
+      mailNickname: 'projectfalcon',
+      proxyAddresses: [`SMTP:projectfalcon@${DEMO_DOMAIN}`],
+      visibility: 'Private',
+      renewedDateTime: iso(BASE_MS - 90 * DAY),
+    },
+  );
+  securityGroup(
+    DEMO_GROUPS.roleAssignable,
+    'Holds the Helpdesk Administrator role (role-assignable).',
+    [
+      DEMO_USERS.authenticationAdmin.id,
+      ...rnd
+        .sample(
+          members.filter((p) => p.department === 'IT' && p.enabled && !p.admin),
+          3,
+        )
+        .map((p) => p.id),
+    ],
+    { isAssignableToRole: true },
+  );
   securityGroup(DEMO_GROUPS.devicesAndApps, 'Kiosk devices, store apps and their owners.', [
     ...devices.map((d) => d.id ?? ''),
     ...servicePrincipals.map((s) => s.id ?? ''),
@@ -570,12 +1025,18 @@ export function generateDemoTenant(): DemoTenantFile {
   const temporaryAccessPassMethods = buildTaps(rnd, members);
 
   const directoryRoleAssignments = [
-    ...people.filter((p) => p.admin).map((p) => ({
-      principalId: p.id,
-      roleDefinitionId: ROLE_TEMPLATE_IDS[p.admin ?? 'globalAdministrator'],
-      roleName: ROLE_NAMES[p.admin ?? 'globalAdministrator'],
-    })),
-    { principalId: DEMO_GROUPS.roleAssignable.id, roleDefinitionId: ROLE_TEMPLATE_IDS.helpdeskAdministrator, roleName: ROLE_NAMES.helpdeskAdministrator },
+    ...people
+      .filter((p) => p.admin)
+      .map((p) => ({
+        principalId: p.id,
+        roleDefinitionId: ROLE_TEMPLATE_IDS[p.admin ?? 'globalAdministrator'],
+        roleName: ROLE_NAMES[p.admin ?? 'globalAdministrator'],
+      })),
+    {
+      principalId: DEMO_GROUPS.roleAssignable.id,
+      roleDefinitionId: ROLE_TEMPLATE_IDS.helpdeskAdministrator,
+      roleName: ROLE_NAMES.helpdeskAdministrator,
+    },
   ];
 
   const conditionalAccessPolicies = buildPolicies();
@@ -696,8 +1157,13 @@ function toUser(p: Person, rnd: Prng): User {
 
 function companyOf(domain: string): string {
   const names: Record<string, string> = {
-    'fabrikam.com': 'Fabrikam', 'adatum.com': 'Adatum', 'tailspintoys.com': 'Tailspin Toys', 'wingtiptoys.com': 'Wingtip Toys',
-    'northwindtraders.com': 'Northwind Traders', 'litware.com': 'Litware', 'woodgrovebank.com': 'Woodgrove Bank',
+    'fabrikam.com': 'Fabrikam',
+    'adatum.com': 'Adatum',
+    'tailspintoys.com': 'Tailspin Toys',
+    'wingtiptoys.com': 'Wingtip Toys',
+    'northwindtraders.com': 'Northwind Traders',
+    'litware.com': 'Litware',
+    'woodgrovebank.com': 'Woodgrove Bank',
   };
   return names[domain] ?? domain;
 }
@@ -761,16 +1227,27 @@ class PhoneBook {
 function buildPhoneMethods(rnd: Prng, people: Person[]): Record<string, PhoneAuthenticationMethod[]> {
   const book = new PhoneBook(rnd);
   const out: Record<string, PhoneAuthenticationMethod[]> = {};
-  const mobile = (phoneNumber: string, smsSignInState: PhoneAuthenticationMethod['smsSignInState']): PhoneAuthenticationMethod => ({
-    id: PHONE_METHOD_IDS.mobile, phoneNumber, phoneType: 'mobile', smsSignInState,
+  const mobile = (
+    phoneNumber: string,
+    smsSignInState: PhoneAuthenticationMethod['smsSignInState'],
+  ): PhoneAuthenticationMethod => ({
+    id: PHONE_METHOD_IDS.mobile,
+    phoneNumber,
+    phoneType: 'mobile',
+    smsSignInState,
   });
   out[DEMO_USERS.smsReady.id] = [mobile(DEMO_PHONES.smsReadyMobile, 'ready')];
   out[DEMO_USERS.duplicatePhoneA.id] = [mobile(DEMO_PHONES.duplicateMobile, 'ready')];
   out[DEMO_USERS.duplicatePhoneB.id] = [mobile(DEMO_PHONES.duplicateMobile, 'phoneNumberNotUnique')];
 
   const skip = new Set<string>([
-    DEMO_USERS.smsReady.id, DEMO_USERS.duplicatePhoneA.id, DEMO_USERS.duplicatePhoneB.id, DEMO_USERS.smsNoPhone.id,
-    DEMO_USERS.exchangeOnly.id, DEMO_USERS.breakGlass1.id, DEMO_USERS.breakGlass2.id,
+    DEMO_USERS.smsReady.id,
+    DEMO_USERS.duplicatePhoneA.id,
+    DEMO_USERS.duplicatePhoneB.id,
+    DEMO_USERS.smsNoPhone.id,
+    DEMO_USERS.exchangeOnly.id,
+    DEMO_USERS.breakGlass1.id,
+    DEMO_USERS.breakGlass2.id,
   ]);
   for (const p of people) {
     if (skip.has(p.id)) continue;
@@ -785,11 +1262,23 @@ function buildPhoneMethods(rnd: Prng, people: Person[]): Record<string, PhoneAut
     const methods = [mobile(number, state)];
     if (rnd.chance(0.15)) {
       const alt = book.next(country);
-      if (alt !== null) methods.push({ id: PHONE_METHOD_IDS.alternateMobile, phoneNumber: alt, phoneType: 'alternateMobile', smsSignInState: 'notSupported' });
+      if (alt !== null)
+        methods.push({
+          id: PHONE_METHOD_IDS.alternateMobile,
+          phoneNumber: alt,
+          phoneType: 'alternateMobile',
+          smsSignInState: 'notSupported',
+        });
     }
     if (p.kind === 'member' && !inSmsGroup && rnd.chance(0.15)) {
       const office = book.next(country);
-      if (office !== null) methods.push({ id: PHONE_METHOD_IDS.office, phoneNumber: `${office}${book.officeExtension()}`, phoneType: 'office', smsSignInState: 'notSupported' });
+      if (office !== null)
+        methods.push({
+          id: PHONE_METHOD_IDS.office,
+          phoneNumber: `${office}${book.officeExtension()}`,
+          phoneType: 'office',
+          smsSignInState: 'notSupported',
+        });
     }
     out[p.id] = methods;
   }
@@ -802,26 +1291,30 @@ function buildTaps(rnd: Prng, members: Person[]): Record<string, TemporaryAccess
   const expiredStart = BASE_MS - 5 * DAY;
   return {
     // The seed's case: a one-time TAP already used, so the next sign-in is "blocked due to User Credential Policy".
-    [DEMO_USERS.tapOneTimeUsed.id]: [{
-      id: rnd.guid(),
-      temporaryAccessPass: null,
-      createdDateTime: iso(usedAt - 10 * MINUTE),
-      startDateTime: iso(usedAt - 10 * MINUTE),
-      lifetimeInMinutes: 480,
-      isUsableOnce: true,
-      isUsable: false,
-      methodUsabilityReason: 'OneTimeUsed',
-    }],
-    [expiredUser.id]: [{
-      id: rnd.guid(),
-      temporaryAccessPass: null,
-      createdDateTime: iso(expiredStart),
-      startDateTime: iso(expiredStart),
-      lifetimeInMinutes: 60,
-      isUsableOnce: false,
-      isUsable: false,
-      methodUsabilityReason: 'Expired',
-    }],
+    [DEMO_USERS.tapOneTimeUsed.id]: [
+      {
+        id: rnd.guid(),
+        temporaryAccessPass: null,
+        createdDateTime: iso(usedAt - 10 * MINUTE),
+        startDateTime: iso(usedAt - 10 * MINUTE),
+        lifetimeInMinutes: 480,
+        isUsableOnce: true,
+        isUsable: false,
+        methodUsabilityReason: 'OneTimeUsed',
+      },
+    ],
+    [expiredUser.id]: [
+      {
+        id: rnd.guid(),
+        temporaryAccessPass: null,
+        createdDateTime: iso(expiredStart),
+        startDateTime: iso(expiredStart),
+        lifetimeInMinutes: 60,
+        isUsableOnce: false,
+        isUsable: false,
+        methodUsabilityReason: 'Expired',
+      },
+    ],
   };
 }
 
@@ -834,7 +1327,13 @@ function policy(
   ref: { id: string; displayName: string },
   state: ConditionalAccessPolicy['state'],
   ageDays: number,
-  users: { includeUsers?: string[]; excludeUsers?: string[]; includeGroups?: string[]; excludeGroups?: string[]; includeRoles?: string[] },
+  users: {
+    includeUsers?: string[];
+    excludeUsers?: string[];
+    includeGroups?: string[];
+    excludeGroups?: string[];
+    includeRoles?: string[];
+  },
   conditions: Partial<NonNullable<ConditionalAccessPolicy['conditions']>>,
   builtInControls: NonNullable<NonNullable<ConditionalAccessPolicy['grantControls']>['builtInControls']>,
 ): ConditionalAccessPolicy {
@@ -896,20 +1395,74 @@ const ADMIN_ROLES = [
 function buildPolicies(): ConditionalAccessPolicy[] {
   const bg = [DEMO_GROUPS.breakGlassExclusion.id];
   const apps = (includeApplications: string[]) => ({
-    applications: { includeApplications, excludeApplications: [], includeUserActions: [], includeAuthenticationContextClassReferences: [], applicationFilter: null },
+    applications: {
+      includeApplications,
+      excludeApplications: [],
+      includeUserActions: [],
+      includeAuthenticationContextClassReferences: [],
+      applicationFilter: null,
+    },
   });
   return [
     // Excludes the break-glass accounts one by one rather than through the group: both forms count as excluded.
-    policy(DEMO_CA_POLICIES.blockLegacyAuth, 'enabled', 0, { includeUsers: ['All'], excludeUsers: [DEMO_USERS.breakGlass1.id, DEMO_USERS.breakGlass2.id] }, { clientAppTypes: ['exchangeActiveSync', 'other'] }, ['block']),
+    policy(
+      DEMO_CA_POLICIES.blockLegacyAuth,
+      'enabled',
+      0,
+      { includeUsers: ['All'], excludeUsers: [DEMO_USERS.breakGlass1.id, DEMO_USERS.breakGlass2.id] },
+      { clientAppTypes: ['exchangeActiveSync', 'other'] },
+      ['block'],
+    ),
     policy(DEMO_CA_POLICIES.mfaForAdmins, 'enabled', 2, { includeRoles: ADMIN_ROLES, excludeGroups: bg }, {}, ['mfa']),
-    policy(DEMO_CA_POLICIES.compliantDevice, 'enabled', 40, { includeUsers: ['All'], excludeUsers: ['GuestsOrExternalUsers'], excludeGroups: [...bg, DEMO_GROUPS.temporaryExclusion.id] }, { ...apps(['Office365']), clientAppTypes: ['browser', 'mobileAppsAndDesktopClients'] }, ['compliantDevice']),
-    policy(DEMO_CA_POLICIES.untrustedCountries, 'enabled', 60, { includeUsers: ['All'], excludeGroups: bg }, { locations: { includeLocations: [DEMO_NAMED_LOCATIONS.untrustedCountries.id], excludeLocations: [] } }, ['block']),
-    policy(DEMO_CA_POLICIES.mfaAllUsersReportOnly, 'enabledForReportingButNotEnforced', 300, { includeUsers: ['All'], excludeGroups: bg }, { locations: { includeLocations: ['All'], excludeLocations: ['AllTrusted'] } }, ['mfa']),
+    policy(
+      DEMO_CA_POLICIES.compliantDevice,
+      'enabled',
+      40,
+      {
+        includeUsers: ['All'],
+        excludeUsers: ['GuestsOrExternalUsers'],
+        excludeGroups: [...bg, DEMO_GROUPS.temporaryExclusion.id],
+      },
+      { ...apps(['Office365']), clientAppTypes: ['browser', 'mobileAppsAndDesktopClients'] },
+      ['compliantDevice'],
+    ),
+    policy(
+      DEMO_CA_POLICIES.untrustedCountries,
+      'enabled',
+      60,
+      { includeUsers: ['All'], excludeGroups: bg },
+      { locations: { includeLocations: [DEMO_NAMED_LOCATIONS.untrustedCountries.id], excludeLocations: [] } },
+      ['block'],
+    ),
+    policy(
+      DEMO_CA_POLICIES.mfaAllUsersReportOnly,
+      'enabledForReportingButNotEnforced',
+      300,
+      { includeUsers: ['All'], excludeGroups: bg },
+      { locations: { includeLocations: ['All'], excludeLocations: ['AllTrusted'] } },
+      ['mfa'],
+    ),
     // Includes guests: their user risk lives in the home tenant, so they stay blocked with no way to remediate here.
-    policy(DEMO_CA_POLICIES.blockHighUserRisk, 'enabled', 120, { includeUsers: ['All'], excludeGroups: bg }, { userRiskLevels: ['high'] }, ['block']),
+    policy(
+      DEMO_CA_POLICIES.blockHighUserRisk,
+      'enabled',
+      120,
+      { includeUsers: ['All'], excludeGroups: bg },
+      { userRiskLevels: ['high'] },
+      ['block'],
+    ),
     // Deliberately lacks the break-glass exclusion: the guard must report it.
-    policy(DEMO_CA_POLICIES.signInRisk, 'enabled', 121, { includeUsers: ['All'] }, { signInRiskLevels: ['high', 'medium'] }, ['mfa']),
-    policy(DEMO_CA_POLICIES.guestsTermsDisabled, 'disabled', 330, { includeUsers: ['GuestsOrExternalUsers'], excludeGroups: bg }, {}, ['mfa']),
+    policy(DEMO_CA_POLICIES.signInRisk, 'enabled', 121, { includeUsers: ['All'] }, { signInRiskLevels: ['high', 'medium'] }, [
+      'mfa',
+    ]),
+    policy(
+      DEMO_CA_POLICIES.guestsTermsDisabled,
+      'disabled',
+      330,
+      { includeUsers: ['GuestsOrExternalUsers'], excludeGroups: bg },
+      {},
+      ['mfa'],
+    ),
   ];
 }
 
@@ -951,7 +1504,8 @@ function buildAuthenticationMethodsPolicy(): DemoTenantFile['authenticationMetho
   return {
     id: 'authenticationMethodsPolicy',
     displayName: 'Authentication Methods Policy',
-    description: 'The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings',
+    description:
+      'The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings',
     lastModifiedDateTime: iso(BASE_MS - 45 * DAY),
     policyVersion: '1.5',
     reconfirmationInDays: 0,
@@ -980,7 +1534,9 @@ function buildAuthenticationMethodsPolicy(): DemoTenantFile['authenticationMetho
         '@odata.type': '#microsoft.graph.smsAuthenticationMethodConfiguration',
         id: 'Sms',
         state: 'enabled',
-        includeTargets: [{ targetType: 'group', id: DEMO_GROUPS.smsSignIn.id, isRegistrationRequired: false, isUsableForSignIn: true }],
+        includeTargets: [
+          { targetType: 'group', id: DEMO_GROUPS.smsSignIn.id, isRegistrationRequired: false, isUsableForSignIn: true },
+        ],
         excludeTargets: [],
       },
     ],
@@ -1005,30 +1561,75 @@ interface RiskySignInSeed {
   riskDetail: NonNullable<RiskyUser['riskDetail']>;
 }
 
-function buildRisk(rnd: Prng, members: Person[], guests: Person[]): {
+function buildRisk(
+  rnd: Prng,
+  members: Person[],
+  guests: Person[],
+): {
   riskyUsers: RiskyUser[];
   riskDetections: RiskDetection[];
   riskySignIns: RiskySignInSeed[];
   highRiskUserIds: string[];
 } {
-  const ordinary = members.filter((p) => p.enabled && p.department && p.department !== 'IT' && !Object.values(DEMO_USERS).some((u) => u.id === p.id));
+  const ordinary = members.filter(
+    (p) => p.enabled && p.department && p.department !== 'IT' && !Object.values(DEMO_USERS).some((u) => u.id === p.id),
+  );
   const extraMembers = rnd.sample(ordinary, 5);
-  const extraGuests = rnd.sample(guests.filter((g) => g.guestState === 'Accepted' && g.id !== DEMO_USERS.riskyGuest.id), 2);
+  const extraGuests = rnd.sample(
+    guests.filter((g) => g.guestState === 'Accepted' && g.id !== DEMO_USERS.riskyGuest.id),
+    2,
+  );
   const find = (id: string): Person => {
     const p = [...members, ...guests].find((x) => x.id === id);
     if (!p) throw new Error(`unknown person ${id}`);
     return p;
   };
-  const cases: { person: Person; level: RiskLevel; state: NonNullable<RiskyUser['riskState']>; detail: NonNullable<RiskyUser['riskDetail']>; types: string[] }[] = [
-    { person: find(DEMO_USERS.riskyHigh.id), level: 'high', state: 'atRisk', detail: 'none', types: ['leakedCredentials', 'unfamiliarFeatures'] },
-    { person: find(DEMO_USERS.confirmedCompromised.id), level: 'high', state: 'confirmedCompromised', detail: 'adminConfirmedUserCompromised', types: ['anonymizedIPAddress', 'unlikelyTravel'] },
-    { person: find(DEMO_USERS.remediated.id), level: 'none', state: 'remediated', detail: 'userPerformedSecuredPasswordReset', types: ['unfamiliarFeatures'] },
-    { person: extraMembers[0] as Person, level: 'high', state: 'atRisk', detail: 'none', types: ['passwordSpray', 'anonymizedIPAddress'] },
+  const cases: {
+    person: Person;
+    level: RiskLevel;
+    state: NonNullable<RiskyUser['riskState']>;
+    detail: NonNullable<RiskyUser['riskDetail']>;
+    types: string[];
+  }[] = [
+    {
+      person: find(DEMO_USERS.riskyHigh.id),
+      level: 'high',
+      state: 'atRisk',
+      detail: 'none',
+      types: ['leakedCredentials', 'unfamiliarFeatures'],
+    },
+    {
+      person: find(DEMO_USERS.confirmedCompromised.id),
+      level: 'high',
+      state: 'confirmedCompromised',
+      detail: 'adminConfirmedUserCompromised',
+      types: ['anonymizedIPAddress', 'unlikelyTravel'],
+    },
+    {
+      person: find(DEMO_USERS.remediated.id),
+      level: 'none',
+      state: 'remediated',
+      detail: 'userPerformedSecuredPasswordReset',
+      types: ['unfamiliarFeatures'],
+    },
+    {
+      person: extraMembers[0] as Person,
+      level: 'high',
+      state: 'atRisk',
+      detail: 'none',
+      types: ['passwordSpray', 'anonymizedIPAddress'],
+    },
     { person: extraMembers[1] as Person, level: 'medium', state: 'atRisk', detail: 'none', types: ['unfamiliarFeatures'] },
     { person: extraMembers[2] as Person, level: 'medium', state: 'atRisk', detail: 'none', types: ['anonymizedIPAddress'] },
     { person: extraMembers[3] as Person, level: 'low', state: 'atRisk', detail: 'none', types: ['unfamiliarFeatures'] },
     { person: extraMembers[4] as Person, level: 'low', state: 'atRisk', detail: 'none', types: ['maliciousIPAddress'] },
-    { person: find(DEMO_USERS.riskyGuest.id), level: 'high', state: 'atRisk', detail: 'none', types: ['leakedCredentials', 'anonymizedIPAddress'] },
+    {
+      person: find(DEMO_USERS.riskyGuest.id),
+      level: 'high',
+      state: 'atRisk',
+      detail: 'none',
+      types: ['leakedCredentials', 'anonymizedIPAddress'],
+    },
     { person: extraGuests[0] as Person, level: 'medium', state: 'atRisk', detail: 'none', types: ['unfamiliarFeatures'] },
     { person: extraGuests[1] as Person, level: 'low', state: 'atRisk', detail: 'none', types: ['anonymizedIPAddress'] },
   ];
@@ -1037,9 +1638,10 @@ function buildRisk(rnd: Prng, members: Person[], guests: Person[]): {
   const riskDetections: RiskDetection[] = [];
   const riskySignIns: RiskySignInSeed[] = [];
   for (const c of cases) {
-    const upn = c.person.kind === 'guest'
-      ? `${c.person.alias}_${c.person.guestDomain ?? ''}#EXT#@${DEMO_DOMAIN}`
-      : `${c.person.alias}@${DEMO_DOMAIN}`;
+    const upn =
+      c.person.kind === 'guest'
+        ? `${c.person.alias}_${c.person.guestDomain ?? ''}#EXT#@${DEMO_DOMAIN}`
+        : `${c.person.alias}@${DEMO_DOMAIN}`;
     const displayName = `${c.person.given} ${c.person.surname}`;
     let latest = 0;
     for (const [i, type] of c.types.entries()) {
@@ -1049,7 +1651,7 @@ function buildRisk(rnd: Prng, members: Person[], guests: Person[]): {
       const detectionLevel: RiskLevel = c.level === 'none' ? 'medium' : type === 'leakedCredentials' ? 'high' : c.level;
       const signIn = type !== 'leakedCredentials';
       const anonymous = type === 'anonymizedIPAddress' || type === 'maliciousIPAddress' || type === 'passwordSpray';
-      const place = anonymous ? (PLACES.NL) : PLACES[c.person.country ?? 'US'];
+      const place = anonymous ? PLACES.NL : PLACES[c.person.country ?? 'US'];
       const ipAddress = anonymous ? `192.0.2.${rnd.int(10, 250)}` : `198.51.100.${rnd.int(10, 250)}`;
       const requestId = signIn ? rnd.guid() : null;
       const correlationId = signIn ? rnd.guid() : null;
@@ -1076,11 +1678,28 @@ function buildRisk(rnd: Prng, members: Person[], guests: Person[]): {
         userDisplayName: displayName,
         userPrincipalName: upn,
         additionalInfo: signIn
-          ? JSON.stringify([{ Key: 'userAgent', Value: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' }])
+          ? JSON.stringify([
+              {
+                Key: 'userAgent',
+                Value:
+                  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+              },
+            ])
           : JSON.stringify([{ Key: 'leakSource', Value: 'Dark web' }]),
       });
       if (signIn && requestId && correlationId) {
-        riskySignIns.push({ userId: c.person.id, at: activityAt, requestId, correlationId, ipAddress, place, riskEventType: type, riskLevel: detectionLevel, riskState: c.state, riskDetail: c.detail });
+        riskySignIns.push({
+          userId: c.person.id,
+          at: activityAt,
+          requestId,
+          correlationId,
+          ipAddress,
+          place,
+          riskEventType: type,
+          riskLevel: detectionLevel,
+          riskState: c.state,
+          riskDetail: c.detail,
+        });
       }
     }
     riskyUsers.push({
@@ -1096,32 +1715,82 @@ function buildRisk(rnd: Prng, members: Person[], guests: Person[]): {
     });
   }
   riskDetections.sort((a, b) => String(b.detectedDateTime).localeCompare(String(a.detectedDateTime)));
-  const highRiskUserIds = cases.filter((c) => c.level === 'high' && (c.state === 'atRisk' || c.state === 'confirmedCompromised')).map((c) => c.person.id);
+  const highRiskUserIds = cases
+    .filter((c) => c.level === 'high' && (c.state === 'atRisk' || c.state === 'confirmedCompromised'))
+    .map((c) => c.person.id);
   return { riskyUsers, riskDetections, riskySignIns, highRiskUserIds };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Sign-ins
 
-interface App { id: string; name: string; resourceId: string; resource: string; office365: boolean }
+interface App {
+  id: string;
+  name: string;
+  resourceId: string;
+  resource: string;
+  office365: boolean;
+}
 
 const APPS: readonly App[] = [
-  { id: '00000002-0000-0ff1-ce00-000000000000', name: 'Office 365 Exchange Online', resourceId: '00000002-0000-0ff1-ce00-000000000000', resource: 'Office 365 Exchange Online', office365: true },
-  { id: '1fec8e78-bce4-4aaf-ab1b-5451cc387264', name: 'Microsoft Teams', resourceId: '00000003-0000-0000-c000-000000000000', resource: 'Microsoft Graph', office365: true },
-  { id: '00000003-0000-0ff1-ce00-000000000000', name: 'Office 365 SharePoint Online', resourceId: '00000003-0000-0ff1-ce00-000000000000', resource: 'Office 365 SharePoint Online', office365: true },
-  { id: 'd3590ed6-52b3-4102-aeff-aad2292ab01c', name: 'Microsoft Office', resourceId: '00000003-0000-0000-c000-000000000000', resource: 'Microsoft Graph', office365: true },
+  {
+    id: '00000002-0000-0ff1-ce00-000000000000',
+    name: 'Office 365 Exchange Online',
+    resourceId: '00000002-0000-0ff1-ce00-000000000000',
+    resource: 'Office 365 Exchange Online',
+    office365: true,
+  },
+  {
+    id: '1fec8e78-bce4-4aaf-ab1b-5451cc387264',
+    name: 'Microsoft Teams',
+    resourceId: '00000003-0000-0000-c000-000000000000',
+    resource: 'Microsoft Graph',
+    office365: true,
+  },
+  {
+    id: '00000003-0000-0ff1-ce00-000000000000',
+    name: 'Office 365 SharePoint Online',
+    resourceId: '00000003-0000-0ff1-ce00-000000000000',
+    resource: 'Office 365 SharePoint Online',
+    office365: true,
+  },
+  {
+    id: 'd3590ed6-52b3-4102-aeff-aad2292ab01c',
+    name: 'Microsoft Office',
+    resourceId: '00000003-0000-0000-c000-000000000000',
+    resource: 'Microsoft Graph',
+    office365: true,
+  },
 ];
-const AZURE_PORTAL: App = { id: 'c44b4083-3bb0-49c1-b47d-974e53cbdf3c', name: 'Azure Portal', resourceId: '797f4846-ba00-4fd7-ba43-dac1f8f63013', resource: 'Windows Azure Service Management API', office365: false };
+const AZURE_PORTAL: App = {
+  id: 'c44b4083-3bb0-49c1-b47d-974e53cbdf3c',
+  name: 'Azure Portal',
+  resourceId: '797f4846-ba00-4fd7-ba43-dac1f8f63013',
+  resource: 'Windows Azure Service Management API',
+  office365: false,
+};
 
 const FAILURES = {
-  53003: { reason: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.', details: null },
-  53000: {
-    reason: 'Device is not in required device state: {state}. Conditional Access policy requires a compliant device, and the device is not compliant. The user must enroll their device with an approved MDM provider like Intune.',
-    details: 'The device is not compliant with the organization\'s policies. Enroll the device in Intune or make it compliant, then try again.',
+  53003: {
+    reason: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
+    details: null,
   },
-  50126: { reason: 'Error validating credentials due to invalid username or password.', details: 'The user didn\'t enter the right credentials. It\'s expected to see some number of these errors in your logs due to users making mistakes.' },
+  53000: {
+    reason:
+      'Device is not in required device state: {state}. Conditional Access policy requires a compliant device, and the device is not compliant. The user must enroll their device with an approved MDM provider like Intune.',
+    details:
+      "The device is not compliant with the organization's policies. Enroll the device in Intune or make it compliant, then try again.",
+  },
+  50126: {
+    reason: 'Error validating credentials due to invalid username or password.',
+    details:
+      "The user didn't enter the right credentials. It's expected to see some number of these errors in your logs due to users making mistakes.",
+  },
   50057: { reason: 'User account is disabled. The account has been disabled by an administrator.', details: null },
-  50053: { reason: 'Account is locked because user tried to sign in too many times with an incorrect user ID or password.', details: null },
+  50053: {
+    reason: 'Account is locked because user tried to sign in too many times with an incorrect user ID or password.',
+    details: null,
+  },
 } as const;
 
 interface SignInScenario {
@@ -1154,21 +1823,48 @@ function buildSignIns(
 
   const deviceFor = (p: Person, compliant: boolean): NonNullable<SignIn['deviceDetail']> => {
     if (!compliant) {
-      return { deviceId: '', displayName: null, operatingSystem: rnd.pick(['MacOs', 'Android', 'Windows10', 'Ios']), browser: rnd.pick(['Chrome 131.0.0', 'Safari 18.1', 'Firefox 132.0']), isCompliant: false, isManaged: false, trustType: null };
+      return {
+        deviceId: '',
+        displayName: null,
+        operatingSystem: rnd.pick(['MacOs', 'Android', 'Windows10', 'Ios']),
+        browser: rnd.pick(['Chrome 131.0.0', 'Safari 18.1', 'Firefox 132.0']),
+        isCompliant: false,
+        isManaged: false,
+        trustType: null,
+      };
     }
     if (p.department === 'Retail Operations' && kiosk) {
-      return { deviceId: kiosk.deviceId ?? '', displayName: kiosk.displayName ?? null, operatingSystem: 'Windows10', browser: 'Edge 131.0.0', isCompliant: true, isManaged: true, trustType: 'Azure AD joined' };
+      return {
+        deviceId: kiosk.deviceId ?? '',
+        displayName: kiosk.displayName ?? null,
+        operatingSystem: 'Windows10',
+        browser: 'Edge 131.0.0',
+        isCompliant: true,
+        isManaged: true,
+        trustType: 'Azure AD joined',
+      };
     }
     let d = corpDevice.get(p.id);
     if (!d) {
-      d = { deviceId: rnd.guid(), displayName: `CTSO-${rnd.int(10000, 99999)}`, operatingSystem: rnd.chance(0.8) ? 'Windows10' : 'MacOs' };
+      d = {
+        deviceId: rnd.guid(),
+        displayName: `CTSO-${rnd.int(10000, 99999)}`,
+        operatingSystem: rnd.chance(0.8) ? 'Windows10' : 'MacOs',
+      };
       corpDevice.set(p.id, d);
     }
-    return { ...d, browser: 'Edge 131.0.0', isCompliant: true, isManaged: true, trustType: d.operatingSystem === 'Windows10' ? 'Azure AD joined' : null };
+    return {
+      ...d,
+      browser: 'Edge 131.0.0',
+      isCompliant: true,
+      isManaged: true,
+      trustType: d.operatingSystem === 'Windows10' ? 'Azure AD joined' : null,
+    };
   };
 
   const placeOf = (p: Person): { place: SignInLocation; ipAddress: string } => {
-    if (p.kind === 'guest') return { place: rnd.pick([PLACES.US, PLACES.GB, PLACES.NL]), ipAddress: `198.51.100.${rnd.int(10, 250)}` };
+    if (p.kind === 'guest')
+      return { place: rnd.pick([PLACES.US, PLACES.GB, PLACES.NL]), ipAddress: `198.51.100.${rnd.int(10, 250)}` };
     const country = p.country ?? 'US';
     // HQ staff sign in from the trusted HQ range; everyone else from branch/home addresses.
     const atHq = country === 'US' && p.office === 'Seattle' && rnd.chance(0.7);
@@ -1181,8 +1877,15 @@ function buildSignIns(
     const { place, ipAddress } = placeOf(p);
     const app = adminIds.has(p.id) && rnd.chance(0.4) ? AZURE_PORTAL : rnd.pick(APPS);
     return {
-      person: p, at, app, client: rnd.chance(0.6) ? 'Browser' : 'Mobile Apps and Desktop clients', place, ipAddress,
-      compliant: p.kind === 'member', userRiskHigh: highRisk.has(p.id), signInRisk: 'none',
+      person: p,
+      at,
+      app,
+      client: rnd.chance(0.6) ? 'Browser' : 'Mobile Apps and Desktop clients',
+      place,
+      ipAddress,
+      compliant: p.kind === 'member',
+      userRiskHigh: highRisk.has(p.id),
+      signInRisk: 'none',
     };
   };
   const get = (id: string): Person => {
@@ -1195,8 +1898,13 @@ function buildSignIns(
   for (const r of riskySignIns) {
     const p = get(r.userId);
     scenarios.push({
-      ...base(p, r.at), place: r.place, ipAddress: r.ipAddress, compliant: false,
-      userRiskHigh: highRisk.has(p.id) && r.riskState !== 'remediated', signInRisk: r.riskLevel, risky: r,
+      ...base(p, r.at),
+      place: r.place,
+      ipAddress: r.ipAddress,
+      compliant: false,
+      userRiskHigh: highRisk.has(p.id) && r.riskState !== 'remediated',
+      signInRisk: r.riskLevel,
+      risky: r,
     });
   }
   // 53000: personal, unmanaged device against "Require compliant device for Office 365".
@@ -1215,14 +1923,24 @@ function buildSignIns(
     if (id !== DEMO_USERS.riskyGuest.id) scenarios.push(base(get(id)));
   }
   // Break-glass: a single monitored sign-in.
-  scenarios.push({ ...base(get(DEMO_USERS.breakGlass1.id)), app: AZURE_PORTAL, compliant: false, place: PLACES.US, ipAddress: '203.0.113.10' });
+  scenarios.push({
+    ...base(get(DEMO_USERS.breakGlass1.id)),
+    app: AZURE_PORTAL,
+    compliant: false,
+    place: PLACES.US,
+    ipAddress: '203.0.113.10',
+  });
 
   const enabledMembers = people.filter((p) => p.kind === 'member' && p.enabled && !bgMembers.has(p.id));
   const disabledMembers = people.filter((p) => p.kind === 'member' && !p.enabled);
   const acceptedGuests = people.filter((p) => p.kind === 'guest' && p.guestState === 'Accepted');
   // Legacy protocols blocked by "Block legacy authentication".
   for (const p of rnd.sample(enabledMembers, 5)) {
-    scenarios.push({ ...base(p), app: APPS[0] as App, client: rnd.pick(['Exchange ActiveSync', 'IMAP4', 'Authenticated SMTP'] as const) });
+    scenarios.push({
+      ...base(p),
+      app: APPS[0] as App,
+      client: rnd.pick(['Exchange ActiveSync', 'IMAP4', 'Authenticated SMTP'] as const),
+    });
   }
   for (const p of rnd.sample(enabledMembers, 6)) scenarios.push({ ...base(p), compliant: false, app: rnd.pick(APPS) });
   for (const p of rnd.sample(enabledMembers, 8)) scenarios.push({ ...base(p), preAuthError: 50126 });
@@ -1238,9 +1956,20 @@ function buildSignIns(
 
 // signIn.riskEventTypes is the deprecated closed enum; newer detections (passwordSpray) only appear in riskEventTypes_v2.
 const LEGACY_RISK_EVENT_TYPES: ReadonlySet<string> = new Set<RiskEventType>([
-  'unlikelyTravel', 'anonymizedIPAddress', 'maliciousIPAddress', 'unfamiliarFeatures', 'malwareInfectedIPAddress', 'suspiciousIPAddress',
-  'leakedCredentials', 'investigationsThreatIntelligence', 'generic', 'adminConfirmedUserCompromised', 'mcasImpossibleTravel',
-  'mcasSuspiciousInboxManipulationRules', 'investigationsThreatIntelligenceSigninLinked', 'maliciousIPAddressValidCredentialsBlockedIP',
+  'unlikelyTravel',
+  'anonymizedIPAddress',
+  'maliciousIPAddress',
+  'unfamiliarFeatures',
+  'malwareInfectedIPAddress',
+  'suspiciousIPAddress',
+  'leakedCredentials',
+  'investigationsThreatIntelligence',
+  'generic',
+  'adminConfirmedUserCompromised',
+  'mcasImpossibleTravel',
+  'mcasSuspiciousInboxManipulationRules',
+  'investigationsThreatIntelligenceSigninLinked',
+  'maliciousIPAddressValidCredentialsBlockedIP',
 ]);
 
 function legacyRiskEventTypes(type: string): RiskEventType[] {
@@ -1263,24 +1992,46 @@ function toSignIn(
   const mfaDone = !legacy && (adminIds.has(p.id) || s.place.countryOrRegion !== 'US' || rnd.chance(0.5));
   const applied: AppliedConditionalAccessPolicy[] = [];
   const add = (ref: { id: string; displayName: string }, result: string, enforcedGrantControls: string[] = []): void => {
-    applied.push({ id: ref.id, displayName: ref.displayName, enforcedGrantControls, enforcedSessionControls: [], result: result as AppliedConditionalAccessPolicy['result'] });
+    applied.push({
+      id: ref.id,
+      displayName: ref.displayName,
+      enforcedGrantControls,
+      enforcedSessionControls: [],
+      result: result as AppliedConditionalAccessPolicy['result'],
+    });
   };
 
   if (s.preAuthError === undefined) {
     add(DEMO_CA_POLICIES.blockLegacyAuth, legacy && !isBg ? 'failure' : 'notApplied', legacy && !isBg ? ['Block'] : []);
     const adminApplies = adminIds.has(p.id) && !isBg;
-    add(DEMO_CA_POLICIES.mfaForAdmins, adminApplies ? (mfaDone ? 'success' : 'failure') : 'notApplied', adminApplies ? ['Mfa'] : []);
+    add(
+      DEMO_CA_POLICIES.mfaForAdmins,
+      adminApplies ? (mfaDone ? 'success' : 'failure') : 'notApplied',
+      adminApplies ? ['Mfa'] : [],
+    );
     const deviceApplies = s.app.office365 && !legacy && !guest && !isBg && !tempExcluded.has(p.id);
-    add(DEMO_CA_POLICIES.compliantDevice, deviceApplies ? (s.compliant ? 'success' : 'failure') : 'notApplied', deviceApplies ? ['RequireCompliantDevice'] : []);
+    add(
+      DEMO_CA_POLICIES.compliantDevice,
+      deviceApplies ? (s.compliant ? 'success' : 'failure') : 'notApplied',
+      deviceApplies ? ['RequireCompliantDevice'] : [],
+    );
     const countryBlocked = UNTRUSTED_COUNTRIES.includes(s.place.countryOrRegion ?? '') && !isBg;
     add(DEMO_CA_POLICIES.untrustedCountries, countryBlocked ? 'failure' : 'notApplied', countryBlocked ? ['Block'] : []);
     const trusted = s.ipAddress.startsWith('203.0.113.');
     const reportOnlyApplies = !isBg && !trusted;
-    add(DEMO_CA_POLICIES.mfaAllUsersReportOnly, reportOnlyApplies ? (mfaDone ? 'reportOnlySuccess' : 'reportOnlyFailure') : 'reportOnlyNotApplied', reportOnlyApplies ? ['Mfa'] : []);
+    add(
+      DEMO_CA_POLICIES.mfaAllUsersReportOnly,
+      reportOnlyApplies ? (mfaDone ? 'reportOnlySuccess' : 'reportOnlyFailure') : 'reportOnlyNotApplied',
+      reportOnlyApplies ? ['Mfa'] : [],
+    );
     const userRiskBlock = s.userRiskHigh && !isBg;
     add(DEMO_CA_POLICIES.blockHighUserRisk, userRiskBlock ? 'failure' : 'notApplied', userRiskBlock ? ['Block'] : []);
     const signInRiskApplies = s.signInRisk === 'medium' || s.signInRisk === 'high';
-    add(DEMO_CA_POLICIES.signInRisk, signInRiskApplies ? (mfaDone ? 'success' : 'failure') : 'notApplied', signInRiskApplies ? ['Mfa'] : []);
+    add(
+      DEMO_CA_POLICIES.signInRisk,
+      signInRiskApplies ? (mfaDone ? 'success' : 'failure') : 'notApplied',
+      signInRiskApplies ? ['Mfa'] : [],
+    );
     add(DEMO_CA_POLICIES.guestsTermsDisabled, 'notEnabled');
   }
 
@@ -1305,7 +2056,8 @@ function toSignIn(
     failureReason = 'Strong Authentication is required.';
     additionalDetails = 'The user was presented MFA but did not complete it.';
   }
-  const conditionalAccessStatus = failed.length > 0 ? 'failure' : applied.some((a) => a.result === 'success') ? 'success' : 'notApplied';
+  const conditionalAccessStatus =
+    failed.length > 0 ? 'failure' : applied.some((a) => a.result === 'success') ? 'success' : 'notApplied';
 
   const risky = s.risky;
   return {

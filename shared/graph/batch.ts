@@ -39,7 +39,8 @@ export interface PreparedItem {
   readonly dependsOn: readonly string[];
 }
 
-const invalid = (message: string): GraphError => new GraphError({ kind: 'invalidRequest', route: '/$batch', method: 'POST', message });
+const invalid = (message: string): GraphError =>
+  new GraphError({ kind: 'invalidRequest', route: '/$batch', method: 'POST', message });
 
 /** Assigns ids (`"1"`, `"2"`, ... by position, skipping ids the caller used), validates ids and dependencies. */
 export function prepareItems(items: readonly BatchItem[], baseUrl: string): PreparedItem[] {
@@ -107,7 +108,7 @@ export function planChunks(items: readonly PreparedItem[], max = MAX_BATCH_ITEMS
   const find = (x: number): number => {
     let root = x;
     while (parent[root] !== root) root = parent[root] ?? root;
-    for (let cur = x; parent[cur] !== root; ) {
+    for (let cur = x; parent[cur] !== root;) {
       const next = parent[cur] ?? root;
       parent[cur] = root;
       cur = next;
@@ -195,7 +196,10 @@ function itemResult<T>(res: BatchWireResponse): BatchItemResult<T> {
     ...base,
     error: parsed
       ? { code: parsed.code, message: parsed.message }
-      : { code: res.status === 424 ? 'FailedDependency' : `Http${res.status}`, message: `Batch item failed with status ${res.status}` },
+      : {
+          code: res.status === 424 ? 'FailedDependency' : `Http${res.status}`,
+          message: `Batch item failed with status ${res.status}`,
+        },
   };
 }
 
@@ -233,7 +237,7 @@ export async function runBatch<T>(prepared: readonly PreparedItem[], runner: Bat
       }
     }
     // A 424 only says "a dependency failed"; when that dependency is retried, so is the dependent (it never ran).
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const item of pending) {
         if (retry.has(item.id) || responses.get(item.id)?.status !== 424) continue;

@@ -35,7 +35,10 @@ export function tokenProviderFromCredential(
 
   const fresh = (t: AccessToken | undefined): t is AccessToken => {
     if (!t) return false;
-    const refreshAt = Math.min(t.expiresOnTimestamp - TOKEN_REFRESH_MARGIN_MS, t.refreshAfterTimestamp ?? Number.POSITIVE_INFINITY);
+    const refreshAt = Math.min(
+      t.expiresOnTimestamp - TOKEN_REFRESH_MARGIN_MS,
+      t.refreshAfterTimestamp ?? Number.POSITIVE_INFINITY,
+    );
     return now() < refreshAt;
   };
 

@@ -110,7 +110,8 @@ interface Call {
 export function createGraphGateway(options: GraphGatewayOptions): Graph {
   const baseUrl = normaliseBaseUrl(options.baseUrl);
   const tokens =
-    options.tokenProvider ?? (options.credential ? tokenProviderFromCredential(options.credential, graphScope(baseUrl)) : undefined);
+    options.tokenProvider ??
+    (options.credential ? tokenProviderFromCredential(options.credential, graphScope(baseUrl)) : undefined);
   if (!tokens) throw new GraphError({ kind: 'auth', message: 'createGraphGateway needs a tokenProvider or a credential' });
   for (const [name, value, min] of [
     ['maxConcurrency', options.maxConcurrency, 1],
@@ -315,7 +316,9 @@ class GraphScope implements Graph {
       }
 
       if (retries >= this.shared.maxRetries) {
-        const last = res ? `${res.status} ${parseGraphErrorBody(res.body)?.code ?? ''}`.trim() : `connection failure ${networkCode}`;
+        const last = res
+          ? `${res.status} ${parseGraphErrorBody(res.body)?.code ?? ''}`.trim()
+          : `connection failure ${networkCode}`;
         log?.debug({ method, route, status: res?.status ?? 0, attempts: retries + 1 }, 'graph retries exhausted');
         throw new GraphError({
           kind: 'retriesExhausted',
@@ -329,7 +332,15 @@ class GraphScope implements Graph {
       }
       const delayMs = retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random);
       log?.debug(
-        { method, route, status: res?.status ?? 0, code: networkCode, attempt: retries + 1, delayMs, retryAfter: retryAfterMs !== undefined },
+        {
+          method,
+          route,
+          status: res?.status ?? 0,
+          code: networkCode,
+          attempt: retries + 1,
+          delayMs,
+          retryAfter: retryAfterMs !== undefined,
+        },
         'graph retry',
       );
       await this.pause(delayMs, method, route, call.signal, retries + 1);
@@ -361,7 +372,11 @@ class GraphScope implements Graph {
     response.headers.forEach((value, key) => {
       out[key.toLowerCase()] = value;
     });
-    return { status: response.status, headers: out, body: parseBody(text, out['content-type'], response.status, call.method, this.route(call.url)) };
+    return {
+      status: response.status,
+      headers: out,
+      body: parseBody(text, out['content-type'], response.status, call.method, this.route(call.url)),
+    };
   }
 
   private errorFields(res: RawResponse): { code?: string; graphMessage?: string; requestId?: string } {
@@ -375,7 +390,10 @@ class GraphScope implements Graph {
 
   private httpError(method: string, route: string, res: RawResponse, attempts: number): GraphError {
     const fields = this.errorFields(res);
-    this.shared.logger?.debug({ method, route, status: res.status, code: fields.code, requestId: fields.requestId }, 'graph request failed');
+    this.shared.logger?.debug(
+      { method, route, status: res.status, code: fields.code, requestId: fields.requestId },
+      'graph request failed',
+    );
     return new GraphError({
       kind: 'http',
       method,
@@ -397,14 +415,26 @@ function parseBody(text: string, contentType: string | undefined, status: number
     return JSON.parse(text) as unknown;
   } catch (e) {
     if (!isOk(status)) return undefined;
-    throw new GraphError({ kind: 'invalidResponse', method, route, status, message: `Graph ${method} ${route} returned invalid JSON`, cause: e });
+    throw new GraphError({
+      kind: 'invalidResponse',
+      method,
+      route,
+      status,
+      message: `Graph ${method} ${route} returned invalid JSON`,
+      cause: e,
+    });
   }
 }
 
 function readBatchResponses(body: unknown): BatchWireResponse[] {
   const list = typeof body === 'object' && body !== null ? (body as { responses?: unknown }).responses : undefined;
   if (!Array.isArray(list)) {
-    throw new GraphError({ kind: 'invalidResponse', method: 'POST', route: '/$batch', message: 'Graph $batch returned no "responses" array' });
+    throw new GraphError({
+      kind: 'invalidResponse',
+      method: 'POST',
+      route: '/$batch',
+      message: 'Graph $batch returned no "responses" array',
+    });
   }
   return list.flatMap((r): BatchWireResponse[] => {
     if (typeof r !== 'object' || r === null) return [];

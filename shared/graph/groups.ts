@@ -43,7 +43,8 @@ export interface GroupsAdapterOptions {
 
 export const BIND_CHUNK = 20;
 const GETBYIDS_MAX = 1000;
-const GROUP_SELECT = 'id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole,membershipRule';
+const GROUP_SELECT =
+  'id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole,membershipRule';
 const ALREADY_MEMBER = /already exist/i;
 
 type MemberJson = DirectoryObject & {
@@ -97,7 +98,8 @@ function groupKind(g: GroupInfo): string {
 const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const ok = (status: number) => status >= 200 && status < 300;
 const selectFor = (props: readonly MemberProperty[]) => ['id', ...props].join(',');
-const isExpiredDelta = (r: BatchItemResult) => r.status === 410 || /syncstate|resync|token.*(expired|invalid)/i.test(r.error?.code ?? '');
+const isExpiredDelta = (r: BatchItemResult) =>
+  r.status === 410 || /syncstate|resync|token.*(expired|invalid)/i.test(r.error?.code ?? '');
 
 export type GroupsAdapter = GroupDirectory & MembershipReader & MembershipWriter;
 
@@ -138,7 +140,11 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
     if (!first || !ok(first.status)) {
       // 424: the "sync from now" token item failed, so the member read never ran. Read alone; no delta link this time.
       const page = await graph.send<PageJson<MemberJson>>(
-        { method: 'GET', path: graphPath`/groups/${r.groupId}/members`, query: { $top: '999', $select: selectFor(r.properties) } },
+        {
+          method: 'GET',
+          path: graphPath`/groups/${r.groupId}/members`,
+          query: { $top: '999', $select: selectFor(r.properties) },
+        },
         [404],
       );
       if (page.status === 404) return { groupId: r.groupId, status: 'notFound' };
@@ -200,7 +206,11 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
     let pending = [...ids];
     for (let attempt = 0; pending.length > 0; attempt++) {
       const results = await writeItems(
-        pending.map((id) => ({ method: 'POST', path: graphPath`/groups/${groupId}/members/$ref`, body: { '@odata.id': bindUrl(id) } })),
+        pending.map((id) => ({
+          method: 'POST',
+          path: graphPath`/groups/${groupId}/members/$ref`,
+          body: { '@odata.id': bindUrl(id) },
+        })),
       );
       const retry: string[] = [];
       results.forEach((res, i) => {
@@ -209,7 +219,12 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
         if (ok(res.status)) outcomes.set(id, { id, ok: true, noop: false });
         else if (res.status === 400 && ALREADY_MEMBER.test(message)) outcomes.set(id, { id, ok: true, noop: true });
         else {
-          outcomes.set(id, { id, ok: false, code: res.error?.code ?? `HTTP_${res.status}`, message: message || `HTTP ${res.status}` });
+          outcomes.set(id, {
+            id,
+            ok: false,
+            code: res.error?.code ?? `HTTP_${res.status}`,
+            message: message || `HTTP ${res.status}`,
+          });
           if ((res.status === 404 || res.status === 400) && attempt < delays.length) retry.push(id);
         }
       });
@@ -221,7 +236,10 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
 
   return {
     async getGroup(id) {
-      const res = await graph.send<Group>({ method: 'GET', path: graphPath`/groups/${id}`, query: { $select: GROUP_SELECT } }, [400, 404]);
+      const res = await graph.send<Group>(
+        { method: 'GET', path: graphPath`/groups/${id}`, query: { $select: GROUP_SELECT } },
+        [400, 404],
+      );
       return ok(res.status) && res.body ? toGroupInfo(res.body) : undefined;
     },
 
@@ -237,12 +255,21 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
       const counts =
         groups.length > 1
           ? await graph.batch<unknown>(
-              groups.map((g) => ({ method: 'GET', path: graphPath`/groups/${g.id}/members/$count`, headers: { ConsistencyLevel: 'eventual' } })),
+              groups.map((g) => ({
+                method: 'GET',
+                path: graphPath`/groups/${g.id}/members/$count`,
+                headers: { ConsistencyLevel: 'eventual' },
+              })),
             )
           : [];
       return groups.map((g, i): GroupCandidate => {
         const count = Number(counts[i]?.body);
-        return { id: g.id, displayName: g.displayName, type: groupKind(g), ...(Number.isFinite(count) && counts[i] && ok(counts[i].status) ? { memberCount: count } : {}) };
+        return {
+          id: g.id,
+          displayName: g.displayName,
+          type: groupKind(g),
+          ...(Number.isFinite(count) && counts[i] && ok(counts[i].status) ? { memberCount: count } : {}),
+        };
       });
     },
 
@@ -258,13 +285,18 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
     async read(requests) {
       const items: BatchItem[] = [];
       for (const r of requests) {
-        if (r.includeGroup) items.push({ id: `g:${r.groupId}`, method: 'GET', path: `${graphPath`/groups/${r.groupId}`}?$select=${GROUP_SELECT}` });
+        if (r.includeGroup)
+          items.push({ id: `g:${r.groupId}`, method: 'GET', path: `${graphPath`/groups/${r.groupId}`}?$select=${GROUP_SELECT}` });
         if (r.deltaLink) {
           items.push({ id: `d:${r.groupId}`, method: 'GET', path: r.deltaLink });
           continue;
         }
         const filter = encodeURIComponent(`id eq ${odataString(r.groupId)}`);
-        items.push({ id: `t:${r.groupId}`, method: 'GET', path: `/groups/delta?$filter=${filter}&$select=members&$deltatoken=latest` });
+        items.push({
+          id: `t:${r.groupId}`,
+          method: 'GET',
+          path: `/groups/delta?$filter=${filter}&$select=members&$deltatoken=latest`,
+        });
         items.push({
           id: `m:${r.groupId}`,
           method: 'GET',
@@ -297,7 +329,11 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
       const chunks: string[][] = [];
       for (let i = 0; i < memberIds.length; i += BIND_CHUNK) chunks.push(memberIds.slice(i, i + BIND_CHUNK));
       const results = await writeItems(
-        chunks.map((chunk) => ({ method: 'PATCH', path: graphPath`/groups/${groupId}`, body: { 'members@odata.bind': chunk.map(bindUrl) } })),
+        chunks.map((chunk) => ({
+          method: 'PATCH',
+          path: graphPath`/groups/${groupId}`,
+          body: { 'members@odata.bind': chunk.map(bindUrl) },
+        })),
       );
       const outcomes = new Map<string, WriteOutcome>();
       const fallback: string[] = [];
@@ -312,12 +348,19 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
     },
 
     async remove(groupId, memberIds) {
-      const results = await writeItems(memberIds.map((id) => ({ method: 'DELETE', path: graphPath`/groups/${groupId}/members/${id}/$ref` })));
+      const results = await writeItems(
+        memberIds.map((id) => ({ method: 'DELETE', path: graphPath`/groups/${groupId}/members/${id}/$ref` })),
+      );
       return results.map((res, i): WriteOutcome => {
         const id = memberIds[i] as string;
         if (ok(res.status)) return { id, ok: true, noop: false };
         if (res.status === 404) return { id, ok: true, noop: true };
-        return { id, ok: false, code: res.error?.code ?? `HTTP_${res.status}`, message: res.error?.message ?? `HTTP ${res.status}` };
+        return {
+          id,
+          ok: false,
+          code: res.error?.code ?? `HTTP_${res.status}`,
+          message: res.error?.message ?? `HTTP ${res.status}`,
+        };
       });
     },
 

@@ -18,7 +18,9 @@ export async function checkGraph(graph: Graph, timeoutMs = HEALTH_TIMEOUT_MS): P
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    await graph.scoped({ deadline: Date.now() + timeoutMs }).request({ method: 'GET', path: '/users', query: { $top: '1', $select: 'id' } });
+    await graph
+      .scoped({ deadline: Date.now() + timeoutMs })
+      .request({ method: 'GET', path: '/users', query: { $top: '1', $select: 'id' } });
     return { ok: true, latencyMs: elapsed(), detail: 'GET /users answered' };
   } catch (e) {
     const detail =

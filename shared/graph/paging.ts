@@ -9,7 +9,12 @@ export function parsePage<T>(body: unknown, method: string, route: string): Grap
   const o = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
   const value = o?.value;
   if (!Array.isArray(value)) {
-    throw new GraphError({ kind: 'invalidResponse', method, route, message: `Graph ${method} ${route} returned no "value" array` });
+    throw new GraphError({
+      kind: 'invalidResponse',
+      method,
+      route,
+      message: `Graph ${method} ${route} returned no "value" array`,
+    });
   }
   const next = o?.['@odata.nextLink'];
   const delta = o?.['@odata.deltaLink'];
@@ -24,7 +29,9 @@ export function parsePage<T>(body: unknown, method: string, route: string): Grap
  * Yields pages lazily: the next page is requested only when the consumer asks for it, so memory is one page.
  * `fetchPage(undefined)` loads the first page, `fetchPage(link)` a next link (the gateway checks the link's host).
  */
-export async function* followPages<T>(fetchPage: (link: string | undefined) => Promise<GraphPage<T>>): AsyncGenerator<GraphPage<T>> {
+export async function* followPages<T>(
+  fetchPage: (link: string | undefined) => Promise<GraphPage<T>>,
+): AsyncGenerator<GraphPage<T>> {
   let page = await fetchPage(undefined);
   let previous: string | undefined;
   for (;;) {

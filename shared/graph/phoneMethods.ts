@@ -30,12 +30,21 @@ export class GraphPhoneMethods implements PhoneMethodsApi {
         const methods: PhoneMethodFacts[] = [];
         for (const m of r.body?.value ?? []) {
           if (!m.id || !m.phoneNumber || !isPhoneType(m.phoneType)) continue;
-          methods.push({ id: m.id, phoneNumber: m.phoneNumber, phoneType: m.phoneType, ...(m.smsSignInState && { smsSignInState: m.smsSignInState }) });
+          methods.push({
+            id: m.id,
+            phoneNumber: m.phoneNumber,
+            phoneType: m.phoneType,
+            ...(m.smsSignInState && { smsSignInState: m.smsSignInState }),
+          });
         }
         out.set(id, { ok: true, methods });
       } else {
         const w = writeResult(r);
-        out.set(id, { ok: false, message: w.ok ? 'unexpected answer' : `${w.code}: ${w.message}`, transient: !w.ok && isTransient(w.status) });
+        out.set(id, {
+          ok: false,
+          message: w.ok ? 'unexpected answer' : `${w.code}: ${w.message}`,
+          transient: !w.ok && isTransient(w.status),
+        });
       }
     });
     return out;
@@ -45,8 +54,16 @@ export class GraphPhoneMethods implements PhoneMethodsApi {
     const results = await this.graph.batch(
       writes.map((w) =>
         w.kind === 'create'
-          ? { method: 'POST' as const, path: graphPath`/users/${w.userId}/authentication/phoneMethods`, body: { phoneNumber: w.phoneNumber, phoneType: w.phoneType } }
-          : { method: 'PATCH' as const, path: graphPath`/users/${w.userId}/authentication/phoneMethods/${w.methodId}`, body: { phoneNumber: w.phoneNumber } },
+          ? {
+              method: 'POST' as const,
+              path: graphPath`/users/${w.userId}/authentication/phoneMethods`,
+              body: { phoneNumber: w.phoneNumber, phoneType: w.phoneType },
+            }
+          : {
+              method: 'PATCH' as const,
+              path: graphPath`/users/${w.userId}/authentication/phoneMethods/${w.methodId}`,
+              body: { phoneNumber: w.phoneNumber },
+            },
       ),
     );
     return writes.map((_, i) => writeResult(results[i]));
@@ -54,13 +71,18 @@ export class GraphPhoneMethods implements PhoneMethodsApi {
 
   async enableSmsSignIn(userIds: readonly string[]): Promise<Map<string, WriteResult>> {
     const results = await this.graph.batch(
-      userIds.map((id) => ({ method: 'POST' as const, path: graphPath`/users/${id}/authentication/phoneMethods/${PHONE_METHOD_IDS.mobile}/enableSmsSignIn` })),
+      userIds.map((id) => ({
+        method: 'POST' as const,
+        path: graphPath`/users/${id}/authentication/phoneMethods/${PHONE_METHOD_IDS.mobile}/enableSmsSignIn`,
+      })),
     );
     return new Map(userIds.map((id, i) => [id, writeResult(results[i])]));
   }
 
   async readSmsPolicy(): Promise<SmsPolicyFacts> {
-    const body = await this.graph.request<SmsAuthenticationMethodConfiguration & { value?: SmsAuthenticationMethodConfiguration }>({
+    const body = await this.graph.request<
+      SmsAuthenticationMethodConfiguration & { value?: SmsAuthenticationMethodConfiguration }
+    >({
       method: 'GET',
       path: '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/sms',
     });

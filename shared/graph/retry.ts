@@ -79,12 +79,18 @@ const errorCode = (e: unknown): string | undefined => {
  */
 export function connectionErrorCode(e: unknown): string | undefined {
   const chain: unknown[] = [];
-  for (let cur: unknown = e; cur !== undefined && cur !== null && chain.length < 5; cur = cur instanceof Error ? cur.cause : undefined) {
+  for (
+    let cur: unknown = e;
+    cur !== undefined && cur !== null && chain.length < 5;
+    cur = cur instanceof Error ? cur.cause : undefined
+  ) {
     chain.push(cur);
   }
   const code = chain.map(errorCode).find((c) => c !== undefined && CONNECTION_CODES.has(c));
   if (code !== undefined) return code;
-  if (chain.some((c) => c instanceof Error && /socket hang up|other side closed|^terminated$/i.test(c.message))) return 'ECONNRESET';
-  if (e instanceof TypeError && e.message === 'fetch failed') return chain.map(errorCode).find((c) => c !== undefined) ?? 'FETCH_FAILED';
+  if (chain.some((c) => c instanceof Error && /socket hang up|other side closed|^terminated$/i.test(c.message)))
+    return 'ECONNRESET';
+  if (e instanceof TypeError && e.message === 'fetch failed')
+    return chain.map(errorCode).find((c) => c !== undefined) ?? 'FETCH_FAILED';
   return undefined;
 }

@@ -80,7 +80,10 @@ export function relativePath(path: string): string {
     throw new GraphError({ kind: 'invalidRequest', message: `Graph paths start with a single "/": ${routeOf(path)}` });
   }
   if (/(^|\/)\.\.?(\/|$|\?)/.test(path.split('?')[0] ?? '')) {
-    throw new GraphError({ kind: 'invalidRequest', message: `Graph paths must not contain "." or ".." segments: ${routeOf(path)}` });
+    throw new GraphError({
+      kind: 'invalidRequest',
+      message: `Graph paths must not contain "." or ".." segments: ${routeOf(path)}`,
+    });
   }
   return path;
 }

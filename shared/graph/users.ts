@@ -26,7 +26,12 @@ const ALREADY_MEMBER = /already exist/i;
 export function writeResult(r: BatchItemResult | undefined): WriteResult {
   if (!r) return { ok: false, status: 0, code: 'noResult', message: 'Graph returned no result for this item' };
   if (r.status >= 200 && r.status < 300) return { ok: true };
-  return { ok: false, status: r.status, code: r.error?.code ?? String(r.status), message: r.error?.message ?? `HTTP ${r.status}` };
+  return {
+    ok: false,
+    status: r.status,
+    code: r.error?.code ?? String(r.status),
+    message: r.error?.message ?? `HTTP ${r.status}`,
+  };
 }
 
 export class GraphPhoneDirectory implements PhoneDirectory {
@@ -52,14 +57,24 @@ export class GraphPhoneDirectory implements PhoneDirectory {
             userPrincipalName: b.userPrincipalName ?? ref,
             userType: b.userType === 'Guest' ? 'Guest' : 'Member',
             accountEnabled: b.accountEnabled !== false,
-            licensedForSmsSignIn: hasSmsSignInLicence({ assignedPlans: b.assignedPlans ?? [], assignedLicenses: b.assignedLicenses ?? [] }),
+            licensedForSmsSignIn: hasSmsSignInLicence({
+              assignedPlans: b.assignedPlans ?? [],
+              assignedLicenses: b.assignedLicenses ?? [],
+            }),
           },
         });
-      } else if (r && (r.status === 404 || (r.status === 400 && r.error?.code === 'Request_BadRequest' && /invalid/i.test(r.error.message)))) {
+      } else if (
+        r &&
+        (r.status === 404 || (r.status === 400 && r.error?.code === 'Request_BadRequest' && /invalid/i.test(r.error.message)))
+      ) {
         out.set(ref, { kind: 'notFound' });
       } else {
         const w = writeResult(r);
-        out.set(ref, { kind: 'error', message: w.ok ? 'unexpected answer' : `${w.code}: ${w.message}`, transient: !w.ok && isTransient(w.status) });
+        out.set(ref, {
+          kind: 'error',
+          message: w.ok ? 'unexpected answer' : `${w.code}: ${w.message}`,
+          transient: !w.ok && isTransient(w.status),
+        });
       }
     });
     return out;
@@ -68,16 +83,22 @@ export class GraphPhoneDirectory implements PhoneDirectory {
   async memberOf(userIds: readonly string[], groupIds: readonly string[]): Promise<Map<string, ReadonlySet<string>>> {
     const wanted = new Set(groupIds);
     const results = await this.graph.batch<{ value?: { id?: string }[]; '@odata.nextLink'?: string }>(
-      userIds.map((id) => ({ method: 'GET' as const, path: `${graphPath`/users/${id}/transitiveMemberOf`}?$select=id&$top=999` })),
+      userIds.map((id) => ({
+        method: 'GET' as const,
+        path: `${graphPath`/users/${id}/transitiveMemberOf`}?$select=id&$top=999`,
+      })),
     );
     const out = new Map<string, ReadonlySet<string>>();
     for (const [i, id] of userIds.entries()) {
       const r = results[i];
-      if (!r || r.status !== 200) throw new Error(`reading group memberships failed (${r?.status ?? 'no result'}: ${r?.error?.code ?? ''})`);
+      if (!r || r.status !== 200)
+        throw new Error(`reading group memberships failed (${r?.status ?? 'no result'}: ${r?.error?.code ?? ''})`);
       const ids = new Set((r.body?.value ?? []).map((g) => g.id ?? '').filter((g) => wanted.has(g)));
       // More than 999 groups is rare; follow the link rather than guess.
       const next = r.body?.['@odata.nextLink'];
-      if (next) for (const g of await this.graph.all<{ id?: string }>({ method: 'GET', path: next })) if (g.id && wanted.has(g.id)) ids.add(g.id);
+      if (next)
+        for (const g of await this.graph.all<{ id?: string }>({ method: 'GET', path: next }))
+          if (g.id && wanted.has(g.id)) ids.add(g.id);
       out.set(id, ids);
     }
     return out;
@@ -99,4 +120,3 @@ export class GraphPhoneDirectory implements PhoneDirectory {
     return out;
   }
 }
-

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import { AppError, toError } from '../errors';
-import { type Invocation,invocation } from '../runtime/invocation';
+import { type Invocation, invocation } from '../runtime/invocation';
 import { type Access, authorize, type Caller } from './auth';
 import { errorResponse } from './respond';
 

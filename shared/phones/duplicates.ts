@@ -18,7 +18,8 @@ export class DuplicateTracker {
     const userKey = row.user.toLowerCase();
     const firstUserLine = this.users.get(userKey);
     if (firstUserLine !== undefined) {
-      if (!this.lateRejects.has(firstUserLine)) this.lateRejects.set(firstUserLine, `duplicate: the same user is also on line ${row.line}`);
+      if (!this.lateRejects.has(firstUserLine))
+        this.lateRejects.set(firstUserLine, `duplicate: the same user is also on line ${row.line}`);
       return `duplicate: the same user is also on line ${firstUserLine}`;
     }
     this.users.set(userKey, row.line);

@@ -21,7 +21,10 @@ export const isDryRunName = (file: string) => /\.dryrun\.csv$/i.test(file);
  * the import it already started instead of applying anything twice.
  */
 export function importIdFor(file: string, contentHash: string, dryRun: boolean): string {
-  return `imp${createHash('sha256').update(`${file}\n${contentHash}\n${dryRun ? 'dry' : 'apply'}`).digest('hex').slice(0, 29)}`;
+  return `imp${createHash('sha256')
+    .update(`${file}\n${contentHash}\n${dryRun ? 'dry' : 'apply'}`)
+    .digest('hex')
+    .slice(0, 29)}`;
 }
 
 export async function hashFile(files: ImportFiles, path: string): Promise<string> {

@@ -1,7 +1,7 @@
 import type { AuditSink } from '../audit';
 import { processedPath, resultsPath, summaryPath } from './files';
 import type { ChunkStore, ImportFiles, ImportRecord, ImportRecords, JobLog, PhoneSettings, RowStore } from './ports';
-import { type ImportSummary, resultLine,RESULTS_HEADER } from './results';
+import { type ImportSummary, resultLine, RESULTS_HEADER } from './results';
 import { addCounts, emptyCounts, type RowCounts } from './types';
 
 /**
@@ -33,7 +33,11 @@ export async function finalizeIfDone(importId: string, deps: FinalizeDeps): Prom
   if (chunks.length < record.chunkCount || chunks.some((c) => c.state !== 'done')) return false;
   // The loser of this race returns; if the winner dies, its redelivered message retakes the lease (same owner).
   if (!(await deps.records.claimFinalize(importId, deps.owner ?? 'finalizer', 10 * 60_000))) return false;
-  await finalize(record, chunks.map((c) => c.counts ?? emptyCounts()), deps);
+  await finalize(
+    record,
+    chunks.map((c) => c.counts ?? emptyCounts()),
+    deps,
+  );
   return true;
 }
 

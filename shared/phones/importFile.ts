@@ -5,7 +5,17 @@ import { type ColumnMap, mapHeader } from './csv/header';
 import { readCsv } from './csv/reader';
 import { DuplicateTracker } from './duplicates';
 import { failedPath, hashFile, importIdFor, isDryRunName, processedPath, resultsPath, summaryPath } from './files';
-import type { ChunkQueue, ChunkStore, ImportFiles, ImportRecord, ImportRecords, JobLog, PhoneSettings, RowStore, StoredRow } from './ports';
+import type {
+  ChunkQueue,
+  ChunkStore,
+  ImportFiles,
+  ImportRecord,
+  ImportRecords,
+  JobLog,
+  PhoneSettings,
+  RowStore,
+  StoredRow,
+} from './ports';
 import { fileProblemResults, type ImportSummary } from './results';
 import { emptyCounts, type FileProblem } from './types';
 import { validateRecord } from './validate';
@@ -36,7 +46,9 @@ export interface ImportFileInput {
   readonly dryRun?: boolean;
 }
 
-export type ImportFileResult = { readonly outcome: 'started' | 'resumed' | 'duplicate' | 'rejected'; readonly record: ImportRecord } | { readonly outcome: 'missing' };
+export type ImportFileResult =
+  | { readonly outcome: 'started' | 'resumed' | 'duplicate' | 'rejected'; readonly record: ImportRecord }
+  | { readonly outcome: 'missing' };
 
 export async function importFile(input: ImportFileInput, deps: ImportFileDeps): Promise<ImportFileResult> {
   const now = deps.now ?? (() => new Date());
@@ -62,7 +74,8 @@ export async function importFile(input: ImportFileInput, deps: ImportFileDeps): 
 
   if (!created && (record.status === 'completed' || record.status === 'failed')) {
     // The same file again: nothing to apply. Move this copy out of incoming/ so it does not trigger again.
-    if (input.path !== record.source) await deps.files.move(input.path, record.status === 'failed' ? failedPath(input.file) : processedPath(input.file));
+    if (input.path !== record.source)
+      await deps.files.move(input.path, record.status === 'failed' ? failedPath(input.file) : processedPath(input.file));
     log({ status: record.status }, 'phone import: the same file was already imported; nothing applied');
     return { outcome: 'duplicate', record };
   }
@@ -85,7 +98,10 @@ export async function importFile(input: ImportFileInput, deps: ImportFileDeps): 
     updatedAt: now().toISOString(),
   });
   for (let chunk = 0; chunk < validated.chunkCount; chunk++) await deps.queue.enqueue({ importId, chunk });
-  log({ rows: validated.totalRows, rejected: validated.rejectedRows, chunks: validated.chunkCount, dryRun }, 'phone import: validated and queued');
+  log(
+    { rows: validated.totalRows, rejected: validated.rejectedRows, chunks: validated.chunkCount, dryRun },
+    'phone import: validated and queued',
+  );
   const stored = await deps.records.get(importId);
   return { outcome: 'started', record: stored ?? record };
 }
@@ -129,7 +145,12 @@ async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): P
     buffer = [];
     const write = (async () => {
       await deps.rows.putRows(record.importId, n, rows);
-      await deps.chunks.putChunk(record.importId, { chunk: n, state: 'pending', firstLine: rows[0]?.line ?? 0, lastLine: rows[rows.length - 1]?.line ?? 0 });
+      await deps.chunks.putChunk(record.importId, {
+        chunk: n,
+        state: 'pending',
+        firstLine: rows[0]?.line ?? 0,
+        lastLine: rows[rows.length - 1]?.line ?? 0,
+      });
     })();
     inFlight.add(write);
     void write.then(
@@ -158,11 +179,26 @@ async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): P
       if (!columns) continue;
       total++;
       if (total > settings.maxRows) {
-        return { ok: false, problem: { code: 'TOO_MANY_ROWS', message: `The file has more than ${settings.maxRows} rows (PHONE_MAX_ROWS); split it`, line: event.line } };
+        return {
+          ok: false,
+          problem: {
+            code: 'TOO_MANY_ROWS',
+            message: `The file has more than ${settings.maxRows} rows (PHONE_MAX_ROWS); split it`,
+            line: event.line,
+          },
+        };
       }
       if (event.kind === 'malformed') {
         rejected++;
-        await push({ line: event.line, user: '', maskedPhone: '', state: 'done', status: 'failed', action: 'none', reason: event.reason });
+        await push({
+          line: event.line,
+          user: '',
+          maskedPhone: '',
+          state: 'done',
+          status: 'failed',
+          action: 'none',
+          reason: event.reason,
+        });
         continue;
       }
       const check = validateRecord(event.fields, columns, event.line, settings);
@@ -172,7 +208,15 @@ async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): P
         const r = check.ok
           ? { line: check.row.line, user: check.row.user, maskedPhone: maskPhone(check.row.phoneNumber), reason: duplicate ?? '' }
           : check.row;
-        await push({ line: r.line, user: r.user, maskedPhone: r.maskedPhone, state: 'done', status: 'failed', action: 'none', reason: r.reason });
+        await push({
+          line: r.line,
+          user: r.user,
+          maskedPhone: r.maskedPhone,
+          state: 'done',
+          status: 'failed',
+          action: 'none',
+          reason: r.reason,
+        });
         continue;
       }
       const row = check.row;
@@ -193,7 +237,11 @@ async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): P
     // A rejected file still lets its started writes settle before the caller moves on.
     await Promise.allSettled(inFlight);
   }
-  if (!columns) return { ok: false, problem: { code: 'CSV_EMPTY', message: 'The file has no header line: expected e.g. UserName,PhoneNumber' } };
+  if (!columns)
+    return {
+      ok: false,
+      problem: { code: 'CSV_EMPTY', message: 'The file has no header line: expected e.g. UserName,PhoneNumber' },
+    };
   if (total === 0) return { ok: false, problem: { code: 'CSV_NO_ROWS', message: 'The file has a header but no rows', line: 1 } };
   await flush();
   await drain();
@@ -229,7 +277,12 @@ function chunkOfLine(starts: readonly number[], line: number): number {
 }
 
 /** A file-level failure: a results file that says what and where, a summary, and the input moved to failed/. */
-async function rejectFile(record: ImportRecord, problem: FileProblem, deps: ImportFileDeps, now: () => Date): Promise<ImportRecord> {
+async function rejectFile(
+  record: ImportRecord,
+  problem: FileProblem,
+  deps: ImportFileDeps,
+  now: () => Date,
+): Promise<ImportRecord> {
   const finishedAt = now().toISOString();
   const results = resultsPath(record.file);
   const summary: ImportSummary = {
@@ -248,11 +301,30 @@ async function rejectFile(record: ImportRecord, problem: FileProblem, deps: Impo
   await deps.files.write(summaryPath(record.file), JSON.stringify(summary, null, 2), 'application/json');
   const target = failedPath(record.file);
   await deps.files.move(record.source, target);
-  const patch = { status: 'failed' as const, problem, resultsBlob: results, summaryBlob: summaryPath(record.file), source: target, finishedAt, updatedAt: finishedAt };
+  const patch = {
+    status: 'failed' as const,
+    problem,
+    resultsBlob: results,
+    summaryBlob: summaryPath(record.file),
+    source: target,
+    finishedAt,
+    updatedAt: finishedAt,
+  };
   await deps.records.update(record.importId, patch);
-  deps.log.warn({ importId: record.importId, file: record.file, code: problem.code, line: problem.line }, 'phone import: file rejected');
+  deps.log.warn(
+    { importId: record.importId, file: record.file, code: problem.code, line: problem.line },
+    'phone import: file rejected',
+  );
   await deps.audit?.write([
-    { action: 'phones.import', outcome: 'blocked', actor: deps.actor ?? 'system', target: record.file, job: 'phones', runId: record.importId, reason: `${problem.code}: ${problem.message}` },
+    {
+      action: 'phones.import',
+      outcome: 'blocked',
+      actor: deps.actor ?? 'system',
+      target: record.file,
+      job: 'phones',
+      runId: record.importId,
+      reason: `${problem.code}: ${problem.message}`,
+    },
   ]);
   return { ...record, ...patch };
 }

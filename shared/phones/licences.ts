@@ -27,7 +27,8 @@ export const SMS_SIGN_IN_SKUS_WITHOUT_P1: Readonly<Record<string, string>> = {
 };
 
 export interface LicenceFacts {
-  readonly assignedPlans?: readonly { readonly servicePlanId?: string | null; readonly capabilityStatus?: string | null }[] | null;
+  readonly assignedPlans?:
+    readonly { readonly servicePlanId?: string | null; readonly capabilityStatus?: string | null }[] | null;
   readonly assignedLicenses?: readonly { readonly skuId?: string | null }[] | null;
 }
 

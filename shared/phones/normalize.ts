@@ -1,4 +1,4 @@
-import { type CountryCode, ParseError,parsePhoneNumberWithError } from 'libphonenumber-js/max';
+import { type CountryCode, ParseError, parsePhoneNumberWithError } from 'libphonenumber-js/max';
 
 /**
  * Graph accepts phone methods only as `+{country code} {number}[x{extension}]`, e.g. `+1 4255550100x12`; "numbers are
@@ -33,7 +33,10 @@ export function normalizePhone(raw: string, defaultRegion?: string): NormalizeRe
   else if (compact.startsWith('+')) body = compact;
 
   if (!body.startsWith('+') && !defaultRegion) {
-    return { ok: false, reason: 'phone number has no country code (+…) and no default region is configured (PHONE_DEFAULT_REGION)' };
+    return {
+      ok: false,
+      reason: 'phone number has no country code (+…) and no default region is configured (PHONE_DEFAULT_REGION)',
+    };
   }
   try {
     const parsed = parsePhoneNumberWithError(body, defaultRegion ? { defaultCountry: defaultRegion as CountryCode } : {});

@@ -39,7 +39,10 @@ export type MethodsLookup =
   | { readonly ok: false; readonly message: string; readonly transient?: boolean };
 
 /** Whether the SMS authentication-method policy lets this user sign in with SMS, or would once added to the group. */
-export type SmsEligibility = { readonly kind: 'allowed' } | { readonly kind: 'viaGroup'; readonly groupId: string } | { readonly kind: 'notAllowed'; readonly reason: string };
+export type SmsEligibility =
+  | { readonly kind: 'allowed' }
+  | { readonly kind: 'viaGroup'; readonly groupId: string }
+  | { readonly kind: 'notAllowed'; readonly reason: string };
 
 export interface PlanOptions {
   readonly overwrite: boolean;
@@ -55,9 +58,18 @@ export interface RowPlan {
   readonly enableSms: boolean;
 }
 
-const done = (status: RowStatus, action: string, reason = ''): RowPlan => ({ outcome: { status, action, reason }, enableSms: false });
+const done = (status: RowStatus, action: string, reason = ''): RowPlan => ({
+  outcome: { status, action, reason },
+  enableSms: false,
+});
 
-export function planRow(row: ValidRow, user: UserLookup, methods: MethodsLookup | undefined, sms: SmsEligibility | undefined, options: PlanOptions): RowPlan {
+export function planRow(
+  row: ValidRow,
+  user: UserLookup,
+  methods: MethodsLookup | undefined,
+  sms: SmsEligibility | undefined,
+  options: PlanOptions,
+): RowPlan {
   if (user.kind === 'notFound') return done('failed', 'none', 'user not found in the directory');
   if (user.kind === 'error') return done('failed', 'none', `could not read the user: ${user.message}`);
   const u = user.user;
@@ -77,7 +89,11 @@ export function planRow(row: ValidRow, user: UserLookup, methods: MethodsLookup 
   let action: string;
   if (!existing) {
     if (row.phoneType === 'alternateMobile' && !methods.methods.some((m) => m.phoneType === 'mobile')) {
-      return done('failed', 'none', 'Graph needs a mobile number before an alternateMobile one; add a mobile row for this user first');
+      return done(
+        'failed',
+        'none',
+        'Graph needs a mobile number before an alternateMobile one; add a mobile row for this user first',
+      );
     }
     phoneWrite = { kind: 'create', methodId: PHONE_METHOD_IDS[row.phoneType] };
     status = 'created';
@@ -97,7 +113,9 @@ export function planRow(row: ValidRow, user: UserLookup, methods: MethodsLookup 
     action = `${would}replace ${row.phoneType} ${maskPhone(existing.phoneNumber)}`;
   }
 
-  const reasons: string[] = guestAskingSms ? ['warning: SMS sign-in is not available for guest users; the number is set for MFA only'] : [];
+  const reasons: string[] = guestAskingSms
+    ? ['warning: SMS sign-in is not available for guest users; the number is set for MFA only']
+    : [];
   let enableSms = false;
   let addToGroup: string | undefined;
   if (wantsSms) {
@@ -107,15 +125,24 @@ export function planRow(row: ValidRow, user: UserLookup, methods: MethodsLookup 
     } else if (!u.licensedForSmsSignIn && !options.enableSmsWithoutLicence) {
       reasons.push('warning: no licence for SMS sign-in');
     } else {
-      if (!u.licensedForSmsSignIn) reasons.push('warning: no licence for SMS sign-in (enabled anyway: PHONE_ENABLE_SMS_WITHOUT_LICENCE)');
+      if (!u.licensedForSmsSignIn)
+        reasons.push('warning: no licence for SMS sign-in (enabled anyway: PHONE_ENABLE_SMS_WITHOUT_LICENCE)');
       enableSms = true;
       if (sms?.kind === 'viaGroup') addToGroup = sms.groupId;
     }
   }
   if (enableSms) {
-    const steps = [action === 'none' ? undefined : action, addToGroup ? `${would}add to the SMS sign-in group` : undefined, `${would}enable SMS sign-in`];
+    const steps = [
+      action === 'none' ? undefined : action,
+      addToGroup ? `${would}add to the SMS sign-in group` : undefined,
+      `${would}enable SMS sign-in`,
+    ];
     return {
-      outcome: { status: 'smsEnabled', action: steps.filter((s): s is string => s !== undefined).join('; '), reason: reasons.join('; ') },
+      outcome: {
+        status: 'smsEnabled',
+        action: steps.filter((s): s is string => s !== undefined).join('; '),
+        reason: reasons.join('; '),
+      },
       ...(phoneWrite && { phoneWrite }),
       ...(addToGroup && { addToGroup }),
       enableSms: true,
@@ -132,7 +159,11 @@ export interface SmsPolicyFacts {
   readonly excludeGroupIds: readonly string[];
 }
 
-export function smsEligibility(policy: SmsPolicyFacts, memberOf: ReadonlySet<string>, smsGroupId: string | undefined): SmsEligibility {
+export function smsEligibility(
+  policy: SmsPolicyFacts,
+  memberOf: ReadonlySet<string>,
+  smsGroupId: string | undefined,
+): SmsEligibility {
   if (!policy.enabled) return { kind: 'notAllowed', reason: 'the SMS method is disabled in the authentication methods policy' };
   const excluded = policy.excludeGroupIds.find((g) => memberOf.has(g));
   if (excluded) return { kind: 'notAllowed', reason: `the user is in group ${excluded}, which the SMS policy excludes` };
@@ -154,7 +185,14 @@ export function smsEligibility(policy: SmsPolicyFacts, memberOf: ReadonlySet<str
 export function reconcileRetry(planned: RowStatus | undefined, fresh: RowPlan): RowPlan {
   if (!planned || fresh.outcome.status !== 'unchanged') return fresh;
   if (planned === 'created' || planned === 'updated' || planned === 'smsEnabled') {
-    return { ...fresh, outcome: { status: planned, action: fresh.outcome.action, reason: 'applied before a retry; confirmed by reading Graph again' } };
+    return {
+      ...fresh,
+      outcome: {
+        status: planned,
+        action: fresh.outcome.action,
+        reason: 'applied before a retry; confirmed by reading Graph again',
+      },
+    };
   }
   return fresh;
 }

@@ -103,10 +103,12 @@ export interface ChunkQueue {
   enqueue(message: ChunkMessage, delaySeconds?: number): Promise<void>;
 }
 
-export type WriteResult = { readonly ok: true } | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+export type WriteResult =
+  { readonly ok: true } | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
 
 /** Throttling or an outage that outlasted the gateway's retries: worth another try later, not a verdict on the row. */
-export const isTransient = (status: number): boolean => status === 0 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+export const isTransient = (status: number): boolean =>
+  status === 0 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
 
 export interface PhoneWrite {
   readonly userId: string;

@@ -75,7 +75,9 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
       message.chunk,
       settled.map((r) => {
         const o = outcomes.get(r.line) ?? { status: 'failed' as const, action: 'none', reason: 'the row was not processed' };
-        const reason = transient.has(r.line) ? `${o.reason}; Graph kept refusing after every retry: drop the file again under a new name to retry this row` : o.reason;
+        const reason = transient.has(r.line)
+          ? `${o.reason}; Graph kept refusing after every retry: drop the file again under a new name to retry this row`
+          : o.reason;
         // The full number is needed only until the row is settled; the results keep the masked one.
         return { line: r.line, state: 'done' as const, status: o.status, action: o.action, reason, phoneNumber: '' };
       }),
@@ -85,7 +87,10 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
       const delay = deps.retryDelaySeconds?.(attempt) ?? Math.min(600, 30 * attempt);
       await deps.chunks.releaseChunk(message.importId, message.chunk, deps.owner);
       await deps.queue.enqueue({ importId: message.importId, chunk: message.chunk, attempt: attempt + 1 }, delay);
-      deps.log.warn({ importId: message.importId, chunk: message.chunk, rows: transient.size, attempt, delaySeconds: delay }, 'phone import: Graph throttled or failed beyond retries; chunk deferred');
+      deps.log.warn(
+        { importId: message.importId, chunk: message.chunk, rows: transient.size, attempt, delaySeconds: delay },
+        'phone import: Graph throttled or failed beyond retries; chunk deferred',
+      );
       return 'deferred';
     }
   }
@@ -118,17 +123,30 @@ async function runRows(
     const u = users.get(r.user);
     return u?.kind === 'found' && u.user.accountEnabled ? u.user : undefined;
   };
-  const userIds = [...new Set(todo.map(found).filter((u) => u !== undefined).map((u) => u.id))];
+  const userIds = [
+    ...new Set(
+      todo
+        .map(found)
+        .filter((u) => u !== undefined)
+        .map((u) => u.id),
+    ),
+  ];
   const methods = userIds.length > 0 ? await deps.methods.listPhoneMethods(userIds) : new Map<string, MethodsLookup>();
 
   // The SMS policy and memberships matter only for rows that ask for SMS sign-in.
-  const smsUsers = [...new Set(todo.filter((r) => r.enableSmsSignIn && found(r)?.userType === 'Member').map((r) => found(r)?.id ?? ''))].filter((id) => id !== '');
+  const smsUsers = [
+    ...new Set(todo.filter((r) => r.enableSmsSignIn && found(r)?.userType === 'Member').map((r) => found(r)?.id ?? '')),
+  ].filter((id) => id !== '');
   const eligibility = new Map<string, SmsEligibility>();
   if (smsUsers.length > 0) {
     const policy: SmsPolicyFacts = await deps.methods.readSmsPolicy();
     const groups = [...new Set([...policy.signInTargets.filter((t) => t !== 'all_users'), ...policy.excludeGroupIds])];
-    const memberships = groups.length > 0 && policy.enabled ? await deps.directory.memberOf(smsUsers, groups) : new Map<string, ReadonlySet<string>>();
-    for (const id of smsUsers) eligibility.set(id, smsEligibility(policy, memberships.get(id) ?? new Set(), settings.smsSignInGroupId));
+    const memberships =
+      groups.length > 0 && policy.enabled
+        ? await deps.directory.memberOf(smsUsers, groups)
+        : new Map<string, ReadonlySet<string>>();
+    for (const id of smsUsers)
+      eligibility.set(id, smsEligibility(policy, memberships.get(id) ?? new Set(), settings.smsSignInGroupId));
   }
 
   const options = { overwrite: settings.overwrite, enableSmsWithoutLicence: settings.enableSmsWithoutLicence, dryRun };
@@ -137,9 +155,14 @@ async function runRows(
     const lookup: UserLookup = users.get(r.user) ?? { kind: 'error', message: 'no answer from Graph' };
     const id = lookup.kind === 'found' ? lookup.user.id : undefined;
     const methodsOf = id ? methods.get(id) : undefined;
-    if ((lookup.kind === 'error' && lookup.transient) || (methodsOf && !methodsOf.ok && methodsOf.transient)) transient.add(r.line);
+    if ((lookup.kind === 'error' && lookup.transient) || (methodsOf && !methodsOf.ok && methodsOf.transient))
+      transient.add(r.line);
     const fresh = planRow(asValid(r), lookup, methodsOf, id ? eligibility.get(id) : undefined, options);
-    plans.set(r.line, { row: r, ...(id && { userId: id }), plan: r.state === 'applying' ? reconcileRetry(r.planned, fresh) : fresh });
+    plans.set(r.line, {
+      row: r,
+      ...(id && { userId: id }),
+      plan: r.state === 'applying' ? reconcileRetry(r.planned, fresh) : fresh,
+    });
   }
 
   const outcomes = new Map<number, RowOutcome>();
@@ -178,21 +201,28 @@ async function runRows(
   // 2. Phone numbers.
   const writes = acting.filter((p) => p.plan.phoneWrite && !failedAt.has(p.row.line));
   const writeResults = await deps.methods.writePhoneMethods(
-    writes.map(
-      (p): PhoneWrite => ({
-        userId: p.userId ?? '',
-        kind: p.plan.phoneWrite?.kind ?? 'create',
-        methodId: p.plan.phoneWrite?.methodId ?? '',
-        phoneType: p.row.phoneType ?? 'mobile',
-        phoneNumber: p.row.phoneNumber ?? '',
-      }),
+    writes.map((p): PhoneWrite => ({
+      userId: p.userId ?? '',
+      kind: p.plan.phoneWrite?.kind ?? 'create',
+      methodId: p.plan.phoneWrite?.methodId ?? '',
+      phoneType: p.row.phoneType ?? 'mobile',
+      phoneNumber: p.row.phoneNumber ?? '',
+    })),
+  );
+  writes.forEach((p, i) =>
+    fail(
+      p.row.line,
+      `${p.plan.phoneWrite?.kind === 'update' ? 'updating' : 'adding'} the ${p.row.phoneType} number failed`,
+      writeResults[i] ?? missing,
     ),
   );
-  writes.forEach((p, i) => fail(p.row.line, `${p.plan.phoneWrite?.kind === 'update' ? 'updating' : 'adding'} the ${p.row.phoneType} number failed`, writeResults[i] ?? missing));
 
   // 3. SMS sign-in, for rows whose number is in place.
   const enables = acting.filter((p) => p.plan.enableSms && !failedAt.has(p.row.line));
-  const enableResults = enables.length > 0 ? await deps.methods.enableSmsSignIn([...new Set(enables.map((p) => p.userId ?? ''))]) : new Map<string, WriteResult>();
+  const enableResults =
+    enables.length > 0
+      ? await deps.methods.enableSmsSignIn([...new Set(enables.map((p) => p.userId ?? ''))])
+      : new Map<string, WriteResult>();
   for (const p of enables) fail(p.row.line, 'SMS sign-in was not enabled', enableResults.get(p.userId ?? '') ?? missing);
 
   for (const p of acting) {
@@ -201,7 +231,11 @@ async function runRows(
       p.row.line,
       reason === undefined
         ? p.plan.outcome
-        : { status: 'failed', action: p.plan.outcome.action, reason: [reason, p.plan.outcome.reason].filter((s) => s !== '').join('; ') },
+        : {
+            status: 'failed',
+            action: p.plan.outcome.action,
+            reason: [reason, p.plan.outcome.reason].filter((s) => s !== '').join('; '),
+          },
     );
   }
   return { outcomes, transient };

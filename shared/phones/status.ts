@@ -15,7 +15,10 @@ export interface ImportProgress {
   readonly problem: { readonly code: string; readonly message: string; readonly line?: number } | null;
 }
 
-export async function importProgress(importId: string, deps: { records: ImportRecords; chunks: ChunkStore }): Promise<ImportProgress | undefined> {
+export async function importProgress(
+  importId: string,
+  deps: { records: ImportRecords; chunks: ChunkStore },
+): Promise<ImportProgress | undefined> {
   const record = await deps.records.get(importId);
   if (!record) return undefined;
   const counts = emptyCounts();

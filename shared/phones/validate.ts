@@ -45,11 +45,16 @@ export function validateRecord(fields: readonly string[], columns: ColumnMap, li
   const user = (fields[columns.user] ?? '').trim();
   const rawPhone = fields[columns.phone];
   const masked = maskPhone((rawPhone ?? '').trim().slice(0, 64));
-  const reject = (reason: string): RowCheck => ({ ok: false, row: { line, user: user.slice(0, 256), maskedPhone: masked, reason } });
+  const reject = (reason: string): RowCheck => ({
+    ok: false,
+    row: { line, user: user.slice(0, 256), maskedPhone: masked, reason },
+  });
 
   const needed = Math.max(columns.user, columns.phone) + 1;
   if (fields.length < needed) {
-    return reject(`the row has ${fields.length} column${fields.length === 1 ? '' : 's'}; the header has at least ${needed} (${columns.names.slice(0, needed).join(', ')})`);
+    return reject(
+      `the row has ${fields.length} column${fields.length === 1 ? '' : 's'}; the header has at least ${needed} (${columns.names.slice(0, needed).join(', ')})`,
+    );
   }
   const userProblem = checkUser(user);
   if (userProblem) return reject(userProblem);

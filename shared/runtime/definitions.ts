@@ -18,7 +18,11 @@ export type FunctionDefinition =
   | { readonly kind: 'eventGrid'; readonly name: string; readonly options: EventGridFunctionOptions };
 
 export const httpFunction = (name: string, options: HttpFunctionOptions): FunctionDefinition => ({ kind: 'http', name, options });
-export const timerFunction = (name: string, options: TimerFunctionOptions): FunctionDefinition => ({ kind: 'timer', name, options });
+export const timerFunction = (name: string, options: TimerFunctionOptions): FunctionDefinition => ({
+  kind: 'timer',
+  name,
+  options,
+});
 export const blobFunction = (name: string, options: StorageBlobFunctionOptions): FunctionDefinition => ({
   kind: 'storageBlob',
   name,

@@ -10,7 +10,11 @@ import { phoneImportStores } from '../storage/phoneImportStore';
 import type { Services } from './services';
 
 /** Wires the phone import's ports to the real adapters; the three triggers and the bench share it. */
-export function phoneImportDeps(services: Services, log: Logger, graph: Graph = services.graph): ImportFileDeps & Omit<ProcessChunkDeps, 'owner'> {
+export function phoneImportDeps(
+  services: Services,
+  log: Logger,
+  graph: Graph = services.graph,
+): ImportFileDeps & Omit<ProcessChunkDeps, 'owner'> {
   return {
     files: new BlobImportFiles(() => services.storage.container(PHONE_CONTAINER)),
     ...phoneImportStores(services.storage),

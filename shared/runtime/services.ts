@@ -17,7 +17,10 @@ export interface Services {
   readonly audit: AuditTable;
 }
 
-export function buildServices(config: AppConfig, options: { graphCredential?: TokenCredential; storageCredential?: TokenCredential } = {}): Services {
+export function buildServices(
+  config: AppConfig,
+  options: { graphCredential?: TokenCredential; storageCredential?: TokenCredential } = {},
+): Services {
   const storage = createStorageClients(config.storage, options.storageCredential);
   return {
     config,

@@ -45,6 +45,11 @@ export function syncRunDeps(services: Services, options: SyncComposeOptions = {}
   };
 }
 
-export function runSyncJob(services: Services, jobId: string, options: RunOptions, compose: SyncComposeOptions = {}): Promise<SyncRun> {
+export function runSyncJob(
+  services: Services,
+  jobId: string,
+  options: RunOptions,
+  compose: SyncComposeOptions = {},
+): Promise<SyncRun> {
   return runJob(syncRunDeps(services, compose), jobId, options);
 }

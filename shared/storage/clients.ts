@@ -99,7 +99,10 @@ export function createStorageClients(settings: StorageSettings, credential?: Tok
     async enqueueJson(queueName, payload, options) {
       const client = await queue(queueName);
       const text = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');
-      await client.sendMessage(text, options?.visibilityTimeoutSeconds ? { visibilityTimeout: options.visibilityTimeoutSeconds } : {});
+      await client.sendMessage(
+        text,
+        options?.visibilityTimeoutSeconds ? { visibilityTimeout: options.visibilityTimeoutSeconds } : {},
+      );
     },
   };
 }

@@ -32,7 +32,8 @@ export class BlobImportFiles implements ImportFiles {
     const response = await c.getBlobClient(path).download();
     const body = response.readableStreamBody;
     if (!body) return;
-    for await (const chunk of body as AsyncIterable<Buffer | string>) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for await (const chunk of body as AsyncIterable<Buffer | string>)
+      yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
   }
 
   async write(path: string, body: string | AsyncIterable<string | Uint8Array>, contentType: string): Promise<void> {
@@ -43,13 +44,15 @@ export class BlobImportFiles implements ImportFiles {
       await blob.upload(body, Buffer.byteLength(body), { blobHTTPHeaders });
       return;
     }
-    const stream = Readable.from((async function* () {
-      for await (const s of body) {
-        if (typeof s === 'string') {
-          if (s !== '') yield Buffer.from(s, 'utf8');
-        } else if (s.byteLength > 0) yield Buffer.isBuffer(s) ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength);
-      }
-    })());
+    const stream = Readable.from(
+      (async function* () {
+        for await (const s of body) {
+          if (typeof s === 'string') {
+            if (s !== '') yield Buffer.from(s, 'utf8');
+          } else if (s.byteLength > 0) yield Buffer.isBuffer(s) ? s : Buffer.from(s.buffer, s.byteOffset, s.byteLength);
+        }
+      })(),
+    );
     await blob.uploadStream(stream, 4 * 1024 * 1024, 2, { blobHTTPHeaders });
   }
 

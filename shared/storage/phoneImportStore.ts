@@ -108,9 +108,13 @@ export class TableImportRecords implements ImportRecords {
     const entity = await client.getEntity<Record<string, unknown>>('import', importId);
     if (num(entity.finalizeUntil) > Date.now() && entity.finalizeOwner !== owner) return false;
     try {
-      await client.updateEntity({ partitionKey: 'import', rowKey: importId, finalizeOwner: owner, finalizeUntil: Date.now() + leaseMs }, 'Merge', {
-        etag: entity.etag,
-      });
+      await client.updateEntity(
+        { partitionKey: 'import', rowKey: importId, finalizeOwner: owner, finalizeUntil: Date.now() + leaseMs },
+        'Merge',
+        {
+          etag: entity.etag,
+        },
+      );
       return true;
     } catch (err) {
       if (errStatus(err) === 412) return false;
@@ -165,12 +169,18 @@ export class TableRowStore implements RowStore {
 
   async putRows(importId: string, chunk: number, rows: readonly StoredRow[]): Promise<void> {
     const client = await this.table();
-    await submit(client, rows.map((r): TransactionAction => ['upsert', rowEntity(importId, chunk, r), 'Replace']));
+    await submit(
+      client,
+      rows.map((r): TransactionAction => ['upsert', rowEntity(importId, chunk, r), 'Replace']),
+    );
   }
 
   async patchRows(importId: string, chunk: number, patches: readonly RowPatch[]): Promise<void> {
     const client = await this.table();
-    await submit(client, patches.map((r): TransactionAction => ['upsert', rowEntity(importId, chunk, r), 'Merge']));
+    await submit(
+      client,
+      patches.map((r): TransactionAction => ['upsert', rowEntity(importId, chunk, r), 'Merge']),
+    );
   }
 
   async chunkRows(importId: string, chunk: number): Promise<StoredRow[]> {
@@ -199,7 +209,14 @@ export class TableChunkStore implements ChunkStore {
   async putChunk(importId: string, chunk: ChunkState): Promise<void> {
     const client = await this.table();
     await client.upsertEntity(
-      { partitionKey: importId, rowKey: pad(chunk.chunk, 6), chunk: chunk.chunk, state: chunk.state, firstLine: chunk.firstLine, lastLine: chunk.lastLine },
+      {
+        partitionKey: importId,
+        rowKey: pad(chunk.chunk, 6),
+        chunk: chunk.chunk,
+        state: chunk.state,
+        firstLine: chunk.firstLine,
+        lastLine: chunk.lastLine,
+      },
       'Replace',
     );
   }
@@ -241,7 +258,10 @@ export class TableChunkStore implements ChunkStore {
   async anyPending(importId: string): Promise<boolean> {
     const client = await this.table();
     const filter = `PartitionKey eq '${importId.replace(/'/g, "''")}' and state ne 'done'`;
-    const page = await client.listEntities({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: 1 }).next();
+    const page = await client
+      .listEntities({ queryOptions: { filter, select: ['RowKey'] } })
+      .byPage({ maxPageSize: 1 })
+      .next();
     return !page.done && page.value.length > 0;
   }
 
@@ -259,7 +279,9 @@ export class TableChunkStore implements ChunkStore {
   async listChunks(importId: string): Promise<ChunkState[]> {
     const client = await this.table();
     const out: ChunkState[] = [];
-    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${importId.replace(/'/g, "''")}'` } })) {
+    for await (const e of client.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `PartitionKey eq '${importId.replace(/'/g, "''")}'` },
+    })) {
       const counts = countsFrom(str(e.counts));
       out.push({
         chunk: num(e.chunk),
@@ -280,7 +302,12 @@ export class StorageChunkQueue implements ChunkQueue {
   }
 }
 
-export function phoneImportStores(storage: StorageClients): { records: ImportRecords; rows: RowStore; chunks: ChunkStore; queue: ChunkQueue } {
+export function phoneImportStores(storage: StorageClients): {
+  records: ImportRecords;
+  rows: RowStore;
+  chunks: ChunkStore;
+  queue: ChunkQueue;
+} {
   return {
     records: new TableImportRecords(() => storage.table(PHONE_IMPORTS_TABLE)),
     rows: new TableRowStore(() => storage.table(PHONE_ROWS_TABLE)),

@@ -3,7 +3,15 @@ import type { ContainerClient } from '@azure/storage-blob';
 
 import { conflict } from '../errors';
 import type { MemberType, SyncJob, SyncRun } from '../sync/jobModel';
-import type { GroupSnapshot, JobRecord, JobRepository, MemberFacts, MemberProperty, RunLease, SyncStateStore } from '../sync/ports';
+import type {
+  GroupSnapshot,
+  JobRecord,
+  JobRepository,
+  MemberFacts,
+  MemberProperty,
+  RunLease,
+  SyncStateStore,
+} from '../sync/ports';
 import type { StorageClients } from './clients';
 
 /**
@@ -44,7 +52,8 @@ async function orUndefined<T>(work: Promise<T>, ...statuses: number[]): Promise<
 function splitJson(value: unknown): Record<string, string | number> {
   const text = JSON.stringify(value);
   const out: Record<string, string | number> = { chunks: Math.max(1, Math.ceil(text.length / CHUNK_CHARS)) };
-  for (let i = 0; i * CHUNK_CHARS < text.length || i === 0; i++) out[`body${i}`] = text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
+  for (let i = 0; i * CHUNK_CHARS < text.length || i === 0; i++)
+    out[`body${i}`] = text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
   return out;
 }
 
@@ -72,7 +81,8 @@ function unpack(p: PackedMember, properties: readonly MemberProperty[]): MemberF
   const type = TYPE_CODES[p[1]] ?? 'other';
   const facts: { -readonly [K in keyof MemberFacts]: MemberFacts[K] } = { id: p[0], type };
   if (properties.includes('userType') && type === 'user') facts.userType = p[2] ?? null;
-  if (properties.includes('accountEnabled') && type !== 'group') facts.accountEnabled = p[3] === undefined || p[3] === null ? null : p[3] === 1;
+  if (properties.includes('accountEnabled') && type !== 'group')
+    facts.accountEnabled = p[3] === undefined || p[3] === null ? null : p[3] === 1;
   return facts;
 }
 
@@ -92,7 +102,9 @@ export class SyncStore implements JobRepository, SyncStateStore {
   private async putJson(container: string, name: string, value: unknown): Promise<void> {
     const client: ContainerClient = await this.storage.container(container);
     const text = JSON.stringify(value);
-    await client.getBlockBlobClient(name).upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    await client
+      .getBlockBlobClient(name)
+      .upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: 'application/json' } });
   }
 
   private async getJson<T>(container: string, name: string): Promise<T | undefined> {
@@ -106,7 +118,8 @@ export class SyncStore implements JobRepository, SyncStateStore {
   async list(): Promise<SyncJob[]> {
     const table = await this.jobsTable();
     const out: SyncJob[] = [];
-    for await (const e of table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${JOB_PARTITION}'` } })) out.push(joinJson<SyncJob>(e));
+    for await (const e of table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${JOB_PARTITION}'` } }))
+      out.push(joinJson<SyncJob>(e));
     return out;
   }
 
@@ -129,15 +142,24 @@ export class SyncStore implements JobRepository, SyncStateStore {
     const holder = String(claim.jobId);
     if (holder === jobId) return;
     if (await orUndefined(table.getEntity<Entity>(JOB_PARTITION, holder), 404)) {
-      throw conflict('SYNC_TARGET_IN_USE', `Job ${holder} already writes target ${targetId}; two jobs on one target would undo each other`, { jobId: holder });
+      throw conflict(
+        'SYNC_TARGET_IN_USE',
+        `Job ${holder} already writes target ${targetId}; two jobs on one target would undo each other`,
+        { jobId: holder },
+      );
     }
-    const taken = await orUndefined(table.updateEntity({ partitionKey: TARGET_PARTITION, rowKey: targetId, jobId }, 'Replace', { etag: claim.etag }), 404, 412);
+    const taken = await orUndefined(
+      table.updateEntity({ partitionKey: TARGET_PARTITION, rowKey: targetId, jobId }, 'Replace', { etag: claim.etag }),
+      404,
+      412,
+    );
     if (!taken) return this.claimTarget(table, targetId, jobId);
   }
 
   private async releaseTarget(table: TableClient, targetId: string, jobId: string): Promise<void> {
     const claim = await orUndefined(table.getEntity<Entity>(TARGET_PARTITION, targetId), 404);
-    if (claim && String(claim.jobId) === jobId) await orUndefined(table.deleteEntity(TARGET_PARTITION, targetId, { etag: claim.etag }), 404, 412);
+    if (claim && String(claim.jobId) === jobId)
+      await orUndefined(table.deleteEntity(TARGET_PARTITION, targetId, { etag: claim.etag }), 404, 412);
   }
 
   async create(job: SyncJob): Promise<void> {
@@ -156,7 +178,11 @@ export class SyncStore implements JobRepository, SyncStateStore {
     const previous = await this.get(job.jobId);
     if (!previous) return false;
     if (previous.job.target !== job.target) await this.claimTarget(table, job.target, job.jobId);
-    const done = await orUndefined(table.updateEntity({ partitionKey: JOB_PARTITION, rowKey: job.jobId, ...splitJson(job) }, 'Replace', { etag }), 404, 412);
+    const done = await orUndefined(
+      table.updateEntity({ partitionKey: JOB_PARTITION, rowKey: job.jobId, ...splitJson(job) }, 'Replace', { etag }),
+      404,
+      412,
+    );
     if (previous.job.target !== job.target) await this.releaseTarget(table, done ? previous.job.target : job.target, job.jobId);
     return done !== undefined;
   }
@@ -232,13 +258,19 @@ export class SyncStore implements JobRepository, SyncStateStore {
   // --- snapshots and ledger -----------------------------------------------------------------------------------
 
   async loadSnapshot(jobId: string, groupId: string): Promise<GroupSnapshot | undefined> {
-    const stored = await this.getJson<Omit<GroupSnapshot, 'members'> & { members: PackedMember[] }>(SYNC_STATE_CONTAINER, `${jobId}/groups/${groupId}.json`);
+    const stored = await this.getJson<Omit<GroupSnapshot, 'members'> & { members: PackedMember[] }>(
+      SYNC_STATE_CONTAINER,
+      `${jobId}/groups/${groupId}.json`,
+    );
     if (!stored) return undefined;
     return { ...stored, members: stored.members.map((p) => unpack(p, stored.properties)) };
   }
 
   async saveSnapshot(jobId: string, snapshot: GroupSnapshot): Promise<void> {
-    await this.putJson(SYNC_STATE_CONTAINER, `${jobId}/groups/${snapshot.groupId}.json`, { ...snapshot, members: snapshot.members.map(pack) });
+    await this.putJson(SYNC_STATE_CONTAINER, `${jobId}/groups/${snapshot.groupId}.json`, {
+      ...snapshot,
+      members: snapshot.members.map(pack),
+    });
   }
 
   async loadLedger(jobId: string): Promise<Set<string>> {
@@ -251,7 +283,8 @@ export class SyncStore implements JobRepository, SyncStateStore {
 
   async deleteJobState(jobId: string): Promise<void> {
     const container = await this.storage.container(SYNC_STATE_CONTAINER);
-    for await (const blob of container.listBlobsFlat({ prefix: `${jobId}/` })) await container.deleteBlob(blob.name, { deleteSnapshots: 'include' });
+    for await (const blob of container.listBlobsFlat({ prefix: `${jobId}/` }))
+      await container.deleteBlob(blob.name, { deleteSnapshots: 'include' });
     const table = await this.stateTable();
     for (const row of ['lease', 'schedule']) await orUndefined(table.deleteEntity(jobId, row), 404);
   }

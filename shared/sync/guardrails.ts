@@ -12,7 +12,11 @@ export interface LimitViolation {
   readonly planned: number;
 }
 
-export function limitViolations(plan: Pick<SyncPlan, 'add' | 'remove'>, limits: SyncLimits, currentCount: number): LimitViolation[] {
+export function limitViolations(
+  plan: Pick<SyncPlan, 'add' | 'remove'>,
+  limits: SyncLimits,
+  currentCount: number,
+): LimitViolation[] {
   const out: LimitViolation[] = [];
   if (limits.maxAdds !== undefined && plan.add.length > limits.maxAdds) {
     out.push({ limit: 'maxAdds', allowed: limits.maxAdds, planned: plan.add.length });
@@ -88,6 +92,8 @@ export function targetWarnings(group: GroupInfo): string[] {
 
 export function fanOutWarning(desiredCount: number, threshold: number): string[] {
   return desiredCount > threshold
-    ? [`The job wants ${desiredCount} members in the target, over SYNC_LARGE_TARGET_WARNING (${threshold}); check that the sources are the intended ones.`]
+    ? [
+        `The job wants ${desiredCount} members in the target, over SYNC_LARGE_TARGET_WARNING (${threshold}); check that the sources are the intended ones.`,
+      ]
     : [];
 }

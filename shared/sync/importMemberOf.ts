@@ -41,7 +41,13 @@ export async function importMemberOf(deps: JobDeps, options: { dryRun: boolean; 
     const ref = { id: group.id, displayName: group.displayName };
     const parsed = parseMemberOfRule(rule);
     if (!parsed) {
-      proposals.push({ group: ref, rule, exact: false, status: 'skipped', reason: 'memberOf is used in a form this import does not read' });
+      proposals.push({
+        group: ref,
+        rule,
+        exact: false,
+        status: 'skipped',
+        reason: 'memberOf is used in a form this import does not read',
+      });
       continue;
     }
     // A dynamic rule includes disabled accounts and both user types; the job must too to reproduce it.
@@ -57,11 +63,25 @@ export async function importMemberOf(deps: JobDeps, options: { dryRun: boolean; 
     });
     const existing = jobs.find((j) => j.target === group.id);
     if (existing) {
-      proposals.push({ group: ref, rule, exact: parsed.exact, status: 'exists', jobId: existing.jobId, reason: `job '${existing.name}' already writes this group` });
+      proposals.push({
+        group: ref,
+        rule,
+        exact: parsed.exact,
+        status: 'exists',
+        jobId: existing.jobId,
+        reason: `job '${existing.name}' already writes this group`,
+      });
       continue;
     }
     if (!parsed.exact) {
-      proposals.push({ group: ref, rule, exact: false, status: 'skipped', ...(parsed.reason ? { reason: parsed.reason } : {}), job });
+      proposals.push({
+        group: ref,
+        rule,
+        exact: false,
+        status: 'skipped',
+        ...(parsed.reason ? { reason: parsed.reason } : {}),
+        job,
+      });
       continue;
     }
     if (options.dryRun) {

@@ -15,7 +15,11 @@ export type UserTypeFilter = 'Member' | 'Guest' | 'any';
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isGuid = (s: string): boolean => GUID.test(s);
 
-const guid = z.string().trim().regex(GUID, 'must be an object id (GUID)').transform((s) => s.toLowerCase());
+const guid = z
+  .string()
+  .trim()
+  .regex(GUID, 'must be an object id (GUID)')
+  .transform((s) => s.toLowerCase());
 /** A group id, or its exact display name (resolved once, when the job is saved). */
 const groupRef = z.string().trim().min(1, 'must be a group id or display name').max(256);
 const count = z.number().int().min(0).max(10_000_000);
@@ -35,16 +39,16 @@ export const jobInputSchema = z
       .max(50)
       .default([]),
     mode: z.enum(['additive', 'mirror']).default('additive'),
-    memberTypes: z
-      .array(z.enum(MEMBER_TYPES))
-      .min(1)
-      .refine(unique, 'must not repeat a member type')
-      .default(['user']),
+    memberTypes: z.array(z.enum(MEMBER_TYPES)).min(1).refine(unique, 'must not repeat a member type').default(['user']),
     userType: z.enum(['Member', 'Guest', 'any']).default('any'),
     includeDisabled: z.boolean().default(false),
     protected: z.array(guid).max(1000).default([]),
     limits: z
-      .object({ maxAdds: count.optional(), maxRemovals: count.optional(), maxRemovalPercent: z.number().min(0).max(100).optional() })
+      .object({
+        maxAdds: count.optional(),
+        maxRemovals: count.optional(),
+        maxRemovalPercent: z.number().min(0).max(100).optional(),
+      })
       .strict()
       .default({}),
     schedule: z
@@ -134,7 +138,12 @@ export interface SyncRun {
     readonly unchanged: number;
     readonly failed: number;
   };
-  readonly graphRequests: { readonly httpCalls: number; readonly subRequests: number; readonly throttled: number; readonly retries: number };
+  readonly graphRequests: {
+    readonly httpCalls: number;
+    readonly subRequests: number;
+    readonly throttled: number;
+    readonly retries: number;
+  };
   readonly errors: readonly RunError[];
   /** Why a `blocked` run applied nothing: each limit it would have exceeded. */
   readonly blockedBy?: readonly { readonly limit: keyof SyncLimits; readonly allowed: number; readonly planned: number }[];

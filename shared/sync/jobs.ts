@@ -25,22 +25,33 @@ async function resolveGroup(directory: GroupDirectory, ref: string, role: Role):
   }
   const candidates = await directory.findByDisplayName(ref);
   if (candidates.length === 0) {
-    throw badRequest('SYNC_GROUP_NOT_FOUND', `No group is named exactly '${ref}' (${role}); give its id or its exact display name`, {
-      role,
-      group: ref,
-      candidates: [],
-    });
+    throw badRequest(
+      'SYNC_GROUP_NOT_FOUND',
+      `No group is named exactly '${ref}' (${role}); give its id or its exact display name`,
+      {
+        role,
+        group: ref,
+        candidates: [],
+      },
+    );
   }
   if (candidates.length > 1) {
-    throw badRequest('SYNC_GROUP_AMBIGUOUS', `${candidates.length} groups are named '${ref}' (${role}); give the id of the one you mean`, {
-      role,
-      group: ref,
-      candidates,
-    });
+    throw badRequest(
+      'SYNC_GROUP_AMBIGUOUS',
+      `${candidates.length} groups are named '${ref}' (${role}); give the id of the one you mean`,
+      {
+        role,
+        group: ref,
+        candidates,
+      },
+    );
   }
   const only = candidates[0] as (typeof candidates)[number];
   const group = await directory.getGroup(only.id);
-  if (!group) throw badRequest('SYNC_GROUP_NOT_FOUND', `Group '${ref}' (${only.id}) disappeared while the job was saved (${role})`, { role });
+  if (!group)
+    throw badRequest('SYNC_GROUP_NOT_FOUND', `Group '${ref}' (${only.id}) disappeared while the job was saved (${role})`, {
+      role,
+    });
   return group;
 }
 
@@ -64,7 +75,12 @@ function loopThrough(others: readonly SyncJob[], target: string, sources: readon
   return undefined;
 }
 
-async function buildJob(deps: JobDeps, input: SyncJobInput, base: { jobId: string; createdAt: string; createdBy: string }, actor: string): Promise<SyncJob> {
+async function buildJob(
+  deps: JobDeps,
+  input: SyncJobInput,
+  base: { jobId: string; createdAt: string; createdBy: string },
+  actor: string,
+): Promise<SyncJob> {
   const [target, sources, exclude] = await Promise.all([
     resolveGroup(deps.directory, input.target, 'target'),
     Promise.all(input.sources.map((s) => resolveGroup(deps.directory, s.group, 'source'))),
@@ -72,10 +88,16 @@ async function buildJob(deps: JobDeps, input: SyncJobInput, base: { jobId: strin
   ]);
   const sourceIds = sources.map((s) => s.id);
   if (sourceIds.includes(target.id)) {
-    throw badRequest('SYNC_TARGET_IS_SOURCE', `Target '${target.displayName}' (${target.id}) is also a source: a job cannot feed a group into itself`);
+    throw badRequest(
+      'SYNC_TARGET_IS_SOURCE',
+      `Target '${target.displayName}' (${target.id}) is also a source: a job cannot feed a group into itself`,
+    );
   }
   if (new Set(sourceIds).size !== sourceIds.length) {
-    throw badRequest('SYNC_DUPLICATE_SOURCE', 'The same group is listed twice in sources (it may be given once by id and once by name)');
+    throw badRequest(
+      'SYNC_DUPLICATE_SOURCE',
+      'The same group is listed twice in sources (it may be given once by id and once by name)',
+    );
   }
   if (exclude.some((e) => e.id === target.id)) {
     throw badRequest('SYNC_TARGET_IS_EXCLUDED', `Target '${target.displayName}' (${target.id}) is also an exclude group`);
@@ -92,13 +114,19 @@ async function buildJob(deps: JobDeps, input: SyncJobInput, base: { jobId: strin
   const others = (await deps.jobs.list()).filter((j) => j.jobId !== base.jobId);
   const rival = others.find((j) => j.target === target.id);
   if (rival) {
-    throw conflict('SYNC_TARGET_IN_USE', `Job '${rival.name}' (${rival.jobId}) already writes target '${target.displayName}'; two jobs on one target would undo each other`, {
-      jobId: rival.jobId,
-    });
+    throw conflict(
+      'SYNC_TARGET_IN_USE',
+      `Job '${rival.name}' (${rival.jobId}) already writes target '${target.displayName}'; two jobs on one target would undo each other`,
+      {
+        jobId: rival.jobId,
+      },
+    );
   }
   const loop = loopThrough(others, target.id, sourceIds);
   if (loop) {
-    throw conflict('SYNC_JOB_LOOP', `With this job, membership would flow in a loop through job(s) ${loop.join(' -> ')}`, { jobs: loop });
+    throw conflict('SYNC_JOB_LOOP', `With this job, membership would flow in a loop through job(s) ${loop.join(' -> ')}`, {
+      jobs: loop,
+    });
   }
 
   const toRef = (g: GroupInfo, transitive: boolean): ResolvedSource => ({ group: g.id, displayName: g.displayName, transitive });

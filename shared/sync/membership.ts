@@ -1,6 +1,14 @@
 import type { SyncJob } from './jobModel';
 import { unreadNestedGroups } from './plan';
-import type { GroupInfo, GroupReadRequest, GroupSnapshot, MemberFacts, MemberProperty, MembershipReader, SyncStateStore } from './ports';
+import type {
+  GroupInfo,
+  GroupReadRequest,
+  GroupSnapshot,
+  MemberFacts,
+  MemberProperty,
+  MembershipReader,
+  SyncStateStore,
+} from './ports';
 
 /**
  * Reads what a run needs: the direct members of the target, the sources, the exclude groups and (for transitive ones)
@@ -52,7 +60,13 @@ export async function loadMembership(deps: MembershipDeps, job: SyncJob): Promis
   for (const s of job.sources) want(s.group, sourceProps, true);
   for (const e of job.exclude) want(e.group, [], true);
 
-  const out: LoadedMembership = { groups: new Map(), info: new Map(), reads: new Map(), missing: new Set(), snapshots: new Map() };
+  const out: LoadedMembership = {
+    groups: new Map(),
+    info: new Map(),
+    reads: new Map(),
+    missing: new Set(),
+    snapshots: new Map(),
+  };
   let pending = [...wanted.keys()];
   while (pending.length > 0) {
     await readRound(deps, job.jobId, pending, wanted, out);

@@ -2,9 +2,17 @@ import type { AuditEntry, AuditSink } from '../audit';
 import { AppError, conflict, notFound, toError } from '../errors';
 import { describeViolations, fanOutWarning, limitViolations, targetProblems, targetWarnings } from './guardrails';
 import type { RunError, RunGroupRef, SyncJob, SyncRun } from './jobModel';
-import { type LoadedMembership,loadMembership } from './membership';
+import { type LoadedMembership, loadMembership } from './membership';
 import { computePlan, desiredMembers, expandMembers } from './plan';
-import type { JobRepository, MemberFacts, MembershipReader, MembershipWriter, RunLease, SyncStateStore, WriteOutcome } from './ports';
+import type {
+  JobRepository,
+  MemberFacts,
+  MembershipReader,
+  MembershipWriter,
+  RunLease,
+  SyncStateStore,
+  WriteOutcome,
+} from './ports';
 
 /**
  * The run use case: read, plan, check guardrails, apply, record. Reached by HTTP (`POST /api/sync/jobs/{id}/run`) and
@@ -77,7 +85,11 @@ async function markInterrupted(deps: RunDeps, runId: string): Promise<void> {
     finishedAt: deps.now().toISOString(),
     errors: [
       ...previous.errors,
-      { id: previous.jobId, code: 'SYNC_RUN_INTERRUPTED', message: 'The run stopped before it finished (host stopped or timed out); a later run completed the job' },
+      {
+        id: previous.jobId,
+        code: 'SYNC_RUN_INTERRUPTED',
+        message: 'The run stopped before it finished (host stopped or timed out); a later run completed the job',
+      },
     ],
   });
 }
@@ -114,12 +126,21 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
     await deps.audit.write([
       {
         action: 'sync.run',
-        outcome: options.dryRun && status === 'succeeded' ? 'planned' : status === 'partial' ? 'failed' : status === 'running' ? 'failed' : status,
+        outcome:
+          options.dryRun && status === 'succeeded'
+            ? 'planned'
+            : status === 'partial'
+              ? 'failed'
+              : status === 'running'
+                ? 'failed'
+                : status,
         actor: options.actor,
         target: job.target,
         job: job.jobId,
         runId,
-        reason: run.errors[0]?.message ?? `${run.plan.add.length} to add, ${run.plan.remove.length} to remove${options.dryRun ? ' (dry run)' : ''}`,
+        reason:
+          run.errors[0]?.message ??
+          `${run.plan.add.length} to add, ${run.plan.remove.length} to remove${options.dryRun ? ' (dry run)' : ''}`,
         details: { status, dryRun: options.dryRun, counts: run.counts, graphRequests: run.graphRequests },
       },
     ]);
@@ -132,9 +153,14 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
 
   let loaded: LoadedMembership;
   try {
-    loaded = await loadMembership({ reader: deps.reader, state: deps.state, now: deps.now, fullRefreshMs: deps.settings.fullRefreshMs }, job);
+    loaded = await loadMembership(
+      { reader: deps.reader, state: deps.state, now: deps.now, fullRefreshMs: deps.settings.fullRefreshMs },
+      job,
+    );
   } catch (err) {
-    return finish('failed', [{ id: job.jobId, code: err instanceof AppError ? err.code : 'SYNC_READ_FAILED', message: toError(err).message }]);
+    return finish('failed', [
+      { id: job.jobId, code: err instanceof AppError ? err.code : 'SYNC_READ_FAILED', message: toError(err).message },
+    ]);
   }
 
   const describe = (id: string, displayName: string): RunGroupRef => {
@@ -155,7 +181,13 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
   const targetInfo = loaded.info.get(job.target);
   if (targetInfo) run.warnings.push(...targetWarnings(targetInfo));
 
-  const desired = desiredMembers({ targetId: job.target, sources: job.sources, exclude: job.exclude, groups: loaded.groups, filter: job });
+  const desired = desiredMembers({
+    targetId: job.target,
+    sources: job.sources,
+    exclude: job.exclude,
+    groups: loaded.groups,
+    filter: job,
+  });
   const targetMembers = loaded.groups.get(job.target) ?? new Map<string, MemberFacts>();
   const current = new Set(targetMembers.keys());
   const ledger = await deps.state.loadLedger(job.jobId);
@@ -167,7 +199,9 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
   const violations = limitViolations(plan, job.limits, current.size);
   if (violations.length > 0) {
     run.blockedBy = violations;
-    return finish('blocked', [{ id: job.jobId, code: 'SYNC_LIMIT_EXCEEDED', message: `Nothing was applied: ${describeViolations(violations)}` }]);
+    return finish('blocked', [
+      { id: job.jobId, code: 'SYNC_LIMIT_EXCEEDED', message: `Nothing was applied: ${describeViolations(violations)}` },
+    ]);
   }
   if (options.dryRun) return finish('succeeded');
 
@@ -205,7 +239,8 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
       run.graphRequests = deps.writer.counters();
       await deps.audit.write(entries);
       await deps.state.saveRun(run);
-      if (!(await lease.renew())) throw new Error('The run lost its lease (it ran longer than the lease time); stopping to avoid two writers');
+      if (!(await lease.renew()))
+        throw new Error('The run lost its lease (it ran longer than the lease time); stopping to avoid two writers');
     }
   };
 
@@ -232,7 +267,11 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
 function preconditionErrors(job: SyncJob, loaded: LoadedMembership): RunError[] {
   const errors: RunError[] = [];
   if (loaded.missing.has(job.target)) {
-    errors.push({ id: job.target, code: 'SYNC_TARGET_NOT_FOUND', message: `Target group '${job.targetName}' (${job.target}) no longer exists` });
+    errors.push({
+      id: job.target,
+      code: 'SYNC_TARGET_NOT_FOUND',
+      message: `Target group '${job.targetName}' (${job.target}) no longer exists`,
+    });
   }
   for (const s of job.sources) {
     if (loaded.missing.has(s.group)) {
@@ -245,7 +284,11 @@ function preconditionErrors(job: SyncJob, loaded: LoadedMembership): RunError[] 
   }
   for (const e of job.exclude) {
     if (loaded.missing.has(e.group)) {
-      errors.push({ id: e.group, code: 'SYNC_EXCLUDE_NOT_FOUND', message: `Exclude group '${e.displayName}' (${e.group}) no longer exists; nothing was applied` });
+      errors.push({
+        id: e.group,
+        code: 'SYNC_EXCLUDE_NOT_FOUND',
+        message: `Exclude group '${e.displayName}' (${e.group}) no longer exists; nothing was applied`,
+      });
     }
   }
   const target = loaded.info.get(job.target);

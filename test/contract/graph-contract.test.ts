@@ -43,7 +43,8 @@ function fixture(name: string): Fixture {
 }
 
 function obj(value: unknown): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`expected a JSON object, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`expected a JSON object, got ${JSON.stringify(value)}`);
   return value as Json;
 }
 
@@ -58,11 +59,21 @@ function docValues(f: Fixture): Json[] {
 }
 
 function tenant(collections: Omit<TenantFile, 'tenant'>): TenantFile {
-  return { tenant: { id: 'dcd219dd-bc68-4b9b-bf0b-4a33a796be35', displayName: 'Contoso', defaultDomain: 'contoso.com' }, ...collections };
+  return {
+    tenant: { id: 'dcd219dd-bc68-4b9b-bf0b-4a33a796be35', displayName: 'Contoso', defaultDomain: 'contoso.com' },
+    ...collections,
+  };
 }
 
 function user(id: string, userPrincipalName: string, extra: Json = {}): Json {
-  return { id, userPrincipalName, displayName: userPrincipalName.split('@')[0], userType: 'Member', accountEnabled: true, ...extra };
+  return {
+    id,
+    userPrincipalName,
+    displayName: userPrincipalName.split('@')[0],
+    userType: 'Member',
+    accountEnabled: true,
+    ...extra,
+  };
 }
 
 function group(id: string, displayName: string, members: string[], extra: Json = {}): Json {
@@ -101,7 +112,11 @@ function fillJson(value: unknown, ids: Record<string, string[]>): unknown {
 let sandbox: GraphSandbox;
 
 async function loadTenant(t: TenantFile): Promise<void> {
-  const res = await fetch(`${sandbox.url}/_sandbox/tenant`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(t) });
+  const res = await fetch(`${sandbox.url}/_sandbox/tenant`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(t),
+  });
   if (res.status >= 300) throw new Error(`loading the tenant failed: ${res.status} ${await res.text()}`);
 }
 
@@ -124,12 +139,21 @@ async function send(method: string, url: string, headers: Record<string, string>
   return { status: res.status, body: parsed, text };
 }
 
-async function sendFixture(f: Fixture, rewrite: (url: string) => string = (u) => u, body: unknown = f.request.body): Promise<Reply> {
+async function sendFixture(
+  f: Fixture,
+  rewrite: (url: string) => string = (u) => u,
+  body: unknown = f.request.body,
+): Promise<Reply> {
   return send(f.request.method, rewrite(f.request.url), f.request.headers, body);
 }
 
 /** Status and shape against the doc; on failure the message lists every difference. */
-function expectContract(f: Fixture, reply: Reply, expectedBody: unknown = f.response.body, optionalKeys: readonly string[] = DEFAULT_OPTIONAL_KEYS): void {
+function expectContract(
+  f: Fixture,
+  reply: Reply,
+  expectedBody: unknown = f.response.body,
+  optionalKeys: readonly string[] = DEFAULT_OPTIONAL_KEYS,
+): void {
   expect(reply.status, `${f.docPage}: status (body: ${reply.text.slice(0, 400)})`).toBe(f.response.status);
   if (expectedBody === undefined) {
     expect(reply.text, `${f.docPage}: a ${f.response.status} carries no body`).toBe('');
@@ -147,7 +171,8 @@ async function followDelta(first: Reply): Promise<{ pages: Json[]; deltaLink: st
     pages.push(page);
     if (typeof page['@odata.deltaLink'] === 'string') return { pages, deltaLink: page['@odata.deltaLink'] };
     const next = page['@odata.nextLink'];
-    if (typeof next !== 'string') throw new Error(`delta page has neither @odata.nextLink nor @odata.deltaLink: ${reply.text.slice(0, 400)}`);
+    if (typeof next !== 'string')
+      throw new Error(`delta page has neither @odata.nextLink nor @odata.deltaLink: ${reply.text.slice(0, 400)}`);
     reply = await send('GET', next);
   }
   throw new Error('delta round did not end within 50 pages');
@@ -172,16 +197,23 @@ const GROUP_ID = 'b320ee12-b1cd-4cca-b648-a437be61c5cd';
 const ME = '5b0a6ae3-1e0c-4ec5-9d51-7d3f1c3f6a10';
 const meToUser = (url: string): string => url.replace(`${GRAPH}/me/`, `${GRAPH}/users/${ME}/`);
 const AAD_PREMIUM = { skuId: '05e9a617-0261-4cee-bb44-138d3ef5d965', disabledPlans: [] };
-const AAD_PREMIUM_PLAN = { assignedDateTime: '2026-01-01T00:00:00Z', capabilityStatus: 'Enabled', service: 'AADPremiumService', servicePlanId: '41781fb2-bc02-4b7c-bd55-b576c07bb09d' };
+const AAD_PREMIUM_PLAN = {
+  assignedDateTime: '2026-01-01T00:00:00Z',
+  capabilityStatus: 'Enabled',
+  service: 'AADPremiumService',
+  servicePlanId: '41781fb2-bc02-4b7c-bd55-b576c07bb09d',
+};
 
 describe('Graph contract: groups', () => {
   it('lists direct group members as documented', async () => {
     const f = fixture('group-list-members');
     const doc = docValues(f)[0]!;
-    await loadTenant(tenant({
-      users: [user(String(doc.id), String(doc.mail), { mail: doc.mail })],
-      groups: [group(GROUP_ID, 'Group1', [String(doc.id)])],
-    }));
+    await loadTenant(
+      tenant({
+        users: [user(String(doc.id), String(doc.mail), { mail: doc.mail })],
+        groups: [group(GROUP_ID, 'Group1', [String(doc.id)])],
+      }),
+    );
     expectContract(f, await sendFixture(f, (u) => fill(u, { id: [GROUP_ID] })));
   });
 
@@ -189,10 +221,12 @@ describe('Graph contract: groups', () => {
     const f = fixture('group-list-transitivemembers');
     const doc = docValues(f)[0]!;
     const nested = '7c1f1e0e-5d7a-4a43-9a0e-6f0f5b5c9e11';
-    await loadTenant(tenant({
-      users: [user(String(doc.id), String(doc.mail), { mail: doc.mail })],
-      groups: [group('02bd9fd6-8f93-4758-87c3-1fb73740a315', 'Top', [nested]), group(nested, 'Nested', [String(doc.id)])],
-    }));
+    await loadTenant(
+      tenant({
+        users: [user(String(doc.id), String(doc.mail), { mail: doc.mail })],
+        groups: [group('02bd9fd6-8f93-4758-87c3-1fb73740a315', 'Top', [nested]), group(nested, 'Nested', [String(doc.id)])],
+      }),
+    );
     expectContract(f, await sendFixture(f));
   });
 
@@ -208,12 +242,22 @@ describe('Graph contract: groups', () => {
 
   it('adds several members with PATCH members@odata.bind as documented', async () => {
     const f = fixture('group-add-members-bind');
-    const members = ['0f8b2c61-0001-4c9a-8d1e-3b5a7c9e1f01', '0f8b2c61-0002-4c9a-8d1e-3b5a7c9e1f02', '0f8b2c61-0003-4c9a-8d1e-3b5a7c9e1f03'];
-    await loadTenant(tenant({ users: members.map((id, i) => user(id, `bind${i}@contoso.com`)), groups: [group(GROUP_ID, 'Target', [])] }));
+    const members = [
+      '0f8b2c61-0001-4c9a-8d1e-3b5a7c9e1f01',
+      '0f8b2c61-0002-4c9a-8d1e-3b5a7c9e1f02',
+      '0f8b2c61-0003-4c9a-8d1e-3b5a7c9e1f03',
+    ];
+    await loadTenant(
+      tenant({ users: members.map((id, i) => user(id, `bind${i}@contoso.com`)), groups: [group(GROUP_ID, 'Target', [])] }),
+    );
     const ids = { 'group-id': [GROUP_ID], id: members };
     expectContract(f, await sendFixture(f, (u) => fill(u, ids), fillJson(f.request.body, ids)));
     const listed = await send('GET', `${GRAPH}/groups/${GROUP_ID}/members?$select=id`);
-    expect(list(obj(listed.body).value).map((m) => String(obj(m).id)).sort()).toEqual([...members].sort());
+    expect(
+      list(obj(listed.body).value)
+        .map((m) => String(obj(m).id))
+        .sort(),
+    ).toEqual([...members].sort());
   });
 
   it('removes a member with DELETE members/{id}/$ref as documented', async () => {
@@ -229,29 +273,43 @@ describe('Graph contract: groups', () => {
     const f = fixture('group-delta');
     const doc = docValues(f)[0]!;
     const memberIds = list(doc['members@delta']).map((m) => String(obj(m).id));
-    await loadTenant(tenant({
-      users: memberIds.map((id, i) => user(id, `member${i}@contoso.com`)),
-      groups: [group('f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b', String(doc.displayName), memberIds, {
-        createdDateTime: doc.createdDateTime, description: doc.description, groupTypes: doc.groupTypes, mail: doc.mail, mailEnabled: true, securityEnabled: false,
-      })],
-    }));
+    await loadTenant(
+      tenant({
+        users: memberIds.map((id, i) => user(id, `member${i}@contoso.com`)),
+        groups: [
+          group('f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b', String(doc.displayName), memberIds, {
+            createdDateTime: doc.createdDateTime,
+            description: doc.description,
+            groupTypes: doc.groupTypes,
+            mail: doc.mail,
+            mailEnabled: true,
+            securityEnabled: false,
+          }),
+        ],
+      }),
+    );
     const reply = await sendFixture(f);
     expectContract(f, reply);
     const page = obj(reply.body);
-    expect(typeof page['@odata.nextLink'] === 'string' || typeof page['@odata.deltaLink'] === 'string', 'a delta page carries nextLink or deltaLink').toBe(true);
+    expect(
+      typeof page['@odata.nextLink'] === 'string' || typeof page['@odata.deltaLink'] === 'string',
+      'a delta page carries nextLink or deltaLink',
+    ).toBe(true);
   });
 
   it('answers groups/delta with $select and $expand=members as documented', async () => {
     const f = fixture('group-delta-expand-members');
     const [g1, g2] = docValues(f);
     const memberIds = list(g1!['members@delta']).map((m) => String(obj(m).id));
-    await loadTenant(tenant({
-      users: memberIds.map((id, i) => user(id, `member${i}@contoso.com`)),
-      groups: [
-        group(String(g1!.id), String(g1!.displayName), memberIds, { description: g1!.description }),
-        group(String(g2!.id), String(g2!.displayName), [], { description: g2!.description }),
-      ],
-    }));
+    await loadTenant(
+      tenant({
+        users: memberIds.map((id, i) => user(id, `member${i}@contoso.com`)),
+        groups: [
+          group(String(g1!.id), String(g1!.displayName), memberIds, { description: g1!.description }),
+          group(String(g2!.id), String(g2!.displayName), [], { description: g2!.description }),
+        ],
+      }),
+    );
     const { pages } = await followDelta(await sendFixture(f));
     expectContract(f, { status: 200, body: mergePages(pages), text: '' });
   });
@@ -262,15 +320,23 @@ describe('Graph contract: groups', () => {
     const removed = '632f6bb2-3ec8-4c1f-9073-0027a8c68593';
     const added = '37de1ae3-408f-4702-8636-20824abda004';
     const groupId = String(doc.id);
-    await loadTenant(tenant({
-      users: [user(removed, 'removed@contoso.com'), user(added, 'added@contoso.com')],
-      groups: [group(groupId, String(doc.displayName), [removed], { description: doc.description })],
-    }));
+    await loadTenant(
+      tenant({
+        users: [user(removed, 'removed@contoso.com'), user(added, 'added@contoso.com')],
+        groups: [group(groupId, String(doc.displayName), [removed], { description: doc.description })],
+      }),
+    );
     const initial = await followDelta(await send('GET', `${GRAPH}/groups/delta?$select=displayName,description&$expand=members`));
     expect((await send('DELETE', `${GRAPH}/groups/${groupId}/members/${removed}/$ref`)).status).toBe(204);
-    expect((await send('POST', `${GRAPH}/groups/${groupId}/members/$ref`, {}, { '@odata.id': `${GRAPH}/directoryObjects/${added}` })).status).toBe(204);
+    expect(
+      (await send('POST', `${GRAPH}/groups/${groupId}/members/$ref`, {}, { '@odata.id': `${GRAPH}/directoryObjects/${added}` }))
+        .status,
+    ).toBe(204);
     const next = await followDelta(await send('GET', initial.deltaLink));
-    expectContract(f, { status: 200, body: mergePages(next.pages), text: '' }, f.response.body, ['@odata.context', '@odata.nextLink']);
+    expectContract(f, { status: 200, body: mergePages(next.pages), text: '' }, f.response.body, [
+      '@odata.context',
+      '@odata.nextLink',
+    ]);
   });
 });
 
@@ -285,26 +351,42 @@ describe('Graph contract: users', () => {
   it('lists users filtered on assignedLicenses with $select as documented', async () => {
     const f = fixture('user-list-filter-assigned-licenses');
     const docs = docValues(f);
-    await loadTenant(tenant({
-      users: [
-        ...docs.map((d) => user(String(d.id), String(d.mail), { mail: d.mail, assignedLicenses: d.assignedLicenses })),
-        user('9d3c2b1a-0f9e-4d8c-b7a6-554433221100', 'unlicensed@contoso.com', { mail: 'unlicensed@contoso.com', assignedLicenses: [] }),
-      ],
-    }));
+    await loadTenant(
+      tenant({
+        users: [
+          ...docs.map((d) => user(String(d.id), String(d.mail), { mail: d.mail, assignedLicenses: d.assignedLicenses })),
+          user('9d3c2b1a-0f9e-4d8c-b7a6-554433221100', 'unlicensed@contoso.com', {
+            mail: 'unlicensed@contoso.com',
+            assignedLicenses: [],
+          }),
+        ],
+      }),
+    );
     const reply = await sendFixture(f);
     expectContract(f, reply);
-    expect(list(obj(reply.body).value).map((u) => obj(u).id).sort()).toEqual(docs.map((d) => d.id).sort());
+    expect(
+      list(obj(reply.body).value)
+        .map((u) => obj(u).id)
+        .sort(),
+    ).toEqual(docs.map((d) => d.id).sort());
   });
 
   it('lists guests by userPrincipalName suffix with $count as documented', async () => {
     const f = fixture('user-list-filter-guests-by-upn');
     const doc = docValues(f)[0]!;
-    await loadTenant(tenant({
-      users: [
-        user(String(doc.id), 'AdeleV_adatum.com#EXT#@contoso.com', { displayName: doc.displayName, mail: doc.mail, identities: doc.identities, userType: 'Guest' }),
-        user('4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8', 'member@contoso.com', { identities: [] }),
-      ],
-    }));
+    await loadTenant(
+      tenant({
+        users: [
+          user(String(doc.id), 'AdeleV_adatum.com#EXT#@contoso.com', {
+            displayName: doc.displayName,
+            mail: doc.mail,
+            identities: doc.identities,
+            userType: 'Guest',
+          }),
+          user('4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8', 'member@contoso.com', { identities: [] }),
+        ],
+      }),
+    );
     expectContract(f, await sendFixture(f));
   });
 });
@@ -312,17 +394,30 @@ describe('Graph contract: users', () => {
 describe('Graph contract: phone methods', () => {
   it('creates a mobile phone method as documented', async () => {
     const f = fixture('phonemethods-create');
-    await loadTenant(tenant({ users: [user(ME, 'kim@contoso.com', { assignedLicenses: [AAD_PREMIUM], assignedPlans: [AAD_PREMIUM_PLAN] })] }));
+    await loadTenant(
+      tenant({ users: [user(ME, 'kim@contoso.com', { assignedLicenses: [AAD_PREMIUM], assignedPlans: [AAD_PREMIUM_PLAN] })] }),
+    );
     expectContract(f, await sendFixture(f, meToUser));
   });
 
   it('updates a phone method addressed by userPrincipalName as documented', async () => {
     const f = fixture('phonemethods-update');
     const kim = 'a3b4c5d6-e7f8-4a9b-8c0d-1e2f3a4b5c6d';
-    await loadTenant(tenant({
-      users: [user(kim, 'kim@contoso.com')],
-      phoneMethods: { [kim]: [{ id: '3179e48a-750b-4051-897c-87b9720928f7', phoneNumber: '+1 2065555555', phoneType: 'mobile', smsSignInState: 'notEnabled' }] },
-    }));
+    await loadTenant(
+      tenant({
+        users: [user(kim, 'kim@contoso.com')],
+        phoneMethods: {
+          [kim]: [
+            {
+              id: '3179e48a-750b-4051-897c-87b9720928f7',
+              phoneNumber: '+1 2065555555',
+              phoneType: 'mobile',
+              smsSignInState: 'notEnabled',
+            },
+          ],
+        },
+      }),
+    );
     expectContract(f, await sendFixture(f));
     const after = await send('GET', `${GRAPH}/users/${kim}/authentication/phoneMethods`);
     expect(list(obj(after.body).value).map((m) => obj(m).phoneNumber)).toEqual([obj(f.request.body).phoneNumber]);
@@ -330,24 +425,45 @@ describe('Graph contract: phone methods', () => {
 
   it('lists phone methods as documented', async () => {
     const f = fixture('phonemethods-list');
-    await loadTenant(tenant({ users: [user(ME, 'kim@contoso.com')], phoneMethods: { [ME]: docValues(f) as NonNullable<TenantFile['phoneMethods']>[string] } }));
+    await loadTenant(
+      tenant({
+        users: [user(ME, 'kim@contoso.com')],
+        phoneMethods: { [ME]: docValues(f) as NonNullable<TenantFile['phoneMethods']>[string] },
+      }),
+    );
     expectContract(f, await sendFixture(f, meToUser));
   });
 
   it('enables SMS sign-in for the mobile method as documented', async () => {
     const f = fixture('phonemethods-enable-sms-signin');
     const smsGroup = 'c0ffee00-1234-4abc-8def-0123456789ab';
-    await loadTenant(tenant({
-      users: [user(ME, 'kim@contoso.com', { assignedLicenses: [AAD_PREMIUM], assignedPlans: [AAD_PREMIUM_PLAN] })],
-      groups: [group(smsGroup, 'SMS sign-in users', [ME])],
-      phoneMethods: { [ME]: [{ id: '3179e48a-750b-4051-897c-87b9720928f7', phoneNumber: '+1 2065555555', phoneType: 'mobile', smsSignInState: 'notEnabled' }] },
-      authenticationMethodsPolicy: {
-        authenticationMethodConfigurations: [{
-          '@odata.type': '#microsoft.graph.smsAuthenticationMethodConfiguration', id: 'Sms', state: 'enabled',
-          includeTargets: [{ targetType: 'group', id: smsGroup, isRegistrationRequired: false, isUsableForSignIn: true }], excludeTargets: [],
-        }],
-      },
-    }));
+    await loadTenant(
+      tenant({
+        users: [user(ME, 'kim@contoso.com', { assignedLicenses: [AAD_PREMIUM], assignedPlans: [AAD_PREMIUM_PLAN] })],
+        groups: [group(smsGroup, 'SMS sign-in users', [ME])],
+        phoneMethods: {
+          [ME]: [
+            {
+              id: '3179e48a-750b-4051-897c-87b9720928f7',
+              phoneNumber: '+1 2065555555',
+              phoneType: 'mobile',
+              smsSignInState: 'notEnabled',
+            },
+          ],
+        },
+        authenticationMethodsPolicy: {
+          authenticationMethodConfigurations: [
+            {
+              '@odata.type': '#microsoft.graph.smsAuthenticationMethodConfiguration',
+              id: 'Sms',
+              state: 'enabled',
+              includeTargets: [{ targetType: 'group', id: smsGroup, isRegistrationRequired: false, isUsableForSignIn: true }],
+              excludeTargets: [],
+            },
+          ],
+        },
+      }),
+    );
     expectContract(f, await sendFixture(f, meToUser));
     const after = await send('GET', `${GRAPH}/users/${ME}/authentication/phoneMethods`);
     expect(list(obj(after.body).value).map((m) => obj(m).smsSignInState)).toEqual(['ready']);
@@ -355,15 +471,27 @@ describe('Graph contract: phone methods', () => {
 });
 
 const TAP_POLICY = {
-  '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration', id: 'TemporaryAccessPass', state: 'enabled',
-  defaultLifetimeInMinutes: 60, defaultLength: 8, minimumLifetimeInMinutes: 60, maximumLifetimeInMinutes: 480, isUsableOnce: false,
-  includeTargets: [{ targetType: 'group', id: 'all_users', isRegistrationRequired: false }], excludeTargets: [],
+  '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration',
+  id: 'TemporaryAccessPass',
+  state: 'enabled',
+  defaultLifetimeInMinutes: 60,
+  defaultLength: 8,
+  minimumLifetimeInMinutes: 60,
+  maximumLifetimeInMinutes: 480,
+  isUsableOnce: false,
+  includeTargets: [{ targetType: 'group', id: 'all_users', isRegistrationRequired: false }],
+  excludeTargets: [],
 };
 
 describe('Graph contract: authentication methods policy and TAP', () => {
   it('creates a Temporary Access Pass as documented', async () => {
     const f = fixture('tap-create');
-    await loadTenant(tenant({ users: [user('071cc716-8147-4397-a5ba-b2105951cc0b', 'tap@contoso.com')], authenticationMethodsPolicy: { authenticationMethodConfigurations: [TAP_POLICY] } }));
+    await loadTenant(
+      tenant({
+        users: [user('071cc716-8147-4397-a5ba-b2105951cc0b', 'tap@contoso.com')],
+        authenticationMethodsPolicy: { authenticationMethodConfigurations: [TAP_POLICY] },
+      }),
+    );
     const startDateTime = new Date(Date.now() + 3 * 24 * 3_600_000).toISOString();
     const reply = await sendFixture(f, undefined, { ...obj(f.request.body), startDateTime });
     expectContract(f, reply);
@@ -376,7 +504,7 @@ describe('Graph contract: authentication methods policy and TAP', () => {
     expectContract(f, await sendFixture(f));
   });
 
-  it('gets the SMS policy configuration as documented (entity, not the doc\'s value wrapper)', async () => {
+  it("gets the SMS policy configuration as documented (entity, not the doc's value wrapper)", async () => {
     const f = fixture('sms-policy-get');
     const doc = obj(obj(f.response.body).value);
     await loadTenant(tenant({ authenticationMethodsPolicy: { authenticationMethodConfigurations: [{ ...doc, id: 'Sms' }] } }));
@@ -388,20 +516,45 @@ describe('Graph contract: identity protection', () => {
   it('lists risky users as documented', async () => {
     const f = fixture('riskyusers-list');
     const doc = docValues(f)[0]!;
-    await loadTenant(tenant({
-      users: [user(String(doc.id), 'risky@contoso.com')],
-      riskyUsers: [{ ...doc, id: String(doc.id), riskLastUpdatedDateTime: '2026-11-01T10:00:00Z', riskLevel: 'high', riskState: 'atRisk', riskDetail: 'none', userDisplayName: 'Risky', userPrincipalName: 'risky@contoso.com' }],
-    }));
+    await loadTenant(
+      tenant({
+        users: [user(String(doc.id), 'risky@contoso.com')],
+        riskyUsers: [
+          {
+            ...doc,
+            id: String(doc.id),
+            riskLastUpdatedDateTime: '2026-11-01T10:00:00Z',
+            riskLevel: 'high',
+            riskState: 'atRisk',
+            riskDetail: 'none',
+            userDisplayName: 'Risky',
+            userPrincipalName: 'risky@contoso.com',
+          },
+        ],
+      }),
+    );
     expectContract(f, await sendFixture(f));
   });
 
   it('dismisses risky users as documented', async () => {
     const f = fixture('riskyusers-dismiss');
     const ids = list(obj(f.request.body).userIds).map(String);
-    await loadTenant(tenant({
-      users: ids.map((id, i) => user(id, `risky${i}@contoso.com`)),
-      riskyUsers: ids.map((id, i) => ({ id, isDeleted: false, isProcessing: false, riskLastUpdatedDateTime: '2026-11-01T10:00:00Z', riskLevel: 'high', riskState: 'atRisk', riskDetail: 'none', userDisplayName: `risky${i}`, userPrincipalName: `risky${i}@contoso.com` })),
-    }));
+    await loadTenant(
+      tenant({
+        users: ids.map((id, i) => user(id, `risky${i}@contoso.com`)),
+        riskyUsers: ids.map((id, i) => ({
+          id,
+          isDeleted: false,
+          isProcessing: false,
+          riskLastUpdatedDateTime: '2026-11-01T10:00:00Z',
+          riskLevel: 'high',
+          riskState: 'atRisk',
+          riskDetail: 'none',
+          userDisplayName: `risky${i}`,
+          userPrincipalName: `risky${i}@contoso.com`,
+        })),
+      }),
+    );
     expectContract(f, await sendFixture(f));
     const after = await send('GET', `${GRAPH}/identityProtection/riskyUsers`);
     expect(list(obj(after.body).value).map((r) => obj(r).riskState)).toEqual(['dismissed', 'dismissed']);
@@ -410,7 +563,9 @@ describe('Graph contract: identity protection', () => {
   it('lists risk detections as documented', async () => {
     const f = fixture('riskdetections-list');
     const doc = docValues(f)[0]!;
-    await loadTenant(tenant({ users: [user(String(doc.userId), String(doc.userPrincipalName))], riskDetections: [doc as { id: string }] }));
+    await loadTenant(
+      tenant({ users: [user(String(doc.userId), String(doc.userPrincipalName))], riskDetections: [doc as { id: string }] }),
+    );
     expectContract(f, await sendFixture(f));
   });
 });
@@ -419,7 +574,12 @@ describe('Graph contract: sign-ins and Conditional Access', () => {
   it('lists sign-ins as documented', async () => {
     const f = fixture('signins-list');
     const doc = docValues(f)[0]!;
-    await loadTenant(tenant({ users: [user(String(doc.userId), String(doc.userPrincipalName))], signIns: [doc as { id: string; createdDateTime: string }] }));
+    await loadTenant(
+      tenant({
+        users: [user(String(doc.userId), String(doc.userPrincipalName))],
+        signIns: [doc as { id: string; createdDateTime: string }],
+      }),
+    );
     expectContract(f, await sendFixture(f));
   });
 
@@ -449,28 +609,50 @@ describe('Graph contract: directory objects and batching', () => {
   it('resolves ids with directoryObjects/getByIds as documented', async () => {
     const f = fixture('directoryobjects-getbyids');
     const docs = docValues(f);
-    await loadTenant(tenant({
-      users: docs.map((d) => user(String(d.id), `${String(d.displayName).replace(' ', '.').toLowerCase()}@contoso.com`, { displayName: d.displayName })),
-      groups: [group('e9d8c7b6-a5f4-4e3d-8c2b-1a0f9e8d7c6b', 'Not a user', [])],
-    }));
+    await loadTenant(
+      tenant({
+        users: docs.map((d) =>
+          user(String(d.id), `${String(d.displayName).replace(' ', '.').toLowerCase()}@contoso.com`, {
+            displayName: d.displayName,
+          }),
+        ),
+        groups: [group('e9d8c7b6-a5f4-4e3d-8c2b-1a0f9e8d7c6b', 'Not a user', [])],
+      }),
+    );
     const reply = await sendFixture(f);
     expectContract(f, reply);
-    expect(list(obj(reply.body).value).map((o) => obj(o).id).sort()).toEqual(docs.map((d) => d.id).sort());
+    expect(
+      list(obj(reply.body).value)
+        .map((o) => obj(o).id)
+        .sort(),
+    ).toEqual(docs.map((d) => d.id).sort());
   });
 
   it('answers a documented $batch with one response per request in the documented envelope', async () => {
     const f = fixture('batch');
-    const lynne = list(obj(list(obj(f.response.body).responses).map(obj).find((r) => r.id === '5')!.body).value).map(obj)[0]!;
-    await loadTenant(tenant({
-      users: [
-        user(String(lynne.id), String(lynne.userPrincipalName), { displayName: lynne.displayName, city: null }),
-        user('161ab652-cdbc-490d-82a4-0ada1f0db247', 'sso@contoso.com', { city: 'Seattle' }),
-      ],
-      groups: [group('0e226165-c685-41ce-8bfc-df8360ab325d', 'Batch group', [])],
-    }));
+    const lynne = list(
+      obj(
+        list(obj(f.response.body).responses)
+          .map(obj)
+          .find((r) => r.id === '5')!.body,
+      ).value,
+    ).map(obj)[0]!;
+    await loadTenant(
+      tenant({
+        users: [
+          user(String(lynne.id), String(lynne.userPrincipalName), { displayName: lynne.displayName, city: null }),
+          user('161ab652-cdbc-490d-82a4-0ada1f0db247', 'sso@contoso.com', { city: 'Seattle' }),
+        ],
+        groups: [group('0e226165-c685-41ce-8bfc-df8360ab325d', 'Batch group', [])],
+      }),
+    );
     const reply = await sendFixture(f);
     expect(reply.status, reply.text).toBe(f.response.status);
-    const actual = new Map(list(obj(reply.body).responses).map(obj).map((r) => [String(r.id), r]));
+    const actual = new Map(
+      list(obj(reply.body).responses)
+        .map(obj)
+        .map((r) => [String(r.id), r]),
+    );
     const envelope = { id: 'x', status: 0, headers: {}, body: {} };
     for (const doc of list(obj(f.response.body).responses).map(obj)) {
       const item = actual.get(String(doc.id));
@@ -479,18 +661,25 @@ describe('Graph contract: directory objects and batching', () => {
       // failed items carry Graph's error object.
       const status = Number(item!.status);
       const { body: _noBody, ...noContent } = envelope;
-      const expectedItem = status === 204 ? noContent : status >= 400 ? { ...envelope, body: { error: { code: 'c', message: 'm' } } } : envelope;
+      const expectedItem =
+        status === 204 ? noContent : status >= 400 ? { ...envelope, body: { error: { code: 'c', message: 'm' } } } : envelope;
       expect(formatDifferences(compareShape(expectedItem, item)), `item ${String(doc.id)} envelope`).toBe('');
     }
     const item5 = actual.get('5')!;
-    const doc5 = list(obj(f.response.body).responses).map(obj).find((r) => r.id === '5')!;
+    const doc5 = list(obj(f.response.body).responses)
+      .map(obj)
+      .find((r) => r.id === '5')!;
     expect(item5.status, JSON.stringify(item5)).toBe(doc5.status);
     expect(formatDifferences(compareShape(doc5.body, item5.body)), 'item 5 body').toBe('');
   });
 });
 
 async function setKnobs(knobs: Json): Promise<void> {
-  const res = await fetch(`${sandbox.url}/_sandbox/knobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(knobs) });
+  const res = await fetch(`${sandbox.url}/_sandbox/knobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(knobs),
+  });
   if (res.status >= 300) throw new Error(`setting knobs failed: ${res.status} ${await res.text()}`);
 }
 
@@ -507,7 +696,7 @@ describe('Graph contract: errors and throttling', () => {
     const f = fixture('error-response');
     await loadTenant(tenant({ users: [user('87d349ed-44d7-43e1-9a83-5f2406dee5bd', 'adele@contoso.com')] }));
     const res = await fetch(`${sandbox.url}/v1.0/users/87d349ed-44d7-43e1-9a83-5f2406dee5bd`);
-    const body = (await res.json());
+    const body = await res.json();
     expect(res.status).toBe(401);
     expect(formatDifferences(compareShape(f.response.body, body)), 'error shape').toBe('');
   });

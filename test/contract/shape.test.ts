@@ -34,7 +34,12 @@ describe('compareShape', () => {
 
   it('matches array elements in any order', () => {
     const expected = { value: [{ '@odata.type': '#microsoft.graph.user', id: 'u', mail: 'm' }] };
-    const actual = { value: [{ '@odata.type': '#microsoft.graph.group', id: 'g' }, { '@odata.type': '#microsoft.graph.user', id: 'v', mail: 'n' }] };
+    const actual = {
+      value: [
+        { '@odata.type': '#microsoft.graph.group', id: 'g' },
+        { '@odata.type': '#microsoft.graph.user', id: 'v', mail: 'n' },
+      ],
+    };
     expect(compareShape(expected, actual)).toEqual([]);
   });
 

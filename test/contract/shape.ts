@@ -54,7 +54,13 @@ function describe(value: unknown): string {
   return t === 'array' ? `array(${(value as unknown[]).length})` : t;
 }
 
-function compareAt(expected: unknown, actual: unknown, path: string, optional: ReadonlySet<string>, out: ShapeDifference[]): void {
+function compareAt(
+  expected: unknown,
+  actual: unknown,
+  path: string,
+  optional: ReadonlySet<string>,
+  out: ShapeDifference[],
+): void {
   if (expected === null) return;
   const et = jsonType(expected);
   const at = jsonType(actual);

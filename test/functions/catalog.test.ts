@@ -29,14 +29,18 @@ describe('function catalog', () => {
   it('connects storage triggers through the one storage setting', () => {
     for (const def of allFunctions) {
       if (def.kind === 'storageQueue' || def.kind === 'storageBlob') {
-        expect({ name: def.name, connection: def.options.connection }).toEqual({ name: def.name, connection: 'AzureWebJobsStorage' });
+        expect({ name: def.name, connection: def.options.connection }).toEqual({
+          name: def.name,
+          connection: 'AzureWebJobsStorage',
+        });
       }
     }
   });
 
   it('uses the Event Grid source for blob triggers (required on Flex Consumption)', () => {
     for (const def of allFunctions) {
-      if (def.kind === 'storageBlob') expect({ name: def.name, source: def.options.source }).toEqual({ name: def.name, source: 'EventGrid' });
+      if (def.kind === 'storageBlob')
+        expect({ name: def.name, source: def.options.source }).toEqual({ name: def.name, source: 'EventGrid' });
     }
   });
 

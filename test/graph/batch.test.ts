@@ -45,7 +45,12 @@ describe('prepareItems', () => {
 
 describe('planChunks', () => {
   it('packs 45 independent items into calls of 20, 20 and 5 in input order', () => {
-    const chunks = planChunks(prepareItems(Array.from({ length: 45 }, (_, i) => get(`/users/u${i}`)), BASE));
+    const chunks = planChunks(
+      prepareItems(
+        Array.from({ length: 45 }, (_, i) => get(`/users/u${i}`)),
+        BASE,
+      ),
+    );
     expect(chunks.map((c) => c.length)).toEqual([20, 20, 5]);
     expect(chunks.flat().map((p) => p.index)).toEqual(Array.from({ length: 45 }, (_, i) => i));
   });
@@ -69,20 +74,23 @@ describe('planChunks', () => {
   });
 
   it('refuses a dependsOn group larger than one call', () => {
-    const items = Array.from({ length: 21 }, (_, i) => get(`/a${i}`, { id: `i${i}`, ...(i > 0 ? { dependsOn: [`i${i - 1}`] } : {}) }));
+    const items = Array.from({ length: 21 }, (_, i) =>
+      get(`/a${i}`, { id: `i${i}`, ...(i > 0 ? { dependsOn: [`i${i - 1}`] } : {}) }),
+    );
     expect(() => planChunks(prepareItems(items, BASE))).toThrow(/at most 20/);
   });
 
   it('sends every item exactly once, in calls of at most 20, with its dependencies beside it', () => {
-    const arb = fc
-      .array(fc.array(fc.nat(), { maxLength: 2 }), { minLength: 1, maxLength: 120 })
-      .map((deps) =>
-        deps.map((ds, i): BatchItem => {
-          const targets = i === 0 ? [] : [...new Set(ds.map((d) => `i${d % i}`))];
-          // Keep dependency groups small enough to fit, as a caller must.
-          return get(`/x${i}`, { id: `i${i}`, ...(i % 10 !== 0 && targets.length > 0 ? { dependsOn: targets.filter((t) => Number(t.slice(1)) >= i - (i % 10)) } : {}) });
-        }),
-      );
+    const arb = fc.array(fc.array(fc.nat(), { maxLength: 2 }), { minLength: 1, maxLength: 120 }).map((deps) =>
+      deps.map((ds, i): BatchItem => {
+        const targets = i === 0 ? [] : [...new Set(ds.map((d) => `i${d % i}`))];
+        // Keep dependency groups small enough to fit, as a caller must.
+        return get(`/x${i}`, {
+          id: `i${i}`,
+          ...(i % 10 !== 0 && targets.length > 0 ? { dependsOn: targets.filter((t) => Number(t.slice(1)) >= i - (i % 10)) } : {}),
+        });
+      }),
+    );
     fc.assert(
       fc.property(arb, (items) => {
         const prepared = prepareItems(items, BASE);

@@ -53,21 +53,25 @@ describe('AdaptiveLimiter', () => {
 
   it('keeps the limit within [1, max] under any sequence of outcomes', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 64 }), fc.array(fc.constantFrom('ok', '429', 'stale429'), { maxLength: 500 }), (max, ops) => {
-        const l = new AdaptiveLimiter(max);
-        let expected = max;
-        for (const op of ops) {
-          if (op === 'ok') l.succeeded();
-          else if (op === '429') {
-            l.throttled(l.epoch);
-            expected = Math.max(1, Math.floor(expected / 2));
-            if (l.limit !== expected) return false;
-          } else l.throttled(l.epoch - 1);
-          expected = l.limit;
-          if (l.limit < 1 || l.limit > max) return false;
-        }
-        return true;
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.array(fc.constantFrom('ok', '429', 'stale429'), { maxLength: 500 }),
+        (max, ops) => {
+          const l = new AdaptiveLimiter(max);
+          let expected = max;
+          for (const op of ops) {
+            if (op === 'ok') l.succeeded();
+            else if (op === '429') {
+              l.throttled(l.epoch);
+              expected = Math.max(1, Math.floor(expected / 2));
+              if (l.limit !== expected) return false;
+            } else l.throttled(l.epoch - 1);
+            expected = l.limit;
+            if (l.limit < 1 || l.limit > max) return false;
+          }
+          return true;
+        },
+      ),
     );
   });
 

@@ -2,7 +2,12 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
 
 import type { AppConfig } from '../../shared/config';
-import { createGraphTokenProvider, graphScope, TOKEN_REFRESH_MARGIN_MS, tokenProviderFromCredential } from '../../shared/graph/credentials';
+import {
+  createGraphTokenProvider,
+  graphScope,
+  TOKEN_REFRESH_MARGIN_MS,
+  tokenProviderFromCredential,
+} from '../../shared/graph/credentials';
 import { GraphError } from '../../shared/graph/errors';
 
 const HOUR = 3_600_000;
@@ -85,7 +90,10 @@ describe('createGraphTokenProvider', () => {
 
   it('prefers an injected credential over the setting', async () => {
     const fake = fakeCredential(Date.now);
-    const provider = createGraphTokenProvider({ ...config, baseUrl: 'https://graph.microsoft.us', auth: 'managedIdentity' }, fake.credential);
+    const provider = createGraphTokenProvider(
+      { ...config, baseUrl: 'https://graph.microsoft.us', auth: 'managedIdentity' },
+      fake.credential,
+    );
     expect(await provider.getToken()).toBe('token-1');
     expect(fake.scopes).toEqual(['https://graph.microsoft.us/.default']);
   });

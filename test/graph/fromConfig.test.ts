@@ -22,14 +22,22 @@ describe('createGraphFromConfig', () => {
       GRAPH_STATIC_TOKEN: 'from-config',
     });
     const graph = createGraphFromConfig(config.graph);
-    const body = await graph.request<{ value: { id: string }[] }>({ method: 'GET', path: '/users', query: { $top: '3', $select: 'id' } });
+    const body = await graph.request<{ value: { id: string }[] }>({
+      method: 'GET',
+      path: '/users',
+      query: { $top: '3', $select: 'id' },
+    });
     expect(body.value).toHaveLength(3);
     expect(graph.counters.httpCalls).toBe(1);
   });
 
   it('uses an injected credential for the configured cloud', async () => {
     const scopes: string[] = [];
-    const config = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', GRAPH_BASE_URL: sb.url, GRAPH_AUTH: 'default' });
+    const config = loadConfig({
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      GRAPH_BASE_URL: sb.url,
+      GRAPH_AUTH: 'default',
+    });
     const graph = createGraphFromConfig(config.graph, {
       getToken: async (scope) => {
         scopes.push(String(scope));

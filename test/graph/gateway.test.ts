@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GraphError } from '../../shared/graph/errors';
 import { defaultSleep } from '../../shared/graph/gateway';
 import { graphPath } from '../../shared/graph/types';
-import { BIG_GROUP, MISSING_ID, recordingGateway, SandboxControl, USER_COUNT,userId } from './sandbox';
+import { BIG_GROUP, MISSING_ID, recordingGateway, SandboxControl, USER_COUNT, userId } from './sandbox';
 
 let sb: SandboxControl;
 
@@ -201,7 +201,11 @@ describe('retries', () => {
       { route: 'GET /users', kind: '429', times: 1, retryAfterSeconds: 2 },
       { route: 'GET /users', kind: '429', times: 1, retryAfterSeconds: 1.5 },
     ]);
-    const body = await graph.request<{ value: unknown[] }>({ method: 'GET', path: '/users', query: { $top: '1', $select: 'id' } });
+    const body = await graph.request<{ value: unknown[] }>({
+      method: 'GET',
+      path: '/users',
+      query: { $top: '1', $select: 'id' },
+    });
     expect(body.value).toHaveLength(1);
     expect(sleeps).toEqual([2000, 1500]);
     expect(graph.counters).toMatchObject({ httpCalls: 3, throttled: 2, retries: 2 });
@@ -242,7 +246,13 @@ describe('retries', () => {
   it('surfaces a 404 with Graph code, status and route, without retrying', async () => {
     const { graph, sleeps } = recordingGateway(sb.url);
     const error = await caught(graph.request({ method: 'GET', path: graphPath`/users/${MISSING_ID}`, query: { $select: 'id' } }));
-    expect(error).toMatchObject({ kind: 'http', status: 404, code: 'Request_ResourceNotFound', method: 'GET', route: `/users/${MISSING_ID}` });
+    expect(error).toMatchObject({
+      kind: 'http',
+      status: 404,
+      code: 'Request_ResourceNotFound',
+      method: 'GET',
+      route: `/users/${MISSING_ID}`,
+    });
     expect(error.message).not.toContain('$select');
     expect(sleeps).toEqual([]);
     expect((await sb.stats()).requests).toBe(1);
@@ -308,7 +318,8 @@ describe('adaptive concurrency', () => {
     };
     const { graph } = recordingGateway(sb.url, { fetch: counting, maxConcurrency: 8 });
     await sb.latency(40);
-    const burst = (n: number) => Promise.all(Array.from({ length: n }, () => graph.request({ method: 'GET', path: '/users', query: { $top: '1' } })));
+    const burst = (n: number) =>
+      Promise.all(Array.from({ length: n }, () => graph.request({ method: 'GET', path: '/users', query: { $top: '1' } })));
     await burst(16);
     expect(peak).toBe(8);
 
@@ -328,7 +339,10 @@ describe('scopes and counters', () => {
     const runA = graph.scoped();
     const runB = graph.scoped();
     await runA.request({ method: 'GET', path: '/users', query: { $top: '1' } });
-    await runB.batch([{ method: 'GET', path: graphPath`/users/${userId(1)}` }, { method: 'GET', path: graphPath`/users/${userId(2)}` }]);
+    await runB.batch([
+      { method: 'GET', path: graphPath`/users/${userId(1)}` },
+      { method: 'GET', path: graphPath`/users/${userId(2)}` },
+    ]);
     expect(runA.counters).toEqual({ httpCalls: 1, subRequests: 0, throttled: 0, retries: 0 });
     expect(runB.counters).toEqual({ httpCalls: 1, subRequests: 2, throttled: 0, retries: 0 });
     expect(graph.counters).toEqual({ httpCalls: 2, subRequests: 2, throttled: 0, retries: 0 });

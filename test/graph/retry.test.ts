@@ -40,19 +40,29 @@ describe('parseRetryAfter', () => {
 describe('backoffDelay', () => {
   it('stays within [0, cap] for any attempt, cap and random value', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -5, max: 10_000 }), fc.integer({ min: 0, max: 10_000_000 }), fc.double({ min: -1, max: 2, noNaN: true }), (attempt, cap, r) => {
-        const d = backoffDelay(attempt, cap, () => r);
-        return d >= 0 && d <= cap;
-      }),
+      fc.property(
+        fc.integer({ min: -5, max: 10_000 }),
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.double({ min: -1, max: 2, noNaN: true }),
+        (attempt, cap, r) => {
+          const d = backoffDelay(attempt, cap, () => r);
+          return d >= 0 && d <= cap;
+        },
+      ),
     );
   });
 
   it('waits at least half of the exponential step, so a retry is never immediate', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 600_000 }), fc.double({ min: 0, max: 1, noNaN: true }), (attempt, cap, r) => {
-        const step = Math.min(cap, BASE_BACKOFF_MS * 2 ** Math.min(attempt, 30));
-        return backoffDelay(attempt, cap, () => r) >= Math.floor(step / 2);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 1, max: 600_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (attempt, cap, r) => {
+          const step = Math.min(cap, BASE_BACKOFF_MS * 2 ** Math.min(attempt, 30));
+          return backoffDelay(attempt, cap, () => r) >= Math.floor(step / 2);
+        },
+      ),
     );
   });
 
@@ -85,13 +95,17 @@ describe('connectionErrorCode', () => {
   });
 
   it('recognises undici "other side closed" and a bare socket hang up', () => {
-    const closed = new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) });
+    const closed = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+    });
     expect(connectionErrorCode(closed)).toBe('UND_ERR_SOCKET');
     expect(connectionErrorCode(new Error('socket hang up'))).toBe('ECONNRESET');
   });
 
   it('recognises a body read cut short by a reset', () => {
-    const terminated = new TypeError('terminated', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) });
+    const terminated = new TypeError('terminated', {
+      cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+    });
     expect(connectionErrorCode(terminated)).toBe('UND_ERR_SOCKET');
   });
 

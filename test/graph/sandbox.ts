@@ -1,5 +1,11 @@
 /** Shared fixture for the gateway's integration tests: a small tenant on the real Graph sandbox over HTTP. */
-import { type FaultRule, type GraphSandbox, type SandboxStats, startGraphSandbox, type TenantFile } from '../../local/sandbox/index';
+import {
+  type FaultRule,
+  type GraphSandbox,
+  type SandboxStats,
+  startGraphSandbox,
+  type TenantFile,
+} from '../../local/sandbox/index';
 import { createGraphGateway, type GraphGatewayOptions } from '../../shared/graph/gateway';
 import type { Graph } from '../../shared/graph/types';
 
@@ -21,8 +27,22 @@ export function testTenant(): TenantFile {
     tenant: { id: '20000000-0000-4000-8000-000000000000', displayName: 'Gateway tests', defaultDomain: 'gateway.example' },
     users,
     groups: [
-      { id: BIG_GROUP, displayName: 'Everyone', groupTypes: [], mailEnabled: false, securityEnabled: true, members: users.map((u) => u.id) },
-      { id: SMALL_GROUP, displayName: 'Few', groupTypes: [], mailEnabled: false, securityEnabled: true, members: [userId(0), userId(1)] },
+      {
+        id: BIG_GROUP,
+        displayName: 'Everyone',
+        groupTypes: [],
+        mailEnabled: false,
+        securityEnabled: true,
+        members: users.map((u) => u.id),
+      },
+      {
+        id: SMALL_GROUP,
+        displayName: 'Few',
+        groupTypes: [],
+        mailEnabled: false,
+        securityEnabled: true,
+        members: [userId(0), userId(1)],
+      },
     ],
   };
 }
@@ -32,7 +52,9 @@ export class SandboxControl {
 
   static async start(): Promise<SandboxControl> {
     // Budget throttling off: these tests inject exact faults; throttling budgets are the sandbox's own tests' concern.
-    return new SandboxControl(await startGraphSandbox({ tenant: testTenant(), knobs: { throttling: { enabled: false, tenantSize: 'auto' } } }));
+    return new SandboxControl(
+      await startGraphSandbox({ tenant: testTenant(), knobs: { throttling: { enabled: false, tenantSize: 'auto' } } }),
+    );
   }
 
   get url(): string {

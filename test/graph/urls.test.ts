@@ -27,7 +27,8 @@ describe('requestUrl', () => {
   });
 
   it('refuses relative paths without a leading slash or with dot segments', () => {
-    for (const p of ['users', '//evil.example/x', '/users/../groups', '/./users']) expect(() => requestUrl(BASE, p)).toThrow(GraphError);
+    for (const p of ['users', '//evil.example/x', '/users/../groups', '/./users'])
+      expect(() => requestUrl(BASE, p)).toThrow(GraphError);
   });
 });
 
@@ -54,13 +55,17 @@ describe('normaliseBaseUrl', () => {
 
 describe('graphPath', () => {
   it('encodes interpolated segments', () => {
-    expect(graphPath`/users/${'a/b#c@x.com'}/authentication/phoneMethods`).toBe('/users/a%2Fb%23c%40x.com/authentication/phoneMethods');
+    expect(graphPath`/users/${'a/b#c@x.com'}/authentication/phoneMethods`).toBe(
+      '/users/a%2Fb%23c%40x.com/authentication/phoneMethods',
+    );
   });
 });
 
 describe('directoryObjectUrl', () => {
   it('points member references at the gateway cloud, national and local alike', () => {
-    expect(directoryObjectUrl('https://graph.microsoft.us/', 'a b')).toBe('https://graph.microsoft.us/v1.0/directoryObjects/a%20b');
+    expect(directoryObjectUrl('https://graph.microsoft.us/', 'a b')).toBe(
+      'https://graph.microsoft.us/v1.0/directoryObjects/a%20b',
+    );
     expect(directoryObjectUrl('http://127.0.0.1:7072', '1')).toBe('http://127.0.0.1:7072/v1.0/directoryObjects/1');
   });
 });

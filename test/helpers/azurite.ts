@@ -17,7 +17,8 @@ export function useAzurite(): { readonly current: AzuriteInstance } {
   });
   return {
     get current(): AzuriteInstance {
-      if (!instance) throw new Error('Azurite is not running: use useAzurite() at file or describe level and read .current inside tests');
+      if (!instance)
+        throw new Error('Azurite is not running: use useAzurite() at file or describe level and read .current inside tests');
       return instance;
     },
   };

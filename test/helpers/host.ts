@@ -27,7 +27,11 @@ export function memoryLogger(): { logger: HostLogger; lines: LogLine[] } {
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs` naming `what`. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let delay = 20;
   for (;;) {

@@ -40,13 +40,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stack: LocalStack = await startLocalStack({
     root: ROOT,
     azurite: { inMemory: true },
-    sandbox: { port: 0, ...(options.tenant ? { tenant: options.tenant } : {}), ...(options.knobs ? { knobs: options.knobs } : {}) },
+    sandbox: {
+      port: 0,
+      ...(options.tenant ? { tenant: options.tenant } : {}),
+      ...(options.knobs ? { knobs: options.knobs } : {}),
+    },
     hostPort: 0,
-    host: { timersDisabled: !options.timers, pollIntervalMs: 100, queues: { visibilityTimeoutMs: 0, maxPollingIntervalMs: 200, ...options.queues } },
+    host: {
+      timersDisabled: !options.timers,
+      pollIntervalMs: 100,
+      queues: { visibilityTimeoutMs: 0, maxPollingIntervalMs: 200, ...options.queues },
+    },
     env: { ...sample, LOG_LEVEL: level, ...options.env },
     logger: createLogger(level),
   });
-  return { apiUrl: stack.apiUrl, sandboxUrl: stack.sandboxUrl, connectionString: stack.connectionString, stop: () => stack.stop() };
+  return {
+    apiUrl: stack.apiUrl,
+    sandboxUrl: stack.sandboxUrl,
+    connectionString: stack.connectionString,
+    stop: () => stack.stop(),
+  };
 }
 
 /** One stack per test file (or describe block): read `.current` inside tests. */
@@ -61,7 +74,8 @@ export function useStack(options: StackOptions = {}): { readonly current: Stack 
   });
   return {
     get current(): Stack {
-      if (!stack) throw new Error('The stack is not running: call useStack() at file or describe level and read .current inside tests');
+      if (!stack)
+        throw new Error('The stack is not running: call useStack() at file or describe level and read .current inside tests');
       return stack;
     },
   };

@@ -9,7 +9,8 @@ import { eventually, memoryLogger } from '../helpers/host';
 describe('local host admin API (POST /admin/functions/<name>)', () => {
   const azurite = useAzurite();
   const calls: { fn: string; value: unknown; metadata: unknown }[] = [];
-  const record = (fn: string) => (value: unknown, context: { triggerMetadata?: unknown }) => void calls.push({ fn, value, metadata: context.triggerMetadata });
+  const record = (fn: string) => (value: unknown, context: { triggerMetadata?: unknown }) =>
+    void calls.push({ fn, value, metadata: context.triggerMetadata });
   let host: LocalHost;
 
   beforeAll(async () => {
@@ -18,7 +19,11 @@ describe('local host admin API (POST /admin/functions/<name>)', () => {
         timerFunction('nightly', { schedule: '0 0 0 1 1 *', handler: record('nightly') }),
         queueFunction('work', { queueName: 'admin-work', connection: 'AzureWebJobsStorage', handler: record('work') }),
         eventGridFunction('events', { handler: record('events') }),
-        blobFunction('files', { path: 'admin-files/in/{name}', connection: 'AzureWebJobsStorage', handler: (blob, ctx) => record('files')((blob as Buffer).toString(), ctx) }),
+        blobFunction('files', {
+          path: 'admin-files/in/{name}',
+          connection: 'AzureWebJobsStorage',
+          handler: (blob, ctx) => record('files')((blob as Buffer).toString(), ctx),
+        }),
         httpFunction('web', { handler: () => ({ status: 200 }) }),
       ],
       port: 0,
@@ -31,7 +36,11 @@ describe('local host admin API (POST /admin/functions/<name>)', () => {
   });
 
   const run = (name: string, body?: unknown) =>
-    fetch(`${host.url}/admin/functions/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? '' : JSON.stringify(body) });
+    fetch(`${host.url}/admin/functions/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? '' : JSON.stringify(body),
+    });
   const callOf = (fn: string) => eventually(`a call of ${fn}`, () => calls.find((c) => c.fn === fn));
 
   it('runs a timer now', async () => {
@@ -45,7 +54,13 @@ describe('local host admin API (POST /admin/functions/<name>)', () => {
   });
 
   it('passes the input event to an Event Grid function', async () => {
-    expect((await run('events', { input: JSON.stringify({ id: 'e1', eventType: 't', subject: 's', eventTime: '2026-01-01T00:00:00Z', data: {} }) })).status).toBe(202);
+    expect(
+      (
+        await run('events', {
+          input: JSON.stringify({ id: 'e1', eventType: 't', subject: 's', eventTime: '2026-01-01T00:00:00Z', data: {} }),
+        })
+      ).status,
+    ).toBe(202);
     expect((await callOf('events')).value).toMatchObject({ id: 'e1' });
   });
 

@@ -60,14 +60,18 @@ describe('startAzurite', () => {
     }
   });
 
-  it('fails with Azurite\'s own message when a port is taken', async () => {
+  it("fails with Azurite's own message when a port is taken", async () => {
     const { blobPort } = azurite.current;
     await expect(startAzurite({ ports: { blob: blobPort } })).rejects.toThrow(/EADDRINUSE|exited before it was ready/);
   });
 
   it('stops the process and frees its ports', async () => {
     const instance = await startAzurite();
-    const up = () => fetch(`http://127.0.0.1:${instance.blobPort}/devstoreaccount1?comp=list`).then(() => true, () => false);
+    const up = () =>
+      fetch(`http://127.0.0.1:${instance.blobPort}/devstoreaccount1?comp=list`).then(
+        () => true,
+        () => false,
+      );
     expect(await up()).toBe(true);
     await instance.stop();
     expect(await up()).toBe(false);
@@ -79,7 +83,9 @@ describe('startAzurite', () => {
     const dir = mkdtempSync(join(tmpdir(), 'azurite-parent-'));
     try {
       const source = readFileSync(join(__dirname, '../../local/azurite.ts'), 'utf8');
-      const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+      const { outputText } = ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+      });
       writeFileSync(join(dir, 'azurite.js'), outputText);
       const script = `require('./azurite.js').startAzurite().then((a) => process.stdout.write(a.blobPort + '\\n'));`;
       const parent = spawn(process.execPath, ['-e', script], {
@@ -91,7 +97,11 @@ describe('startAzurite', () => {
         parent.stdout.once('data', (b: Buffer) => done(Number(b.toString().trim())));
         parent.once('exit', (code) => fail(new Error(`parent exited early with ${code}`)));
       });
-      const up = () => fetch(`http://127.0.0.1:${blobPort}/devstoreaccount1?comp=list`).then(() => true, () => false);
+      const up = () =>
+        fetch(`http://127.0.0.1:${blobPort}/devstoreaccount1?comp=list`).then(
+          () => true,
+          () => false,
+        );
       expect(await up()).toBe(true);
 
       parent.kill('SIGKILL');

@@ -17,13 +17,16 @@ interface Delivery {
 
 describe('local host blob triggers', () => {
   const azurite = useAzurite();
-  const container = (name: string) => BlobServiceClient.fromConnectionString(azurite.current.connectionString).getContainerClient(name);
+  const container = (name: string) =>
+    BlobServiceClient.fromConnectionString(azurite.current.connectionString).getContainerClient(name);
   const upload = async (containerName: string, blobName: string, text: string) => {
     await container(containerName).createIfNotExists();
-    await container(containerName).getBlockBlobClient(blobName).upload(text, Buffer.byteLength(text), {
-      blobHTTPHeaders: { blobContentType: 'text/csv' },
-      metadata: { source: 'test' },
-    });
+    await container(containerName)
+      .getBlockBlobClient(blobName)
+      .upload(text, Buffer.byteLength(text), {
+        blobHTTPHeaders: { blobContentType: 'text/csv' },
+        metadata: { source: 'test' },
+      });
   };
   const startHost = (functions: Parameters<typeof startLocalHost>[0]['functions']) =>
     startLocalHost({
@@ -40,7 +43,12 @@ describe('local host blob triggers', () => {
     const def = blobFunction('onDrop', {
       path: 'drops/incoming/{name}',
       connection: 'AzureWebJobsStorage',
-      handler: (blob, context) => void deliveries.push({ name: String(context.triggerMetadata?.name), content: (blob as Buffer).toString(), metadata: context.triggerMetadata }),
+      handler: (blob, context) =>
+        void deliveries.push({
+          name: String(context.triggerMetadata?.name),
+          content: (blob as Buffer).toString(),
+          metadata: context.triggerMetadata,
+        }),
     });
     const host = await startHost([def]);
     try {
@@ -109,7 +117,11 @@ describe('local host blob triggers', () => {
 
   it('delivers a blob again when it is overwritten (new ETag)', async () => {
     const contents: string[] = [];
-    const def = blobFunction('onChange', { path: 'changes/{name}', connection: 'AzureWebJobsStorage', handler: (blob) => void contents.push((blob as Buffer).toString()) });
+    const def = blobFunction('onChange', {
+      path: 'changes/{name}',
+      connection: 'AzureWebJobsStorage',
+      handler: (blob) => void contents.push((blob as Buffer).toString()),
+    });
     const host = await startHost([def]);
     try {
       await upload('changes', 'x.csv', 'v1');

@@ -36,7 +36,11 @@ describe('the built app', () => {
   beforeAll(() => {
     if (existsSync(ENTRY) && existsSync(START) && newestSource() <= statSync(ENTRY).mtimeMs) return;
     // Missing or stale dist: build. Type errors elsewhere do not stop tsc from emitting; a missing entry is the failure.
-    spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit', timeout: 180_000 });
+    spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      timeout: 180_000,
+    });
     if (!existsSync(ENTRY)) throw new Error(`npx tsc -p tsconfig.build.json did not produce ${ENTRY}`);
   }, 200_000);
 
@@ -47,7 +51,12 @@ describe('the built app', () => {
       require(${JSON.stringify(ENTRY)});
       const { allFunctions } = require(${JSON.stringify(path.join(ROOT, 'dist/functions/catalog.js'))});
       process.stdout.write(JSON.stringify(allFunctions.map((f) => f.name)));`;
-    const env = { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true', GRAPH_AUTH: 'managedIdentity', GRAPH_BASE_URL: 'https://graph.microsoft.com' };
+    const env = {
+      ...process.env,
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      GRAPH_AUTH: 'managedIdentity',
+      GRAPH_BASE_URL: 'https://graph.microsoft.com',
+    };
     const { status, stdout, stderr } = runNode(['-e', script], env);
     expect(stderr).not.toMatch(/SyntaxError|ERR_REQUIRE_ESM|Cannot find module|is not a function/);
     expect(status, stderr).toBe(0);
@@ -95,7 +104,9 @@ describe('the built app', () => {
       expect(res.status, output).toBe(200);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(existsSync(path.join(dataDir, '__azurite_db_blob__.json')) || existsSync(path.join(dataDir, '__azurite_db_table__.json'))).toBe(true);
+      expect(
+        existsSync(path.join(dataDir, '__azurite_db_blob__.json')) || existsSync(path.join(dataDir, '__azurite_db_table__.json')),
+      ).toBe(true);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });

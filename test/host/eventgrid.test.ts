@@ -24,12 +24,24 @@ const egEvent = (id: string, data: Record<string, unknown> = { userId: 'u1' }) =
   dataVersion: '1.0',
   metadataVersion: '1',
 });
-const cloudEvent = (id: string) => ({ specversion: '1.0', id, source: '/sentinel/playbook', type: 'EntraOps.RiskDetected', data: { userId: 'u2' } });
+const cloudEvent = (id: string) => ({
+  specversion: '1.0',
+  id,
+  source: '/sentinel/playbook',
+  type: 'EntraOps.RiskDetected',
+  data: { userId: 'u2' },
+});
 
 describe('local host Event Grid webhook', () => {
   let host: LocalHost;
   beforeAll(async () => {
-    host = await startLocalHost({ functions, port: 0, storageConnectionString: UNUSED_STORAGE, logger: memoryLogger().logger, timers: { disabled: true } });
+    host = await startLocalHost({
+      functions,
+      port: 0,
+      storageConnectionString: UNUSED_STORAGE,
+      logger: memoryLogger().logger,
+      timers: { disabled: true },
+    });
   });
   afterAll(async () => {
     await host.close();
@@ -50,14 +62,24 @@ describe('local host Event Grid webhook', () => {
         eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
       },
     ];
-    const res = await post('onRisk', validation, { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' });
+    const res = await post('onRisk', validation, {
+      'content-type': 'application/json',
+      'aeg-event-type': 'SubscriptionValidation',
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ validationResponse: 'code-512' });
   });
 
   it('answers the CloudEvents subscription validation with double-encoded data', async () => {
-    const validation = { ...cloudEvent('cv1'), type: 'Microsoft.EventGrid.SubscriptionValidationEvent', data: JSON.stringify({ validationCode: 'ce-77' }) };
-    const res = await post('onRisk', validation, { 'content-type': 'application/cloudevents+json', 'aeg-event-type': 'SubscriptionValidation' });
+    const validation = {
+      ...cloudEvent('cv1'),
+      type: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+      data: JSON.stringify({ validationCode: 'ce-77' }),
+    };
+    const res = await post('onRisk', validation, {
+      'content-type': 'application/cloudevents+json',
+      'aeg-event-type': 'SubscriptionValidation',
+    });
     expect(await res.json()).toEqual({ validationResponse: 'ce-77' });
   });
 
@@ -81,8 +103,13 @@ describe('local host Event Grid webhook', () => {
 
   it('delivers a single CloudEvent and a CloudEvents batch without aeg-event-type', async () => {
     received.length = 0;
-    expect((await post('onRisk', cloudEvent('c1'), { 'content-type': 'application/cloudevents+json; charset=utf-8' })).status).toBe(202);
-    expect((await post('onRisk', [cloudEvent('c2'), cloudEvent('c3')], { 'content-type': 'application/cloudevents-batch+json' })).status).toBe(202);
+    expect(
+      (await post('onRisk', cloudEvent('c1'), { 'content-type': 'application/cloudevents+json; charset=utf-8' })).status,
+    ).toBe(202);
+    expect(
+      (await post('onRisk', [cloudEvent('c2'), cloudEvent('c3')], { 'content-type': 'application/cloudevents-batch+json' }))
+        .status,
+    ).toBe(202);
     expect(received.map((e) => (e as { id: string }).id).sort()).toEqual(['c1', 'c2', 'c3']);
     expect(received[0]).toMatchObject({ specversion: '1.0', source: '/sentinel/playbook', data: { userId: 'u2' } });
   });
@@ -96,7 +123,10 @@ describe('local host Event Grid webhook', () => {
   it('answers 404 for an unknown function, listing the known ones', async () => {
     const res = await post('nope', [egEvent('x')], notify);
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: { details: { available: string[] } } }).error.details.available).toEqual(['onRisk', 'alwaysFails']);
+    expect(((await res.json()) as { error: { details: { available: string[] } } }).error.details.available).toEqual([
+      'onRisk',
+      'alwaysFails',
+    ]);
   });
 
   it('answers 400 for malformed JSON, invalid events or a missing event type header', async () => {
@@ -108,7 +138,11 @@ describe('local host Event Grid webhook', () => {
       [{ ...cloudEvent('c9'), specversion: '0.3' }, { 'content-type': 'application/cloudevents+json' }, 'InvalidEvents'],
       [cloudEvent('c10'), { 'content-type': 'application/cloudevents-batch+json' }, 'InvalidEvents'],
       [[egEvent('e9')], { 'content-type': 'application/json' }, 'MissingEventType'],
-      [[egEvent('e9')], { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' }, 'InvalidValidationEvent'],
+      [
+        [egEvent('e9')],
+        { 'content-type': 'application/json', 'aeg-event-type': 'SubscriptionValidation' },
+        'InvalidValidationEvent',
+      ],
     ];
     for (const [body, headers, code] of cases) {
       const res = await post('onRisk', body, headers);

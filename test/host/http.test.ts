@@ -37,12 +37,21 @@ const functions = [
   httpFunction('created', {
     route: 'created',
     methods: ['POST'],
-    handler: async (request) => ({ status: 201, headers: { location: '/api/items/7', 'x-custom': 'yes' }, jsonBody: await request.json() }),
+    handler: async (request) => ({
+      status: 201,
+      headers: { location: '/api/items/7', 'x-custom': 'yes' },
+      jsonBody: await request.json(),
+    }),
   }),
   httpFunction('raw', {
     route: 'raw',
     methods: ['GET'],
-    handler: () => new HttpResponse({ status: 202, body: Buffer.from([0, 1, 2, 255]), headers: { 'content-type': 'application/octet-stream' } }),
+    handler: () =>
+      new HttpResponse({
+        status: 202,
+        body: Buffer.from([0, 1, 2, 255]),
+        headers: { 'content-type': 'application/octet-stream' },
+      }),
   }),
   httpFunction('text', { route: 'text', methods: ['GET'], handler: () => ({ body: 'plain words' }) }),
   // Plain JavaScript handlers can return nothing; the types do not allow it, hence the cast.
@@ -68,7 +77,13 @@ const functions = [
 describe('local host HTTP triggers', () => {
   let host: LocalHost;
   beforeAll(async () => {
-    host = await startLocalHost({ functions, port: 0, storageConnectionString: UNUSED_STORAGE, logger, timers: { disabled: true } });
+    host = await startLocalHost({
+      functions,
+      port: 0,
+      storageConnectionString: UNUSED_STORAGE,
+      logger,
+      timers: { disabled: true },
+    });
   });
   afterAll(async () => {
     await host.close();
@@ -87,7 +102,14 @@ describe('local host HTTP triggers', () => {
       body: '{"n":1}',
     });
     expect(status).toBe(200);
-    expect(body).toEqual({ method: 'PUT', params: { id: 'a b' }, query: { x: '1', y: 'two' }, header: 'hello', body: '{"n":1}', functionName: 'putItem' });
+    expect(body).toEqual({
+      method: 'PUT',
+      params: { id: 'a b' },
+      query: { x: '1', y: 'two' },
+      header: 'hello',
+      body: '{"n":1}',
+      functionName: 'putItem',
+    });
   });
 
   it('picks the function by method when several share a route', async () => {
@@ -132,7 +154,10 @@ describe('local host HTTP triggers', () => {
   });
 
   it('writes status, headers and JSON of an HttpResponseInit', async () => {
-    const { status, body, headers } = await json<unknown>('/api/created', { method: 'POST', body: JSON.stringify({ a: [1, 2] }) });
+    const { status, body, headers } = await json<unknown>('/api/created', {
+      method: 'POST',
+      body: JSON.stringify({ a: [1, 2] }),
+    });
     expect(status).toBe(201);
     expect(headers.get('location')).toBe('/api/items/7');
     expect(headers.get('x-custom')).toBe('yes');
@@ -155,7 +180,9 @@ describe('local host HTTP triggers', () => {
   });
 
   it('answers 500 with a JSON error without the exception message when the handler throws', async () => {
-    const { status, body } = await json<{ error: { code: string; message: string; details: { invocationId: string } } }>('/api/boom');
+    const { status, body } = await json<{ error: { code: string; message: string; details: { invocationId: string } } }>(
+      '/api/boom',
+    );
     expect(status).toBe(500);
     expect(body.error.code).toBe('InternalServerError');
     expect(body.error.message).not.toContain('kaput');
@@ -167,13 +194,18 @@ describe('local host HTTP triggers', () => {
     const plain = lines.find((l) => l.msg === 'plain line 42');
     expect(plain).toMatchObject({ level: 'info', fields: { functionName: 'logs' } });
     expect(typeof plain?.fields.invocationId).toBe('string');
-    expect(lines.find((l) => l.msg === 'structured')).toMatchObject({ level: 'warn', fields: { runId: 'r1', functionName: 'logs' } });
+    expect(lines.find((l) => l.msg === 'structured')).toMatchObject({
+      level: 'warn',
+      fields: { runId: 'r1', functionName: 'logs' },
+    });
   });
 
   it('rejects bodies over the size limit with 413', async () => {
-    const res = await call('/api/defaultRoute', { method: 'POST', headers: { 'content-length': String(200 * 1024 * 1024) }, body: 'small' }).catch(
-      () => undefined,
-    );
+    const res = await call('/api/defaultRoute', {
+      method: 'POST',
+      headers: { 'content-length': String(200 * 1024 * 1024) },
+      body: 'small',
+    }).catch(() => undefined);
     // Node's fetch refuses a mismatched content-length, so send the declared size through a raw request instead.
     const status = res?.status ?? (await rawStatus(host.port));
     expect(status).toBe(413);
@@ -192,10 +224,13 @@ describe('local host HTTP triggers', () => {
 async function rawStatus(port: number): Promise<number> {
   const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', path: '/api/defaultRoute', method: 'POST', headers: { 'content-length': 200 * 1024 * 1024 } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      { port, host: '127.0.0.1', path: '/api/defaultRoute', method: 'POST', headers: { 'content-length': 200 * 1024 * 1024 } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.write('partial');
   });

@@ -12,7 +12,9 @@ const start = (functions: Parameters<typeof startLocalHost>[0]['functions']) =>
 describe('startLocalHost', () => {
   it('refuses two functions with the same name', async () => {
     const handler = () => ({ status: 200 });
-    await expect(start([httpFunction('twin', { handler }), httpFunction('Twin', { route: 'other', handler })])).rejects.toThrow(/Twin.*unique/);
+    await expect(start([httpFunction('twin', { handler }), httpFunction('Twin', { route: 'other', handler })])).rejects.toThrow(
+      /Twin.*unique/,
+    );
   });
 
   it('refuses output bindings it cannot emulate instead of dropping them', async () => {
@@ -36,16 +38,32 @@ describe('parseHostJson', () => {
       version: '2.0',
       extensions: {
         http: { routePrefix: '' },
-        queues: { maxPollingInterval: '00:00:02', visibilityTimeout: '00:00:30.5', batchSize: 8, newBatchThreshold: 4, maxDequeueCount: 3, messageEncoding: 'none' },
+        queues: {
+          maxPollingInterval: '00:00:02',
+          visibilityTimeout: '00:00:30.5',
+          batchSize: 8,
+          newBatchThreshold: 4,
+          maxDequeueCount: 3,
+          messageEncoding: 'none',
+        },
       },
     });
     expect(settings).toEqual({
       routePrefix: '',
-      queues: { maxPollingIntervalMs: 2000, visibilityTimeoutMs: 30_500, batchSize: 8, newBatchThreshold: 4, maxDequeueCount: 3, messageEncoding: 'none' },
+      queues: {
+        maxPollingIntervalMs: 2000,
+        visibilityTimeoutMs: 30_500,
+        batchSize: 8,
+        newBatchThreshold: 4,
+        maxDequeueCount: 3,
+        messageEncoding: 'none',
+      },
     });
   });
 
   it('names the bad key of an invalid host.json', () => {
-    expect(() => parseHostJson({ extensions: { queues: { visibilityTimeout: '30 seconds' } } })).toThrow(/extensions\.queues\.visibilityTimeout/);
+    expect(() => parseHostJson({ extensions: { queues: { visibilityTimeout: '30 seconds' } } })).toThrow(
+      /extensions\.queues\.visibilityTimeout/,
+    );
   });
 });

@@ -18,20 +18,36 @@ describe('local host queue triggers', () => {
     return client;
   };
   const startHost = (functions: Parameters<typeof startLocalHost>[0]['functions'], env: Record<string, string> = {}) =>
-    startLocalHost({ functions, port: 0, storageConnectionString: azurite.current.connectionString, logger: memoryLogger().logger, timers: { disabled: true }, env });
-  const visibleCount = async (client: QueueClient) => (await client.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.length;
+    startLocalHost({
+      functions,
+      port: 0,
+      storageConnectionString: azurite.current.connectionString,
+      logger: memoryLogger().logger,
+      timers: { disabled: true },
+      env,
+    });
+  const visibleCount = async (client: QueueClient) =>
+    (await client.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.length;
 
   it('passes a base64 JSON message as an object with its metadata and deletes it on success', async () => {
     const got: { value: unknown; metadata: InvocationContext['triggerMetadata'] }[] = [];
     const jobs = await queue('jobs-ok');
     const host = await startHost([
-      queueFunction('onJob', { queueName: 'jobs-ok', connection: 'AzureWebJobsStorage', handler: (value, context) => void got.push({ value, metadata: context.triggerMetadata }) }),
+      queueFunction('onJob', {
+        queueName: 'jobs-ok',
+        connection: 'AzureWebJobsStorage',
+        handler: (value, context) => void got.push({ value, metadata: context.triggerMetadata }),
+      }),
     ]);
     try {
       await jobs.sendMessage(base64(JSON.stringify({ importId: 'i1', chunk: 3 })));
       const [first] = await eventually('the message', () => got.length > 0 && got);
       expect(first!.value).toEqual({ importId: 'i1', chunk: 3 });
-      expect(first!.metadata).toMatchObject({ dequeueCount: 1, id: expect.any(String) as unknown, popReceipt: expect.any(String) as unknown });
+      expect(first!.metadata).toMatchObject({
+        dequeueCount: 1,
+        id: expect.any(String) as unknown,
+        popReceipt: expect.any(String) as unknown,
+      });
       expect(Date.parse(String(first!.metadata?.insertionTime))).toBeGreaterThan(0);
       await eventually('the message to be deleted', async () => (await jobs.getProperties()).approximateMessagesCount === 0);
     } finally {
@@ -44,9 +60,18 @@ describe('local host queue triggers', () => {
   it('passes text that is not base64 as it is, resolving %SETTING% in the queue name', async () => {
     const got: unknown[] = [];
     const raw = await queue('raw-text');
-    const host = await startHost([queueFunction('onRaw', { queueName: '%TEST_QUEUE_NAME%', connection: 'AzureWebJobsStorage', handler: (v) => void got.push(v) })], {
-      TEST_QUEUE_NAME: 'raw-text',
-    });
+    const host = await startHost(
+      [
+        queueFunction('onRaw', {
+          queueName: '%TEST_QUEUE_NAME%',
+          connection: 'AzureWebJobsStorage',
+          handler: (v) => void got.push(v),
+        }),
+      ],
+      {
+        TEST_QUEUE_NAME: 'raw-text',
+      },
+    );
     try {
       await raw.sendMessage('hello world!');
       await raw.sendMessage(base64('plain but encoded'));

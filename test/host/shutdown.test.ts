@@ -99,7 +99,9 @@ describe('local host shutdown', () => {
     g.open();
     await closed;
     expect(handled).toEqual(['first']);
-    const left = (await queue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) => Buffer.from(m.messageText, 'base64').toString());
+    const left = (await queue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) =>
+      Buffer.from(m.messageText, 'base64').toString(),
+    );
     expect(left).toEqual(['"after close"']);
   });
 });

@@ -23,7 +23,9 @@ describe('startStack', () => {
   });
 
   it('gives the tests a working storage connection string', async () => {
-    const table = TableClient.fromConnectionString(stack.current.connectionString, 'stackprobe', { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(stack.current.connectionString, 'stackprobe', {
+      allowInsecureConnection: true,
+    });
     await table.createTable();
     await table.upsertEntity({ partitionKey: 'p', rowKey: 'r' });
     expect((await table.getEntity('p', 'r')).rowKey).toBe('r');

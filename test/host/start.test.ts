@@ -17,7 +17,10 @@ describe('local settings for npm start', () => {
   it('reads local.settings.json in preference to the sample, as strings', () => {
     write('local.settings.sample.json', { Values: { A: 'sample' } });
     write('local.settings.json', { IsEncrypted: false, Values: { A: 'mine', N: 5, B: true, Gone: null } });
-    expect(readLocalSettings(dir)).toEqual({ file: path.join(dir, 'local.settings.json'), values: { A: 'mine', N: '5', B: 'true' } });
+    expect(readLocalSettings(dir)).toEqual({
+      file: path.join(dir, 'local.settings.json'),
+      values: { A: 'mine', N: '5', B: 'true' },
+    });
   });
 
   it('falls back to the sample, and to nothing when neither file exists', () => {

@@ -17,7 +17,9 @@ const hostWith = (functions: Parameters<typeof startLocalHost>[0]['functions'], 
 describe('local host timer triggers', () => {
   it('runs a runOnStartup timer once at start', async () => {
     const ticks: Timer[] = [];
-    const { start } = hostWith([timerFunction('startup', { schedule: FAR_AWAY, runOnStartup: true, handler: (t) => void ticks.push(t) })]);
+    const { start } = hostWith([
+      timerFunction('startup', { schedule: FAR_AWAY, runOnStartup: true, handler: (t) => void ticks.push(t) }),
+    ]);
     const host = await start();
     try {
       const [tick] = await eventually('the startup run', () => ticks.length > 0 && ticks);
@@ -47,9 +49,12 @@ describe('local host timer triggers', () => {
 
   it('resolves %SETTING% placeholders in the schedule from app settings', async () => {
     let runs = 0;
-    const { start } = hostWith([timerFunction('fromSetting', { schedule: '%TEST_TIMER_SCHEDULE%', handler: () => void runs++ })], {
-      TEST_TIMER_SCHEDULE: EVERY_SECOND,
-    });
+    const { start } = hostWith(
+      [timerFunction('fromSetting', { schedule: '%TEST_TIMER_SCHEDULE%', handler: () => void runs++ })],
+      {
+        TEST_TIMER_SCHEDULE: EVERY_SECOND,
+      },
+    );
     const host = await start();
     try {
       await eventually('a run on the schedule from the setting', () => runs >= 1);

@@ -7,11 +7,20 @@ import { httpHandler } from '../../shared/http/handler';
 import { json } from '../../shared/http/respond';
 import { buildServices, setServices } from '../../shared/runtime/services';
 
-const settings = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', GRAPH_AUTH: 'static', GRAPH_STATIC_TOKEN: 't', GRAPH_BASE_URL: 'http://127.0.0.1:9' };
+const settings = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  GRAPH_AUTH: 'static',
+  GRAPH_STATIC_TOKEN: 't',
+  GRAPH_BASE_URL: 'http://127.0.0.1:9',
+};
 
 function run(handler: ReturnType<typeof httpHandler>, method = 'GET', extra: Record<string, string> = {}) {
   const logs: string[] = [];
-  const context = new InvocationContext({ invocationId: 'inv-42', functionName: 'test', logHandler: (_l, ...a) => logs.push(a.map(String).join(' ')) });
+  const context = new InvocationContext({
+    invocationId: 'inv-42',
+    functionName: 'test',
+    logHandler: (_l, ...a) => logs.push(a.map(String).join(' ')),
+  });
   setServices(buildServices(loadConfig({ ...settings, ...extra })));
   return { logs, response: handler(new HttpRequest({ method, url: 'http://localhost/api/x' }), context) };
 }
@@ -20,7 +29,10 @@ afterEach(() => setServices(undefined));
 
 describe('httpHandler', () => {
   it('returns what the route returns', async () => {
-    const { response } = run(httpHandler(async () => json(201, { id: 'a' })), 'POST');
+    const { response } = run(
+      httpHandler(async () => json(201, { id: 'a' })),
+      'POST',
+    );
     await expect(response).resolves.toMatchObject({ status: 201, jsonBody: { id: 'a' } });
   });
 
@@ -51,7 +63,11 @@ describe('httpHandler', () => {
   });
 
   it('enforces app roles when required: writes need EntraOps.Admin', async () => {
-    const { response } = run(httpHandler(async () => json(200, {})), 'POST', { REQUIRE_APP_ROLES: 'true' });
+    const { response } = run(
+      httpHandler(async () => json(200, {})),
+      'POST',
+      { REQUIRE_APP_ROLES: 'true' },
+    );
     await expect(response).resolves.toMatchObject({ status: 401, jsonBody: { error: { code: 'UNAUTHENTICATED' } } });
   });
 
@@ -62,7 +78,10 @@ describe('httpHandler', () => {
     delete process.env.AzureWebJobsStorage__accountName;
     try {
       const context = new InvocationContext({ invocationId: 'inv-1', functionName: 'test', logHandler: () => undefined });
-      const res = await httpHandler(async () => json(200, {}))(new HttpRequest({ method: 'GET', url: 'http://localhost/api/x' }), context);
+      const res = await httpHandler(async () => json(200, {}))(
+        new HttpRequest({ method: 'GET', url: 'http://localhost/api/x' }),
+        context,
+      );
       expect(res).toMatchObject({ status: 503, jsonBody: { error: { code: 'CONFIGURATION_ERROR' } } });
     } finally {
       if (saved !== undefined) process.env.AzureWebJobsStorage = saved;

@@ -8,7 +8,12 @@ import { readJson, readQuery } from '../../shared/http/parse';
 const schema = z.object({ name: z.string().min(1), count: z.number().int().positive() });
 
 const post = (body: string, contentType = 'application/json') =>
-  new HttpRequest({ method: 'POST', url: 'http://localhost/api/x', headers: { 'content-type': contentType }, body: { string: body } });
+  new HttpRequest({
+    method: 'POST',
+    url: 'http://localhost/api/x',
+    headers: { 'content-type': contentType },
+    body: { string: body },
+  });
 
 async function errorOf(p: Promise<unknown>): Promise<AppError> {
   try {

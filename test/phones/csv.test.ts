@@ -48,13 +48,21 @@ describe('readCsv', () => {
   });
 
   it('detects semicolon and tab delimiters', async () => {
-    expect((await read('UPN;Mobile\r\na@b.com;"+1 425;555"\r\n'))[1]).toEqual({ kind: 'record', line: 2, fields: ['a@b.com', '+1 425;555'] });
+    expect((await read('UPN;Mobile\r\na@b.com;"+1 425;555"\r\n'))[1]).toEqual({
+      kind: 'record',
+      line: 2,
+      fields: ['a@b.com', '+1 425;555'],
+    });
     expect((await read('Id\tPhone\nx\t1\n'))[0]).toMatchObject({ delimiter: '\t' });
   });
 
   it('strips a UTF-8 BOM and reads UTF-16 LE and BE with BOM', async () => {
     const text = 'UserName,PhoneNumber\r\nzoë@contoso.com,+1 4255550100\r\n';
-    for (const bytes of [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), utf16(text, 'le'), utf16(text, 'be')]) {
+    for (const bytes of [
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+      utf16(text, 'le'),
+      utf16(text, 'be'),
+    ]) {
       const events = await read(bytes, 1_000_000, 3);
       expect(events[0]).toMatchObject({ fields: ['UserName', 'PhoneNumber'] });
       expect(events[1]).toMatchObject({ line: 2, fields: ['zoë@contoso.com', '+1 4255550100'] });
@@ -84,7 +92,11 @@ describe('readCsv', () => {
   });
 
   it('keeps a row with one column as a record (validation reports it)', async () => {
-    expect((await read('UserName,PhoneNumber\nonly@one.com\n'))[1]).toEqual({ kind: 'record', line: 2, fields: ['only@one.com'] });
+    expect((await read('UserName,PhoneNumber\nonly@one.com\n'))[1]).toEqual({
+      kind: 'record',
+      line: 2,
+      fields: ['only@one.com'],
+    });
   });
 
   it('rejects an empty file and a file of blank lines', async () => {
@@ -115,9 +127,14 @@ describe('readCsv', () => {
           const quote = (f: string) => `"${f.replace(/"/g, '""')}"`;
           // Rows whose every field is empty are skipped by design, as blank lines are.
           const kept = rows.filter(([a, b]) => (a + b).trim() !== '');
-          const text = [`UserName${delimiter}PhoneNumber`, ...rows.map(([a, b]) => `${quote(a)}${delimiter}${quote(b)}`)].join(eol) + eol;
+          const text =
+            [`UserName${delimiter}PhoneNumber`, ...rows.map(([a, b]) => `${quote(a)}${delimiter}${quote(b)}`)].join(eol) + eol;
           const bytes =
-            encoding === 'utf16le' ? utf16(text, 'le') : encoding === 'utf8bom' ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]) : Buffer.from(text);
+            encoding === 'utf16le'
+              ? utf16(text, 'le')
+              : encoding === 'utf8bom'
+                ? Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])
+                : Buffer.from(text);
           const events = await read(bytes, 1_000_000, 5);
           const records = events.filter((e) => e.kind === 'record').map((e) => (e.kind === 'record' ? [...e.fields] : []));
           expect(records).toEqual(kept.map(([a, b]) => [a, b]));

@@ -14,13 +14,16 @@ import { parseResults } from './harness';
 const stack = useStack({ env: { PHONE_DEFAULT_REGION: 'US', PHONE_CHUNK_SIZE: '2' } });
 const U = DEMO_USERS;
 
-const container = () => BlobServiceClient.fromConnectionString(stack.current.connectionString).getContainerClient('phone-imports');
+const container = () =>
+  BlobServiceClient.fromConnectionString(stack.current.connectionString).getContainerClient('phone-imports');
 async function blobText(path: string): Promise<string | undefined> {
   const blob = container().getBlobClient(path);
   return (await blob.exists()) ? (await blob.downloadToBuffer()).toString('utf8') : undefined;
 }
 async function phones(id: string): Promise<{ phoneNumber: string; smsSignInState: string }[]> {
-  const res = await fetch(`${stack.current.sandboxUrl}/v1.0/users/${id}/authentication/phoneMethods`, { headers: { authorization: 'Bearer e2e-check' } });
+  const res = await fetch(`${stack.current.sandboxUrl}/v1.0/users/${id}/authentication/phoneMethods`, {
+    headers: { authorization: 'Bearer e2e-check' },
+  });
   return ((await res.json()) as { value: { phoneNumber: string; smsSignInState: string }[] }).value;
 }
 
@@ -46,7 +49,9 @@ describe('phone import end to end (local host + Azurite + Graph sandbox)', () =>
     ]);
     const summary = JSON.parse((await blobText('results/drop.summary.json')) ?? '{}') as { rows: Record<string, number> };
     expect(summary.rows).toMatchObject({ total: 4, smsEnabled: 1, created: 2, failed: 1 });
-    expect(await phones(U.smsNoPhone.id)).toEqual([expect.objectContaining({ phoneNumber: '+1 4255550201', smsSignInState: 'ready' })]);
+    expect(await phones(U.smsNoPhone.id)).toEqual([
+      expect.objectContaining({ phoneNumber: '+1 4255550201', smsSignInState: 'ready' }),
+    ]);
     expect((await phones(U.deviceNotCompliant.id))[0]?.phoneNumber).toBe('+1 4255550203');
     expect(await blobText('processed/drop.csv')).toBe(csv);
     expect(await blobText('incoming/drop.csv')).toBeUndefined();
@@ -54,7 +59,11 @@ describe('phone import end to end (local host + Azurite + Graph sandbox)', () =>
 
   it('runs the same pipeline from POST /api/phone-imports and reports progress on GET', async () => {
     const csv = `UserName,PhoneNumber\n${U.salesManager.userPrincipalName},+1 425 555 0211\n${U.remediated.userPrincipalName},+1 425 555 0212\n`;
-    const post = await fetch(`${stack.current.apiUrl}/api/phone-imports?name=api.csv`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    const post = await fetch(`${stack.current.apiUrl}/api/phone-imports?name=api.csv`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: csv,
+    });
     expect(post.status).toBe(202);
     const accepted = (await post.json()) as { importId: string; file: string; status: string; dryRun: boolean };
     expect(accepted).toMatchObject({ file: 'api.csv', status: 'running', dryRun: false });
@@ -74,30 +83,54 @@ describe('phone import end to end (local host + Azurite + Graph sandbox)', () =>
     expect(parseResults((await blobText('results/api.results.csv')) ?? '').map((r) => r.status)).toEqual(['created', 'created']);
 
     // The same body again is the same import: nothing is applied twice.
-    const again = await fetch(`${stack.current.apiUrl}/api/phone-imports?name=api.csv`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    const again = await fetch(`${stack.current.apiUrl}/api/phone-imports?name=api.csv`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: csv,
+    });
     expect(again.status).toBe(200);
     expect(((await again.json()) as { importId: string }).importId).toBe(accepted.importId);
   });
 
   it('plans without writing when posted with dryRun=true', async () => {
     const csv = `UserName,PhoneNumber,EnableSmsSignIn\n${U.riskyHigh.userPrincipalName},+1 425 555 0221,true\n`;
-    const post = await fetch(`${stack.current.apiUrl}/api/phone-imports?dryRun=true`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    const post = await fetch(`${stack.current.apiUrl}/api/phone-imports?dryRun=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: csv,
+    });
     expect(post.status).toBe(202);
     const accepted = (await post.json()) as { importId: string; file: string; dryRun: boolean };
-    expect(accepted).toMatchObject({ dryRun: true, file: expect.stringMatching(/^upload-[0-9a-f]{12}\.dryrun\.csv$/) as unknown });
+    expect(accepted).toMatchObject({
+      dryRun: true,
+      file: expect.stringMatching(/^upload-[0-9a-f]{12}\.dryrun\.csv$/) as unknown,
+    });
     const base = accepted.file.replace(/\.csv$/, '');
     const results = await eventually('dry-run results', () => blobText(`results/${base}.results.csv`), 30_000);
-    expect(parseResults(results)[0]).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^notAllowedByPolicy/) as unknown });
+    expect(parseResults(results)[0]).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/^notAllowedByPolicy/) as unknown,
+    });
     expect(await phones(U.riskyHigh.id)).toEqual([]);
   });
 
   it('answers bad uploads with the error model', async () => {
     const api = stack.current.apiUrl;
-    const json = await fetch(`${api}/api/phone-imports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const json = await fetch(`${api}/api/phone-imports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(json.status).toBe(415);
-    const bad = await fetch(`${api}/api/phone-imports?name=bad.csv`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'Name,Email\nA,a@b.com\n' });
+    const bad = await fetch(`${api}/api/phone-imports?name=bad.csv`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: 'Name,Email\nA,a@b.com\n',
+    });
     expect(bad.status).toBe(422);
-    expect(await bad.json()).toMatchObject({ error: { code: 'CSV_MISSING_COLUMNS', details: { line: 1, resultsBlob: 'results/bad.results.csv' } } });
+    expect(await bad.json()).toMatchObject({
+      error: { code: 'CSV_MISSING_COLUMNS', details: { line: 1, resultsBlob: 'results/bad.results.csv' } },
+    });
     const missing = await fetch(`${api}/api/phone-imports/imp${'0'.repeat(29)}`);
     expect(missing.status).toBe(404);
     const invalid = await fetch(`${api}/api/phone-imports/nope`);

@@ -14,7 +14,12 @@ describe('phone import trigger definitions', () => {
   it('wires the blob trigger as the Event Grid-based trigger Flex Consumption needs, with deferred binding', () => {
     expect(phoneImportBlob).toMatchObject({
       kind: 'storageBlob',
-      options: { path: 'phone-imports/incoming/{name}', connection: 'AzureWebJobsStorage', source: 'EventGrid', sdkBinding: true },
+      options: {
+        path: 'phone-imports/incoming/{name}',
+        connection: 'AzureWebJobsStorage',
+        source: 'EventGrid',
+        sdkBinding: true,
+      },
     });
     const { ResourceFactoryResolver } = createRequire(__filename)('@azure/functions-extensions-base') as typeof ExtensionsBase;
     expect(ResourceFactoryResolver.getInstance().hasResourceFactory('AzureStorageBlobs')).toBe(true);
@@ -23,14 +28,23 @@ describe('phone import trigger definitions', () => {
   it('registers the blob, queue and both HTTP functions in the catalog', () => {
     const names = allFunctions.map((f) => f.name);
     expect(names).toEqual(expect.arrayContaining(['phoneImportBlob', 'phoneImportWorker', 'phoneImportPost', 'phoneImportGet']));
-    expect(phoneImportWorker).toMatchObject({ kind: 'storageQueue', options: { queueName: 'phone-import-chunks', connection: 'AzureWebJobsStorage' } });
+    expect(phoneImportWorker).toMatchObject({
+      kind: 'storageQueue',
+      options: { queueName: 'phone-import-chunks', connection: 'AzureWebJobsStorage' },
+    });
   });
 });
 
 describe('phoneImportWorkerHandler', () => {
   const saved = { ...process.env };
   beforeAll(() => {
-    Object.assign(process.env, { AzureWebJobsStorage: 'UseDevelopmentStorage=true', GRAPH_AUTH: 'static', GRAPH_STATIC_TOKEN: 't', GRAPH_BASE_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'silent' });
+    Object.assign(process.env, {
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      GRAPH_AUTH: 'static',
+      GRAPH_STATIC_TOKEN: 't',
+      GRAPH_BASE_URL: 'http://127.0.0.1:9',
+      LOG_LEVEL: 'silent',
+    });
     setServices(undefined);
   });
   afterAll(() => {
@@ -46,13 +60,20 @@ describe('phoneImportWorkerHandler', () => {
       headers: { 'content-type': 'text/csv', 'content-length': String(200 * 1024 * 1024) },
       body: { string: 'UserName,PhoneNumber\n' },
     });
-    const res = await phoneImportPostHandler(request, new InvocationContext({ invocationId: 'inv', functionName: 'phoneImportPost' }));
+    const res = await phoneImportPostHandler(
+      request,
+      new InvocationContext({ invocationId: 'inv', functionName: 'phoneImportPost' }),
+    );
     expect(res.status).toBe(413);
     expect(res.jsonBody).toMatchObject({ error: { code: 'FILE_TOO_LARGE', details: { limit: 64 * 1024 * 1024 } } });
   });
 
   it('drops a message that can never parse instead of retrying it into the poison queue', async () => {
-    const context = new InvocationContext({ invocationId: 'inv', functionName: 'phoneImportWorker', triggerMetadata: { id: 'm1', dequeueCount: 1 } });
+    const context = new InvocationContext({
+      invocationId: 'inv',
+      functionName: 'phoneImportWorker',
+      triggerMetadata: { id: 'm1', dequeueCount: 1 },
+    });
     await expect(phoneImportWorkerHandler({ importId: 'not-an-id', chunk: -1 }, context)).resolves.toBeUndefined();
   });
 });

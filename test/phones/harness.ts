@@ -29,7 +29,10 @@ export interface PhoneHarness {
   upload(path: string, body: string | Uint8Array): Promise<void>;
   download(path: string): Promise<string | undefined>;
   run(input: ImportFileInput, settings?: Partial<PhoneSettings>): Promise<ImportFileResult>;
-  drain(settings?: Partial<PhoneSettings>, onMessage?: (deps: ProcessChunkDeps) => ProcessChunkDeps): Promise<ProcessChunkResult[]>;
+  drain(
+    settings?: Partial<PhoneSettings>,
+    onMessage?: (deps: ProcessChunkDeps) => ProcessChunkDeps,
+  ): Promise<ProcessChunkResult[]>;
   /** Receives queued chunk messages without processing them (for crash and concurrency tests). */
   take(): Promise<{ message: { importId: string; chunk: number; attempt?: number }; owner: string; remove(): Promise<void> }[]>;
   graph<T>(path: string): Promise<T>;
@@ -92,7 +95,10 @@ export function usePhoneHarness(knobs: Partial<SandboxKnobs> = {}): { readonly c
           const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
           if (receivedMessageItems.length === 0) return results;
           for (const m of receivedMessageItems) {
-            const message = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { importId: string; chunk: number };
+            const message = JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as {
+              importId: string;
+              chunk: number;
+            };
             const d = { ...deps(settings), owner: m.messageId };
             results.push(await processChunk(message, onMessage ? onMessage(d) : d));
             await queue.deleteMessage(m.messageId, m.popReceipt);
@@ -103,7 +109,11 @@ export function usePhoneHarness(knobs: Partial<SandboxKnobs> = {}): { readonly c
         await queue.createIfNotExists();
         const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
         return receivedMessageItems.map((m) => ({
-          message: JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as { importId: string; chunk: number; attempt?: number },
+          message: JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as {
+            importId: string;
+            chunk: number;
+            attempt?: number;
+          },
           owner: m.messageId,
           remove: async () => {
             await queue.deleteMessage(m.messageId, m.popReceipt);
@@ -115,12 +125,21 @@ export function usePhoneHarness(knobs: Partial<SandboxKnobs> = {}): { readonly c
         return (await res.json()) as T;
       },
       async sandboxPost(path, body) {
-        const res = await fetch(`${sandbox.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const res = await fetch(`${sandbox.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
         if (!res.ok) throw new Error(`${path}: ${res.status}`);
       },
       async stats() {
         const res = await fetch(`${sandbox.url}/_sandbox/stats`);
-        return (await res.json()) as { requests: number; subRequests: number; throttled: number; byRouteInBatch: Record<string, number> };
+        return (await res.json()) as {
+          requests: number;
+          subRequests: number;
+          throttled: number;
+          byRouteInBatch: Record<string, number>;
+        };
       },
     };
     stopAll = async () => {

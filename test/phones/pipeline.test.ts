@@ -52,7 +52,8 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect(await h.current.download('incoming/seed.csv')).toBeUndefined();
     // Full numbers stay in Table storage only while a row is pending.
     const table = await h.current.services.storage.table('phoneimportrows');
-    for await (const e of table.listEntities<{ phoneNumber?: string; maskedPhone?: string }>()) expect(e.phoneNumber ?? '').toBe('');
+    for await (const e of table.listEntities<{ phoneNumber?: string; maskedPhone?: string }>())
+      expect(e.phoneNumber ?? '').toBe('');
     expect(await h.current.download('processed/seed.csv')).toBe(csv);
   });
 
@@ -102,8 +103,15 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
   });
 
   it('replaces a different number when overwrite is on', async () => {
-    const { rows } = await importCsv('overwrite.csv', `UserName,PhoneNumber\n${U.duplicatePhoneA.userPrincipalName},+1 425 555 0178\n`, { overwrite: true });
-    expect(rows[0]).toMatchObject({ status: 'updated', action: expect.stringMatching(/^replace mobile \+\* \*{6}0199$/) as unknown });
+    const { rows } = await importCsv(
+      'overwrite.csv',
+      `UserName,PhoneNumber\n${U.duplicatePhoneA.userPrincipalName},+1 425 555 0178\n`,
+      { overwrite: true },
+    );
+    expect(rows[0]).toMatchObject({
+      status: 'updated',
+      action: expect.stringMatching(/^replace mobile \+\* \*{6}0199$/) as unknown,
+    });
     expect((await phonesOf(U.duplicatePhoneA.id))[0]?.phoneNumber).toBe('+1 4255550178');
   });
 
@@ -124,7 +132,10 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect(r.get(4)).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^notAllowedByPolicy: /) as unknown });
     expect(r.get(5)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/phoneNumberNotUnique/) as unknown });
     expect(r.get(6)).toMatchObject({ status: 'unchanged', reason: 'SMS sign-in is already enabled' });
-    expect(r.get(7)).toMatchObject({ status: 'created', reason: expect.stringMatching(/not available for guest users/) as unknown });
+    expect(r.get(7)).toMatchObject({
+      status: 'created',
+      reason: expect.stringMatching(/not available for guest users/) as unknown,
+    });
     expect(summary?.rows).toMatchObject({ smsEnabled: 1, created: 2, skipped: 1, failed: 1, unchanged: 1 });
     expect((await phonesOf(U.smsNoPhone.id))[0]?.smsSignInState).toBe('ready');
     expect((await phonesOf(U.exchangeOnly.id))[0]?.smsSignInState).not.toBe('ready');
@@ -132,24 +143,38 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
   });
 
   it('adds users to the SMS_SIGNIN_GROUP_ID group so the policy reaches them', async () => {
-    const { rows } = await importCsv('smsgroup.csv', `UserName,PhoneNumber\n${U.salesManager.userPrincipalName},+1 425 555 0164\n`, {
-      enableSmsSignInByDefault: true,
-      smsSignInGroupId: DEMO_GROUPS.smsSignIn.id,
+    const { rows } = await importCsv(
+      'smsgroup.csv',
+      `UserName,PhoneNumber\n${U.salesManager.userPrincipalName},+1 425 555 0164\n`,
+      {
+        enableSmsSignInByDefault: true,
+        smsSignInGroupId: DEMO_GROUPS.smsSignIn.id,
+      },
+    );
+    expect(rows[0]).toMatchObject({
+      status: 'smsEnabled',
+      action: 'add mobile; add to the SMS sign-in group; enable SMS sign-in',
     });
-    expect(rows[0]).toMatchObject({ status: 'smsEnabled', action: 'add mobile; add to the SMS sign-in group; enable SMS sign-in' });
-    const members = await h.current.graph<{ value: { id: string }[] }>(`/groups/${DEMO_GROUPS.smsSignIn.id}/members?$select=id&$top=999`);
+    const members = await h.current.graph<{ value: { id: string }[] }>(
+      `/groups/${DEMO_GROUPS.smsSignIn.id}/members?$select=id&$top=999`,
+    );
     expect(members.value.map((m) => m.id)).toContain(U.salesManager.id);
     expect((await phonesOf(U.salesManager.id))[0]?.smsSignInState).toBe('ready');
   });
 
   it('plans a *.dryrun.csv without changing the tenant', async () => {
     const before = await h.current.stats();
-    const { rows, summary } = await importCsv('plan.dryrun.csv', `UserName,PhoneNumber,EnableSmsSignIn\n${U.smsNoPhone.userPrincipalName},+1 425 555 0171,true\n`);
+    const { rows, summary } = await importCsv(
+      'plan.dryrun.csv',
+      `UserName,PhoneNumber,EnableSmsSignIn\n${U.smsNoPhone.userPrincipalName},+1 425 555 0171,true\n`,
+    );
     expect(rows[0]).toMatchObject({ status: 'smsEnabled', action: 'would add mobile; would enable SMS sign-in' });
     expect(summary).toMatchObject({ dryRun: true, status: 'completed' });
     expect(await phonesOf(U.smsNoPhone.id)).toEqual([]);
     const after = await h.current.stats();
-    expect(after.byRouteInBatch['POST /users/{id}/authentication/phoneMethods'] ?? 0).toBe(before.byRouteInBatch['POST /users/{id}/authentication/phoneMethods'] ?? 0);
+    expect(after.byRouteInBatch['POST /users/{id}/authentication/phoneMethods'] ?? 0).toBe(
+      before.byRouteInBatch['POST /users/{id}/authentication/phoneMethods'] ?? 0,
+    );
   });
 
   it('applies nothing twice when the same file is dropped again', async () => {
@@ -201,7 +226,15 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
 
   it('rides out a throttling storm inside $batch within the retry budget', async () => {
     await h.current.sandboxPost('/_sandbox/knobs', {
-      faults: [{ route: 'POST /users/{id}/authentication/phoneMethods', kind: '429', times: 8, retryAfterSeconds: 0, scope: 'batchItem' }],
+      faults: [
+        {
+          route: 'POST /users/{id}/authentication/phoneMethods',
+          kind: '429',
+          times: 8,
+          retryAfterSeconds: 0,
+          scope: 'batchItem',
+        },
+      ],
     });
     const csv = `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},+1 425 555 0231\n${U.exchangeOnly.userPrincipalName},+1 425 555 0232\n`;
     const { rows } = await importCsv('storm.csv', csv);
@@ -210,14 +243,26 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
   });
 
   it('defers a chunk throttled beyond the retries to a later message, and records the reason on the last attempt', async () => {
-    const storm = { faults: [{ route: 'POST /users/{id}/authentication/phoneMethods', kind: '429', times: 10_000, retryAfterSeconds: 0, scope: 'batchItem' }] };
+    const storm = {
+      faults: [
+        {
+          route: 'POST /users/{id}/authentication/phoneMethods',
+          kind: '429',
+          times: 10_000,
+          retryAfterSeconds: 0,
+          scope: 'batchItem',
+        },
+      ],
+    };
     await h.current.sandboxPost('/_sandbox/knobs', storm);
     const csv = `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},+1 425 555 0241\n${U.deviceNotCompliant.userPrincipalName},+1 425 555 0242\n`;
     await h.current.upload('incoming/storm2.csv', csv);
     await h.current.run({ path: 'incoming/storm2.csv', file: 'storm2.csv' });
     const [delivery] = await h.current.take();
     if (!delivery) throw new Error('no chunk message');
-    expect(await processChunk(delivery.message, { ...h.current.deps(), owner: delivery.owner, retryDelaySeconds: () => 0 })).toBe('deferred');
+    expect(await processChunk(delivery.message, { ...h.current.deps(), owner: delivery.owner, retryDelaySeconds: () => 0 })).toBe(
+      'deferred',
+    );
     await delivery.remove();
     expect(await h.current.download('results/storm2.results.csv')).toBeUndefined();
     // The storm passes; the deferred retry (a new message, attempt 2) applies the rows.
@@ -227,7 +272,10 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     if (!retry) throw new Error('no deferred message');
     expect(await processChunk(retry.message, { ...h.current.deps(), owner: retry.owner })).toBe('processed');
     await retry.remove();
-    expect(parseResults((await h.current.download('results/storm2.results.csv')) ?? '').map((r) => r.status)).toEqual(['created', 'created']);
+    expect(parseResults((await h.current.download('results/storm2.results.csv')) ?? '').map((r) => r.status)).toEqual([
+      'created',
+      'created',
+    ]);
 
     await h.current.sandboxPost('/_sandbox/knobs', storm);
     await h.current.upload('incoming/storm3.csv', `UserName,PhoneNumber\n${U.riskyHigh.userPrincipalName},+1 425 555 0243\n`);
@@ -237,7 +285,10 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect(await processChunk({ ...last.message, attempt: 8 }, { ...h.current.deps(), owner: last.owner })).toBe('processed');
     await last.remove();
     const [row] = parseResults((await h.current.download('results/storm3.results.csv')) ?? '');
-    expect(row).toMatchObject({ status: 'failed', reason: expect.stringMatching(/TooManyRequests.*drop the file again under a new name/) as unknown });
+    expect(row).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/TooManyRequests.*drop the file again under a new name/) as unknown,
+    });
   });
 
   it('queues unfinished chunks again when the trigger fires again for a running import (lost messages)', async () => {
@@ -260,7 +311,11 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     const started = await h.current.run({ path: 'incoming/progress.csv', file: 'progress.csv' });
     if (started.outcome !== 'started') throw new Error(started.outcome);
     const deps = h.current.deps();
-    expect(await importProgress(started.record.importId, deps)).toMatchObject({ status: 'running', rows: { total: 7, done: 0 }, resultsBlob: null });
+    expect(await importProgress(started.record.importId, deps)).toMatchObject({
+      status: 'running',
+      rows: { total: 7, done: 0 },
+      resultsBlob: null,
+    });
     const [first, second] = await h.current.take();
     if (!first || !second) throw new Error('expected two chunks of 5 and 2 rows');
     await processChunk(first.message, { ...deps, owner: first.owner });
@@ -290,14 +345,23 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
       ['empty.csv', '', 'CSV_EMPTY', /empty/],
       ['binary.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 8, 0, 0x21, 0]), 'FILE_NOT_TEXT', /binary/],
       ['columns.csv', 'Name,Email\nA,a@b.com\n', 'CSV_MISSING_COLUMNS', /Line 1: .*phone column/],
-      ['quote.csv', `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},"+1 425 555 0111\n`, 'CSV_MALFORMED', /After line 1/],
+      [
+        'quote.csv',
+        `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},"+1 425 555 0111\n`,
+        'CSV_MALFORMED',
+        /After line 1/,
+      ],
       ['header.csv', 'UserName,PhoneNumber\n', 'CSV_NO_ROWS', /no rows/],
     ];
     for (const [file, body, code, message] of cases) {
       const { result, rows, summary } = await importCsv(file, body);
       expect(result).toMatchObject({ outcome: 'rejected', record: { status: 'failed', problem: { code } } });
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ status: 'failed', action: 'rejected file', reason: expect.stringMatching(message) as unknown });
+      expect(rows[0]).toMatchObject({
+        status: 'failed',
+        action: 'rejected file',
+        reason: expect.stringMatching(message) as unknown,
+      });
       expect(summary).toMatchObject({ status: 'failed', problem: { code } });
       expect(await h.current.download(`failed/${file}`)).toBeDefined();
       expect(await h.current.download(`incoming/${file}`)).toBeUndefined();
@@ -310,11 +374,20 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     await h.current.upload('incoming/big.csv', big);
     const deps = h.current.deps({ maxFileBytes: 64 * 1024 });
     let reads = 0;
-    const files = { ...deps.files, size: deps.files.size.bind(deps.files), write: deps.files.write.bind(deps.files), move: deps.files.move.bind(deps.files), read: (p: string) => (reads++, deps.files.read(p)) };
+    const files = {
+      ...deps.files,
+      size: deps.files.size.bind(deps.files),
+      write: deps.files.write.bind(deps.files),
+      move: deps.files.move.bind(deps.files),
+      read: (p: string) => (reads++, deps.files.read(p)),
+    };
     const result = await importFile({ path: 'incoming/big.csv', file: 'big.csv' }, { ...deps, files });
     expect(reads).toBe(0);
     const rows = parseResults((await h.current.download('results/big.results.csv')) ?? '');
-    expect(result).toMatchObject({ outcome: 'rejected', record: { problem: { code: 'FILE_TOO_LARGE' }, contentHash: `size:${big.length}` } });
+    expect(result).toMatchObject({
+      outcome: 'rejected',
+      record: { problem: { code: 'FILE_TOO_LARGE' }, contentHash: `size:${big.length}` },
+    });
     expect(rows[0]?.reason).toMatch(/PHONE_MAX_FILE_BYTES/);
     expect(await h.current.download('failed/big.csv')).toBeDefined();
   });
@@ -327,10 +400,12 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
   });
 
   it('never writes a full phone number to the logs', async () => {
-    await importCsv('logs.csv', `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},+1 425 555 0194\nbad@contosodemo.onmicrosoft.com,+1 425 555 0195\n`);
+    await importCsv(
+      'logs.csv',
+      `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},+1 425 555 0194\nbad@contosodemo.onmicrosoft.com,+1 425 555 0195\n`,
+    );
     const all = h.current.logLines.join('\n');
     expect(all).toMatch(/phone import: completed/);
     expect(all).not.toMatch(/4255550194|425 555 0194|4255550195|555 0195/);
   });
 });
-

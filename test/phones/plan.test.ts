@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
 
 import { hasSmsSignInLicence } from '../../shared/phones/licences';
-import { type MethodsLookup, PHONE_METHOD_IDS, planRow, reconcileRetry, type SmsEligibility, smsEligibility, type UserLookup } from '../../shared/phones/plan';
+import {
+  type MethodsLookup,
+  PHONE_METHOD_IDS,
+  planRow,
+  reconcileRetry,
+  type SmsEligibility,
+  smsEligibility,
+  type UserLookup,
+} from '../../shared/phones/plan';
 import type { ValidRow } from '../../shared/phones/types';
 
-const row = (over: Partial<ValidRow> = {}): ValidRow => ({ line: 2, user: 'a@b.com', phoneNumber: '+1 4255550100', phoneType: 'mobile', enableSmsSignIn: false, ...over });
+const row = (over: Partial<ValidRow> = {}): ValidRow => ({
+  line: 2,
+  user: 'a@b.com',
+  phoneNumber: '+1 4255550100',
+  phoneType: 'mobile',
+  enableSmsSignIn: false,
+  ...over,
+});
 const user = (over: Partial<Extract<UserLookup, { kind: 'found' }>['user']> = {}): UserLookup => ({
   kind: 'found',
   user: { id: 'u1', userPrincipalName: 'a@b.com', userType: 'Member', accountEnabled: true, licensedForSmsSignIn: true, ...over },
@@ -20,11 +35,17 @@ const allowed: SmsEligibility = { kind: 'allowed' };
 describe('planRow', () => {
   it('creates a missing mobile number', () => {
     const p = planRow(row(), user(), none, undefined, opts);
-    expect(p).toMatchObject({ outcome: { status: 'created', action: 'add mobile' }, phoneWrite: { kind: 'create', methodId: PHONE_METHOD_IDS.mobile }, enableSms: false });
+    expect(p).toMatchObject({
+      outcome: { status: 'created', action: 'add mobile' },
+      phoneWrite: { kind: 'create', methodId: PHONE_METHOD_IDS.mobile },
+      enableSms: false,
+    });
   });
 
   it('leaves an equal number alone', () => {
-    expect(planRow(row(), user(), mobile('+1 425 555 0100'), undefined, opts)).toMatchObject({ outcome: { status: 'unchanged', action: 'none' } });
+    expect(planRow(row(), user(), mobile('+1 425 555 0100'), undefined, opts)).toMatchObject({
+      outcome: { status: 'unchanged', action: 'none' },
+    });
   });
 
   it('reports a different number as a conflict when overwrite is off, masking the existing number', () => {
@@ -43,13 +64,24 @@ describe('planRow', () => {
   });
 
   it('fails unknown users and skips disabled ones', () => {
-    expect(planRow(row(), { kind: 'notFound' }, undefined, undefined, opts).outcome).toMatchObject({ status: 'failed', reason: 'user not found in the directory' });
+    expect(planRow(row(), { kind: 'notFound' }, undefined, undefined, opts).outcome).toMatchObject({
+      status: 'failed',
+      reason: 'user not found in the directory',
+    });
     expect(planRow(row(), user({ accountEnabled: false }), none, undefined, opts).outcome.status).toBe('skipped');
   });
 
   it('needs a mobile number before an alternateMobile one', () => {
     expect(planRow(row({ phoneType: 'alternateMobile' }), user(), none, undefined, opts).outcome.status).toBe('failed');
-    expect(planRow(row({ phoneType: 'alternateMobile', phoneNumber: '+1 4255550101' }), user(), mobile('+1 4255550100'), undefined, opts).outcome.status).toBe('created');
+    expect(
+      planRow(
+        row({ phoneType: 'alternateMobile', phoneNumber: '+1 4255550101' }),
+        user(),
+        mobile('+1 4255550100'),
+        undefined,
+        opts,
+      ).outcome.status,
+    ).toBe('created');
   });
 
   it('enables SMS sign-in for a licensed user the policy allows', () => {
@@ -71,7 +103,12 @@ describe('planRow', () => {
       outcome: { status: 'created', reason: 'warning: no licence for SMS sign-in' },
       enableSms: false,
     });
-    expect(planRow(row({ enableSmsSignIn: true }), user({ licensedForSmsSignIn: false }), none, allowed, { ...opts, enableSmsWithoutLicence: true }).enableSms).toBe(true);
+    expect(
+      planRow(row({ enableSmsSignIn: true }), user({ licensedForSmsSignIn: false }), none, allowed, {
+        ...opts,
+        enableSmsWithoutLicence: true,
+      }).enableSms,
+    ).toBe(true);
   });
 
   it('skips users the SMS policy does not allow, before any write', () => {
@@ -88,7 +125,9 @@ describe('planRow', () => {
   });
 
   it('says what would happen in a dry run', () => {
-    expect(planRow(row({ enableSmsSignIn: true }), user(), none, allowed, { ...opts, dryRun: true }).outcome.action).toBe('would add mobile; would enable SMS sign-in');
+    expect(planRow(row({ enableSmsSignIn: true }), user(), none, allowed, { ...opts, dryRun: true }).outcome.action).toBe(
+      'would add mobile; would enable SMS sign-in',
+    );
   });
 
   it('sets the number for guests without enabling SMS sign-in, whatever the SMS policy says', () => {
@@ -104,7 +143,10 @@ describe('planRow', () => {
 describe('reconcileRetry', () => {
   it('reports the planned change when a retry finds it already applied', () => {
     const fresh = planRow(row(), user(), mobile('+1 4255550100'), undefined, opts);
-    expect(reconcileRetry('created', fresh).outcome).toMatchObject({ status: 'created', reason: expect.stringMatching(/retry/) as unknown });
+    expect(reconcileRetry('created', fresh).outcome).toMatchObject({
+      status: 'created',
+      reason: expect.stringMatching(/retry/) as unknown,
+    });
     expect(reconcileRetry(undefined, fresh).outcome.status).toBe('unchanged');
   });
 });
@@ -121,18 +163,37 @@ describe('smsEligibility', () => {
   });
   it('routes others through SMS_SIGNIN_GROUP_ID only when the policy targets that group', () => {
     expect(smsEligibility(policy, new Set(), 'g-sms')).toEqual({ kind: 'viaGroup', groupId: 'g-sms' });
-    expect(smsEligibility(policy, new Set(), 'g-other')).toMatchObject({ kind: 'notAllowed', reason: expect.stringMatching(/SMS_SIGNIN_GROUP_ID/) as unknown });
+    expect(smsEligibility(policy, new Set(), 'g-other')).toMatchObject({
+      kind: 'notAllowed',
+      reason: expect.stringMatching(/SMS_SIGNIN_GROUP_ID/) as unknown,
+    });
   });
 });
 
 describe('hasSmsSignInLicence', () => {
   it('accepts an enabled Entra ID P1 or P2 plan', () => {
-    expect(hasSmsSignInLicence({ assignedPlans: [{ servicePlanId: '41781fb2-bc02-4b7c-bd55-b576c07bb09d', capabilityStatus: 'Enabled' }] })).toBe(true);
-    expect(hasSmsSignInLicence({ assignedPlans: [{ servicePlanId: 'eec0eb4f-6444-4f95-aba0-50c24d67f998', capabilityStatus: 'Warning' }] })).toBe(true);
+    expect(
+      hasSmsSignInLicence({
+        assignedPlans: [{ servicePlanId: '41781fb2-bc02-4b7c-bd55-b576c07bb09d', capabilityStatus: 'Enabled' }],
+      }),
+    ).toBe(true);
+    expect(
+      hasSmsSignInLicence({
+        assignedPlans: [{ servicePlanId: 'eec0eb4f-6444-4f95-aba0-50c24d67f998', capabilityStatus: 'Warning' }],
+      }),
+    ).toBe(true);
   });
   it('refuses a suspended plan and non-qualifying plans', () => {
-    expect(hasSmsSignInLicence({ assignedPlans: [{ servicePlanId: '41781fb2-bc02-4b7c-bd55-b576c07bb09d', capabilityStatus: 'Suspended' }] })).toBe(false);
-    expect(hasSmsSignInLicence({ assignedPlans: [{ servicePlanId: '9aaf7827-d63c-4b61-89c3-182f06f82e5c', capabilityStatus: 'Enabled' }] })).toBe(false);
+    expect(
+      hasSmsSignInLicence({
+        assignedPlans: [{ servicePlanId: '41781fb2-bc02-4b7c-bd55-b576c07bb09d', capabilityStatus: 'Suspended' }],
+      }),
+    ).toBe(false);
+    expect(
+      hasSmsSignInLicence({
+        assignedPlans: [{ servicePlanId: '9aaf7827-d63c-4b61-89c3-182f06f82e5c', capabilityStatus: 'Enabled' }],
+      }),
+    ).toBe(false);
     expect(hasSmsSignInLicence({})).toBe(false);
   });
   it('accepts Office 365 F3 by its SKU', () => {

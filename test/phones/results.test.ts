@@ -18,9 +18,17 @@ describe('results file', () => {
   });
 
   it('writes one line per row with the masked number', () => {
-    expect(resultLine({ line: 7, user: 'a@b.com', maskedPhone: '+* ******0100', state: 'done', status: 'created', action: 'add mobile', reason: '' })).toBe(
-      '7,a@b.com,+* ******0100,created,add mobile,\r\n',
-    );
+    expect(
+      resultLine({
+        line: 7,
+        user: 'a@b.com',
+        maskedPhone: '+* ******0100',
+        state: 'done',
+        status: 'created',
+        action: 'add mobile',
+        reason: '',
+      }),
+    ).toBe('7,a@b.com,+* ******0100,created,add mobile,\r\n');
   });
 
   it('says what is wrong with a rejected file and where', () => {

@@ -28,11 +28,17 @@ describe('validateRecord', () => {
 
   it('rejects a row with one column, naming the columns it needs', () => {
     const r = validateRecord(['adele@contoso.com'], seed, 4, rules);
-    expect(r).toMatchObject({ ok: false, row: { line: 4, reason: 'the row has 1 column; the header has at least 2 (UserName, PhoneNumber)' } });
+    expect(r).toMatchObject({
+      ok: false,
+      row: { line: 4, reason: 'the row has 1 column; the header has at least 2 (UserName, PhoneNumber)' },
+    });
   });
 
   it('rejects users that are neither UPNs nor object ids', () => {
-    expect(validateRecord(['adele', '+1 4255550100'], seed, 2, rules)).toMatchObject({ ok: false, row: { reason: expect.stringMatching(/user principal name/) as unknown } });
+    expect(validateRecord(['adele', '+1 4255550100'], seed, 2, rules)).toMatchObject({
+      ok: false,
+      row: { reason: expect.stringMatching(/user principal name/) as unknown },
+    });
     expect(validateRecord(['', '+1 4255550100'], seed, 2, rules)).toMatchObject({ ok: false, row: { reason: 'user is empty' } });
   });
 
@@ -45,27 +51,50 @@ describe('validateRecord', () => {
   it('reads PhoneType and EnableSmsSignIn in any case', () => {
     const r = validateRecord(['a@b.com', '+1 4255550100', 'AlternateMobile', 'no'], full, 2, rules);
     expect(r).toMatchObject({ ok: true, row: { phoneType: 'alternateMobile', enableSmsSignIn: false } });
-    expect(validateRecord(['a@b.com', '+1 4255550100', '', 'TRUE'], full, 2, rules)).toMatchObject({ ok: true, row: { phoneType: 'mobile', enableSmsSignIn: true } });
+    expect(validateRecord(['a@b.com', '+1 4255550100', '', 'TRUE'], full, 2, rules)).toMatchObject({
+      ok: true,
+      row: { phoneType: 'mobile', enableSmsSignIn: true },
+    });
   });
 
   it('rejects unknown phone types and flags', () => {
-    expect(validateRecord(['a@b.com', '+1 4255550100', 'pager', ''], full, 2, rules)).toMatchObject({ ok: false, row: { reason: expect.stringMatching(/PhoneType/) as unknown } });
-    expect(validateRecord(['a@b.com', '+1 4255550100', '', 'maybe'], full, 2, rules)).toMatchObject({ ok: false, row: { reason: 'EnableSmsSignIn must be true or false' } });
+    expect(validateRecord(['a@b.com', '+1 4255550100', 'pager', ''], full, 2, rules)).toMatchObject({
+      ok: false,
+      row: { reason: expect.stringMatching(/PhoneType/) as unknown },
+    });
+    expect(validateRecord(['a@b.com', '+1 4255550100', '', 'maybe'], full, 2, rules)).toMatchObject({
+      ok: false,
+      row: { reason: 'EnableSmsSignIn must be true or false' },
+    });
   });
 
   it('rejects SMS sign-in asked for on a voice-only phone type', () => {
-    expect(validateRecord(['a@b.com', '+1 4255550100', 'office', 'true'], full, 2, rules)).toMatchObject({ ok: false, row: { reason: 'SMS sign-in works only with PhoneType mobile' } });
+    expect(validateRecord(['a@b.com', '+1 4255550100', 'office', 'true'], full, 2, rules)).toMatchObject({
+      ok: false,
+      row: { reason: 'SMS sign-in works only with PhoneType mobile' },
+    });
   });
 
   it('applies the configured SMS default to mobile rows only', () => {
     const on = { ...rules, enableSmsSignInByDefault: true };
-    expect(validateRecord(['a@b.com', '+1 4255550100', 'mobile', ''], full, 2, on)).toMatchObject({ row: { enableSmsSignIn: true } });
-    expect(validateRecord(['a@b.com', '+1 4255550100', 'office', ''], full, 2, on)).toMatchObject({ ok: true, row: { enableSmsSignIn: false } });
+    expect(validateRecord(['a@b.com', '+1 4255550100', 'mobile', ''], full, 2, on)).toMatchObject({
+      row: { enableSmsSignIn: true },
+    });
+    expect(validateRecord(['a@b.com', '+1 4255550100', 'office', ''], full, 2, on)).toMatchObject({
+      ok: true,
+      row: { enableSmsSignIn: false },
+    });
   });
 });
 
 describe('DuplicateTracker', () => {
-  const row = (line: number, user: string, phoneNumber: string) => ({ line, user, phoneNumber, phoneType: 'mobile' as const, enableSmsSignIn: false });
+  const row = (line: number, user: string, phoneNumber: string) => ({
+    line,
+    user,
+    phoneNumber,
+    phoneType: 'mobile' as const,
+    enableSmsSignIn: false,
+  });
 
   it('rejects both rows of a user listed twice, each naming the other', () => {
     const t = new DuplicateTracker();
@@ -83,7 +112,8 @@ describe('DuplicateTracker', () => {
 
   it('lets distinct users and numbers through', () => {
     const t = new DuplicateTracker();
-    for (let i = 0; i < 100; i++) expect(t.check(row(i + 2, `u${i}@b.com`, `+1 42555501${String(i).padStart(2, '0')}`))).toBeUndefined();
+    for (let i = 0; i < 100; i++)
+      expect(t.check(row(i + 2, `u${i}@b.com`, `+1 42555501${String(i).padStart(2, '0')}`))).toBeUndefined();
     expect(t.lateRejects.size).toBe(0);
   });
 });

@@ -40,7 +40,14 @@ describe('sandbox authentication methods', () => {
         },
       },
     });
-    t.users?.push(user(9, { userType: 'Guest', creationType: 'Invitation', externalUserState: 'Accepted', userPrincipalName: 'guest_x.test#EXT#@contoso.test' }));
+    t.users?.push(
+      user(9, {
+        userType: 'Guest',
+        creationType: 'Invitation',
+        externalUserState: 'Accepted',
+        userPrincipalName: 'guest_x.test#EXT#@contoso.test',
+      }),
+    );
     sb = await start(t);
   });
   afterAll(async () => sb.close());
@@ -61,7 +68,9 @@ describe('sandbox authentication methods', () => {
     const r = await call(sb, 'POST', phones(5), { body: { phoneNumber: '+1 4255550103', phoneType: 'alternateMobile' } });
     expect(r.status).toBe(400);
     await call(sb, 'POST', phones(5), { body: { phoneNumber: '+1 4255550104', phoneType: 'mobile' } });
-    expect((await call(sb, 'POST', phones(5), { body: { phoneNumber: '+1 4255550103', phoneType: 'alternateMobile' } })).status).toBe(201);
+    expect(
+      (await call(sb, 'POST', phones(5), { body: { phoneNumber: '+1 4255550103', phoneType: 'alternateMobile' } })).status,
+    ).toBe(201);
     expect((await call(sb, 'DELETE', `${phones(5)}/${MOBILE}`)).status).toBe(400);
   });
 
@@ -69,7 +78,9 @@ describe('sandbox authentication methods', () => {
     for (const bad of ['+14255550100', '4255550100', '+1 425-555-0100', '+1 4255550100 ext 5']) {
       expect((await call(sb, 'POST', phones(2), { body: { phoneNumber: bad, phoneType: 'mobile' } })).status).toBe(400);
     }
-    expect((await call(sb, 'POST', phones(2), { body: { phoneNumber: '+44 7700900123x12', phoneType: 'mobile' } })).status).toBe(201);
+    expect((await call(sb, 'POST', phones(2), { body: { phoneNumber: '+44 7700900123x12', phoneType: 'mobile' } })).status).toBe(
+      201,
+    );
   });
 
   it('registers a targeted user for SMS sign-in and reports others by policy', async () => {
@@ -101,11 +112,16 @@ describe('sandbox authentication methods', () => {
     const officeId = list[0]?.id as string;
     expect((await call(sb, 'PATCH', `${phones(3)}/${officeId}`, { body: { phoneNumber: '+1 4255550131' } })).status).toBe(204);
     expect(at((await call(sb, 'GET', `${phones(3)}/${officeId}`)).body, 'phoneNumber')).toBe('+1 4255550131');
-    expect((await call(sb, 'PATCH', `${phones(3)}/${officeId}`, { body: { phoneType: 'mobile', phoneNumber: '+1 4255550131' } })).status).toBe(400);
+    expect(
+      (await call(sb, 'PATCH', `${phones(3)}/${officeId}`, { body: { phoneType: 'mobile', phoneNumber: '+1 4255550131' } }))
+        .status,
+    ).toBe(400);
   });
 
   it('creates a TAP once, then never returns the pass again', async () => {
-    const r = await call(sb, 'POST', `/users/${userId(1)}/authentication/temporaryAccessPassMethods`, { body: { lifetimeInMinutes: 120 } });
+    const r = await call(sb, 'POST', `/users/${userId(1)}/authentication/temporaryAccessPassMethods`, {
+      body: { lifetimeInMinutes: 120 },
+    });
     expect(r.status).toBe(201);
     expect(at(r.body, 'temporaryAccessPass')).toMatch(/^.{12}$/);
     const list = items((await call(sb, 'GET', `/users/${userId(1)}/authentication/temporaryAccessPassMethods`)).body);
@@ -116,13 +132,16 @@ describe('sandbox authentication methods', () => {
     expect(second.status).toBe(201);
     const after = items((await call(sb, 'GET', `/users/${userId(1)}/authentication/temporaryAccessPassMethods`)).body);
     expect(after.map((m) => m.id)).toEqual([at(second.body, 'id')]);
-    const methods = items((await call(sb, 'GET', `/users/${userId(1)}/authentication/methods`)).body).map((m) => m['@odata.type']);
+    const methods = items((await call(sb, 'GET', `/users/${userId(1)}/authentication/methods`)).body).map(
+      (m) => m['@odata.type'],
+    );
     expect(methods).toContain('#microsoft.graph.temporaryAccessPassAuthenticationMethod');
     expect(methods).toContain('#microsoft.graph.passwordAuthenticationMethod');
   });
 
   it('refuses TAPs that conflict with the policy', async () => {
-    const tap = (n: number, body: unknown): Promise<{ status: number; body: unknown }> => call(sb, 'POST', `/users/${userId(n)}/authentication/temporaryAccessPassMethods`, { body });
+    const tap = (n: number, body: unknown): Promise<{ status: number; body: unknown }> =>
+      call(sb, 'POST', `/users/${userId(n)}/authentication/temporaryAccessPassMethods`, { body });
     expect((await tap(6, {})).status).toBe(400); // not targeted
     expect((await tap(1, { lifetimeInMinutes: 30 })).status).toBe(400); // below minimum
     expect((await tap(1, { lifetimeInMinutes: 600 })).status).toBe(400); // above maximum
@@ -130,7 +149,13 @@ describe('sandbox authentication methods', () => {
     expect(guest.status).toBe(400);
     expect(at(guest.body, 'error', 'message')).toBe('Temporary Access Pass cannot be added to an external guest user.');
     const policy = '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/temporaryAccessPass';
-    expect((await call(sb, 'PATCH', policy, { body: { '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration', isUsableOnce: true } })).status).toBe(204);
+    expect(
+      (
+        await call(sb, 'PATCH', policy, {
+          body: { '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration', isUsableOnce: true },
+        })
+      ).status,
+    ).toBe(204);
     const multi = await tap(1, { isUsableOnce: false });
     expect(multi.status).toBe(400);
     expect(at(multi.body, 'error', 'message')).toContain('isUsableOnce');

@@ -19,7 +19,13 @@ describe('sandbox $batch', () => {
 
   it('runs items with or without the /v1.0 prefix and returns per-item status, headers and body', async () => {
     const r = await call(sb, 'POST', '/$batch', {
-      body: { requests: [{ id: '1', method: 'GET', url: `/users/${userId(1)}?$select=id` }, { id: '2', method: 'GET', url: `/v1.0/groups/${groupId(1)}/members` }, { id: '3', method: 'GET', url: '/users/unknown@x.test' }] },
+      body: {
+        requests: [
+          { id: '1', method: 'GET', url: `/users/${userId(1)}?$select=id` },
+          { id: '2', method: 'GET', url: `/v1.0/groups/${groupId(1)}/members` },
+          { id: '3', method: 'GET', url: '/users/unknown@x.test' },
+        ],
+      },
     });
     expect(r.status).toBe(200);
     const byId = responses(r.body);
@@ -33,7 +39,10 @@ describe('sandbox $batch', () => {
   it('refuses more than 20 requests and duplicate ids', async () => {
     const many = Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/users' }));
     expect((await call(sb, 'POST', '/$batch', { body: { requests: many } })).status).toBe(400);
-    const dup = [{ id: '1', method: 'GET', url: '/users' }, { id: '1', method: 'GET', url: '/groups' }];
+    const dup = [
+      { id: '1', method: 'GET', url: '/users' },
+      { id: '1', method: 'GET', url: '/groups' },
+    ];
     expect((await call(sb, 'POST', '/$batch', { body: { requests: dup } })).status).toBe(400);
   });
 
@@ -41,7 +50,13 @@ describe('sandbox $batch', () => {
     const r = await call(sb, 'POST', '/$batch', {
       body: {
         requests: [
-          { id: '1', method: 'POST', url: `/groups/${groupId(1)}/members/$ref`, headers: { 'Content-Type': 'application/json' }, body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId(1)}` } },
+          {
+            id: '1',
+            method: 'POST',
+            url: `/groups/${groupId(1)}/members/$ref`,
+            headers: { 'Content-Type': 'application/json' },
+            body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId(1)}` },
+          },
           { id: '2', method: 'GET', url: '/users', dependsOn: ['1'] },
           { id: '3', method: 'GET', url: '/groups', dependsOn: ['2'] },
         ],
@@ -59,7 +74,11 @@ describe('sandbox $batch', () => {
     await call(sb, 'POST', '/_sandbox/knobs', { body: { timeScale: 0.01, throttling: { enabled: true, tenantSize: 'S' } } });
     let throttledItem: Item | undefined;
     for (let i = 0; i < 40 && !throttledItem; i++) {
-      const requests = Array.from({ length: 20 }, (_, k) => ({ id: String(k), method: 'GET', url: `/groups/${groupId(1)}/transitiveMembers` }));
+      const requests = Array.from({ length: 20 }, (_, k) => ({
+        id: String(k),
+        method: 'GET',
+        url: `/groups/${groupId(1)}/transitiveMembers`,
+      }));
       const r = await call(sb, 'POST', '/$batch', { body: { requests } });
       expect(r.status).toBe(200);
       throttledItem = [...responses(r.body).values()].find((x) => x.status === 429);
@@ -73,15 +92,43 @@ describe('sandbox $batch', () => {
 
   it('counts batch items by route template in byRouteInBatch and the batch in byRoute', async () => {
     await call(sb, 'POST', '/_sandbox/stats/reset');
-    await call(sb, 'POST', '/$batch', { body: { requests: [{ id: 'a', method: 'GET', url: `/users/${userId(2)}` }, { id: 'b', method: 'PATCH', url: `/groups/${groupId(1)}`, headers: { 'content-type': 'application/json' }, body: { description: 'x' } }] } });
+    await call(sb, 'POST', '/$batch', {
+      body: {
+        requests: [
+          { id: 'a', method: 'GET', url: `/users/${userId(2)}` },
+          {
+            id: 'b',
+            method: 'PATCH',
+            url: `/groups/${groupId(1)}`,
+            headers: { 'content-type': 'application/json' },
+            body: { description: 'x' },
+          },
+        ],
+      },
+    });
     const stats = await call(sb, 'GET', '/_sandbox/stats');
-    expect(stats.body).toEqual({ requests: 1, subRequests: 2, throttled: 0, byRoute: { 'POST /$batch': 1 }, byRouteInBatch: { 'GET /users/{id}': 1, 'PATCH /groups/{id}': 1 } });
+    expect(stats.body).toEqual({
+      requests: 1,
+      subRequests: 2,
+      throttled: 0,
+      byRoute: { 'POST /$batch': 1 },
+      byRouteInBatch: { 'GET /users/{id}': 1, 'PATCH /groups/{id}': 1 },
+    });
   });
 
   it('applies batchItem fault rules to items only', async () => {
-    await call(sb, 'POST', '/_sandbox/knobs', { body: { faults: [{ route: 'GET /users/{id}', kind: '503', times: 1, retryAfterSeconds: 2, scope: 'batchItem' }] } });
+    await call(sb, 'POST', '/_sandbox/knobs', {
+      body: { faults: [{ route: 'GET /users/{id}', kind: '503', times: 1, retryAfterSeconds: 2, scope: 'batchItem' }] },
+    });
     expect((await call(sb, 'GET', `/users/${userId(1)}`)).status).toBe(200);
-    const r = await call(sb, 'POST', '/$batch', { body: { requests: [{ id: '1', method: 'GET', url: `/users/${userId(1)}` }, { id: '2', method: 'GET', url: `/users/${userId(2)}` }] } });
+    const r = await call(sb, 'POST', '/$batch', {
+      body: {
+        requests: [
+          { id: '1', method: 'GET', url: `/users/${userId(1)}` },
+          { id: '2', method: 'GET', url: `/users/${userId(2)}` },
+        ],
+      },
+    });
     const statuses = [...responses(r.body).values()].map((x) => x.status).sort();
     expect(statuses).toEqual([200, 503]);
     const failed = [...responses(r.body).values()].find((x) => x.status === 503);

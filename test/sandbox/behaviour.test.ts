@@ -23,7 +23,11 @@ describe('sandbox knobs: throttling, faults, eventual consistency, control route
     // timeScale 0.01 stretches the 10 s window to 1,000 s, so refill during the test is negligible (3.5 RU/s).
     await call(sb, 'POST', '/_sandbox/knobs', { body: { timeScale: 0.01, throttling: { enabled: true, tenantSize: 'S' } } });
     // S tenant: 3,500 RU; transitiveMembers costs 5 RU, so 700 items drain it.
-    const requests = Array.from({ length: 20 }, (_, k) => ({ id: String(k), method: 'GET', url: `/groups/${groupId(1)}/transitiveMembers` }));
+    const requests = Array.from({ length: 20 }, (_, k) => ({
+      id: String(k),
+      method: 'GET',
+      url: `/groups/${groupId(1)}/transitiveMembers`,
+    }));
     for (let i = 0; i < 35; i++) await call(sb, 'POST', '/$batch', { body: { requests } });
     const burst = await Promise.all(Array.from({ length: 10 }, () => call(sb, 'GET', `/groups/${groupId(1)}/transitiveMembers`)));
     const throttled = burst.filter((r) => r.status === 429);
@@ -39,7 +43,10 @@ describe('sandbox knobs: throttling, faults, eventual consistency, control route
   });
 
   it('throttles conditional access at 1 request per second without Retry-After', async () => {
-    const [a, b] = await Promise.all([call(sb, 'GET', '/identity/conditionalAccess/policies'), call(sb, 'GET', '/identity/conditionalAccess/policies', { token: 'other-app' })]);
+    const [a, b] = await Promise.all([
+      call(sb, 'GET', '/identity/conditionalAccess/policies'),
+      call(sb, 'GET', '/identity/conditionalAccess/policies', { token: 'other-app' }),
+    ]);
     expect([a.status, b.status].sort()).toEqual([200, 429]);
     const limited = a.status === 429 ? a : b;
     expect(limited.headers.get('retry-after')).toBeNull();
@@ -61,7 +68,9 @@ describe('sandbox knobs: throttling, faults, eventual consistency, control route
   });
 
   it('injects count-based faults per route and then stops', async () => {
-    await call(sb, 'POST', '/_sandbox/knobs', { body: { faults: [{ route: 'GET /users/{id}', kind: '429', times: 2, retryAfterSeconds: 1.5 }] } });
+    await call(sb, 'POST', '/_sandbox/knobs', {
+      body: { faults: [{ route: 'GET /users/{id}', kind: '429', times: 2, retryAfterSeconds: 1.5 }] },
+    });
     const a = await call(sb, 'GET', `/users/${userId(1)}`);
     const b = await call(sb, 'GET', `/users/${userId(1)}`);
     const c = await call(sb, 'GET', `/users/${userId(1)}`);
@@ -79,7 +88,15 @@ describe('sandbox knobs: throttling, faults, eventual consistency, control route
 
   it('hides new objects by id and as member references until the consistency delay passes', async () => {
     await call(sb, 'POST', '/_sandbox/knobs', { body: { eventualConsistencyMs: 300 } });
-    const created = await call(sb, 'POST', '/users', { body: { accountEnabled: true, displayName: 'Late', mailNickname: 'late', userPrincipalName: 'late@contoso.test', passwordProfile: { password: 'p' } } });
+    const created = await call(sb, 'POST', '/users', {
+      body: {
+        accountEnabled: true,
+        displayName: 'Late',
+        mailNickname: 'late',
+        userPrincipalName: 'late@contoso.test',
+        passwordProfile: { password: 'p' },
+      },
+    });
     const id = at(created.body, 'id') as string;
     expect((await call(sb, 'GET', `/users/${id}`)).status).toBe(404);
     const ref = { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${id}` };
@@ -100,13 +117,21 @@ describe('sandbox knobs: throttling, faults, eventual consistency, control route
     await call(sb, 'DELETE', `/groups/${groupId(1)}/members/${userId(1)}/$ref`);
     await call(sb, 'GET', '/users', { token: null });
     const stats = await call(sb, 'GET', '/_sandbox/stats');
-    expect(stats.body).toMatchObject({ requests: 4, subRequests: 0, byRoute: { 'GET /users/{id}': 2, 'DELETE /groups/{id}/members/{id}/$ref': 1, 'GET /users': 1 } });
+    expect(stats.body).toMatchObject({
+      requests: 4,
+      subRequests: 0,
+      byRoute: { 'GET /users/{id}': 2, 'DELETE /groups/{id}/members/{id}/$ref': 1, 'GET /users': 1 },
+    });
   });
 
   it('validates knobs and round-trips the tenant through the control routes', async () => {
     expect((await call(sb, 'POST', '/_sandbox/knobs', { body: { timeScale: 0 } })).status).toBe(400);
     const knobs = await call(sb, 'POST', '/_sandbox/knobs', { body: { latencyMs: { min: 1, max: 2 } } });
-    expect(knobs.body).toMatchObject({ latencyMs: { min: 1, max: 2 }, timeScale: 1, throttling: { enabled: true, tenantSize: 'auto' } });
+    expect(knobs.body).toMatchObject({
+      latencyMs: { min: 1, max: 2 },
+      timeScale: 1,
+      throttling: { enabled: true, tenantSize: 'auto' },
+    });
     const exported = await call(sb, 'GET', '/_sandbox/tenant');
     expect(at(exported.body, 'groups', 0, 'members')).toEqual([userId(1)]);
     expect((await call(sb, 'POST', '/_sandbox/tenant', { body: { tenant: {} } })).status).toBe(400);

@@ -50,7 +50,12 @@ describe('sandbox groups/delta', () => {
     const members = membersById(r.objects);
     expect(members.get(groupId(1))).toHaveLength(2500);
     expect(r.objects.filter((o) => o.id === groupId(1)).length).toBeGreaterThan(1);
-    expect(members.get(groupId(2))?.map((m) => m.id).sort()).toEqual([userId(1), userId(2)]);
+    expect(
+      members
+        .get(groupId(2))
+        ?.map((m) => m.id)
+        .sort(),
+    ).toEqual([userId(1), userId(2)]);
     expect(members.get(groupId(1))?.[0]).toEqual({ '@odata.type': '#microsoft.graph.user', id: userId(1) });
     expect(r.objects.find((o) => o.id === groupId(3))?.displayName).toBe('Group 3');
   });
@@ -62,9 +67,13 @@ describe('sandbox groups/delta', () => {
     const empty = await round(sb, first.deltaLink);
     expect(empty.objects).toEqual([]);
 
-    await call(sb, 'POST', `/groups/${groupId(2)}/members/$ref`, { body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId(9)}` } });
+    await call(sb, 'POST', `/groups/${groupId(2)}/members/$ref`, {
+      body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId(9)}` },
+    });
     await call(sb, 'DELETE', `/groups/${groupId(2)}/members/${userId(1)}/$ref`);
-    await call(sb, 'POST', `/groups/${groupId(1)}/members/$ref`, { body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId(2599)}` } });
+    await call(sb, 'POST', `/groups/${groupId(1)}/members/$ref`, {
+      body: { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${userId(2599)}` },
+    });
     await call(sb, 'DELETE', `/groups/${groupId(3)}`);
 
     const second = await round(sb, empty.deltaLink);
@@ -86,7 +95,9 @@ describe('sandbox groups/delta', () => {
     await call(sb, 'DELETE', `/users/${userId(5)}`);
     const second = await round(sb, first.deltaLink);
     expect(second.objects).toHaveLength(1);
-    expect(second.objects[0]?.['members@delta']).toEqual([{ '@odata.type': '#microsoft.graph.user', id: userId(5), '@removed': { reason: 'deleted' } }]);
+    expect(second.objects[0]?.['members@delta']).toEqual([
+      { '@odata.type': '#microsoft.graph.user', id: userId(5), '@removed': { reason: 'deleted' } },
+    ]);
   });
 
   it('answers 410 syncStateNotFound for an unknown token', async () => {

@@ -4,7 +4,9 @@ import type { GraphSandbox } from '../../local/sandbox/index';
 import { at, call, collectAll, deviceId, errorCode, groupId, items, start, tenant, userId } from './helpers';
 
 const ref = (id: string): { '@odata.id': string } => ({ '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${id}` });
-const bind = (ids: string[]): { 'members@odata.bind': string[] } => ({ 'members@odata.bind': ids.map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`) });
+const bind = (ids: string[]): { 'members@odata.bind': string[] } => ({
+  'members@odata.bind': ids.map((id) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`),
+});
 
 describe('sandbox groups and membership', () => {
   let sb: GraphSandbox;
@@ -14,7 +16,14 @@ describe('sandbox groups and membership', () => {
       groups: [
         { members: [userId(1), userId(2), groupId(2), deviceId(1)] }, // 1: parent with nested group 2
         { members: [userId(3), userId(4), userId(1)] }, // 2: nested
-        { members: [], extra: { groupTypes: ['DynamicMembership'], membershipRule: '(user.department -eq "x")', membershipRuleProcessingState: 'On' } }, // 3
+        {
+          members: [],
+          extra: {
+            groupTypes: ['DynamicMembership'],
+            membershipRule: '(user.department -eq "x")',
+            membershipRuleProcessingState: 'On',
+          },
+        }, // 3
         { members: [], extra: { onPremisesSyncEnabled: true } }, // 4
         { members: [], extra: { mailEnabled: true, securityEnabled: true } }, // 5
         { members: [] }, // 6: write target
@@ -30,7 +39,12 @@ describe('sandbox groups and membership', () => {
     const r = await call(sb, 'GET', `/groups/${groupId(1)}/members?$select=id,displayName`);
     expect(r.status).toBe(200);
     const value = items(r.body);
-    expect(value.map((m) => m['@odata.type']).sort()).toEqual(['#microsoft.graph.device', '#microsoft.graph.group', '#microsoft.graph.user', '#microsoft.graph.user']);
+    expect(value.map((m) => m['@odata.type']).sort()).toEqual([
+      '#microsoft.graph.device',
+      '#microsoft.graph.group',
+      '#microsoft.graph.user',
+      '#microsoft.graph.user',
+    ]);
     expect(Object.keys(value[0] ?? {}).sort()).toEqual(['@odata.type', 'displayName', 'id']);
   });
 
@@ -41,7 +55,9 @@ describe('sandbox groups and membership', () => {
   });
 
   it('casts members to users and counts with ConsistencyLevel', async () => {
-    const cast = await call(sb, 'GET', `/groups/${groupId(1)}/transitiveMembers/microsoft.graph.user?$count=true&$select=id`, { headers: { ConsistencyLevel: 'eventual' } });
+    const cast = await call(sb, 'GET', `/groups/${groupId(1)}/transitiveMembers/microsoft.graph.user?$count=true&$select=id`, {
+      headers: { ConsistencyLevel: 'eventual' },
+    });
     expect(cast.status).toBe(200);
     expect(at(cast.body, '@odata.count')).toBe(4);
     const noHeader = await call(sb, 'GET', `/groups/${groupId(1)}/transitiveMembers/microsoft.graph.user`);
@@ -76,7 +92,9 @@ describe('sandbox groups and membership', () => {
     const again = await call(sb, 'POST', `/groups/${groupId(6)}/members/$ref`, { body: ref(userId(10)) });
     expect(again.status).toBe(400);
     expect(errorCode(again)).toBe('Request_BadRequest');
-    expect(at(again.body, 'error', 'message')).toBe("One or more added object references already exist for the following modified properties: 'members'.");
+    expect(at(again.body, 'error', 'message')).toBe(
+      "One or more added object references already exist for the following modified properties: 'members'.",
+    );
   });
 
   it('answers 404 for a $ref add of an unknown object', async () => {
@@ -93,7 +111,9 @@ describe('sandbox groups and membership', () => {
   });
 
   it('caps members@odata.bind at 20', async () => {
-    const r = await call(sb, 'PATCH', `/groups/${groupId(6)}`, { body: bind(Array.from({ length: 21 }, (_, i) => userId(30 + i))) });
+    const r = await call(sb, 'PATCH', `/groups/${groupId(6)}`, {
+      body: bind(Array.from({ length: 21 }, (_, i) => userId(30 + i))),
+    });
     expect(r.status).toBe(400);
   });
 
@@ -101,7 +121,9 @@ describe('sandbox groups and membership', () => {
     await call(sb, 'POST', `/groups/${groupId(6)}/members/$ref`, { body: ref(userId(20)) });
     const withExisting = await call(sb, 'PATCH', `/groups/${groupId(6)}`, { body: bind([userId(21), userId(20)]) });
     expect(withExisting.status).toBe(400);
-    const withUnknown = await call(sb, 'PATCH', `/groups/${groupId(6)}`, { body: bind([userId(22), '99999999-0000-0000-0000-000000000001']) });
+    const withUnknown = await call(sb, 'PATCH', `/groups/${groupId(6)}`, {
+      body: bind([userId(22), '99999999-0000-0000-0000-000000000001']),
+    });
     expect(withUnknown.status).toBe(404);
     const members = items((await call(sb, 'GET', `/groups/${groupId(6)}/members?$select=id`)).body).map((m) => m.id);
     expect(members).not.toContain(userId(21));
@@ -128,7 +150,9 @@ describe('sandbox groups and membership', () => {
   });
 
   it('creates and deletes a group', async () => {
-    const created = await call(sb, 'POST', '/groups', { body: { displayName: 'New', mailEnabled: false, mailNickname: 'new', securityEnabled: true, ...bind([userId(1)]) } });
+    const created = await call(sb, 'POST', '/groups', {
+      body: { displayName: 'New', mailEnabled: false, mailNickname: 'new', securityEnabled: true, ...bind([userId(1)]) },
+    });
     expect(created.status).toBe(201);
     const id = at(created.body, 'id') as string;
     expect(items((await call(sb, 'GET', `/groups/${id}/members`)).body)).toHaveLength(1);
@@ -137,9 +161,13 @@ describe('sandbox groups and membership', () => {
   });
 
   it('resolves getByIds with a types filter', async () => {
-    const r = await call(sb, 'POST', '/directoryObjects/getByIds', { body: { ids: [userId(1), groupId(1), 'nope'], types: ['user'] } });
+    const r = await call(sb, 'POST', '/directoryObjects/getByIds', {
+      body: { ids: [userId(1), groupId(1), 'nope'], types: ['user'] },
+    });
     expect(items(r.body).map((o) => [o.id, o['@odata.type']])).toEqual([[userId(1), '#microsoft.graph.user']]);
-    const tooMany = await call(sb, 'POST', '/directoryObjects/getByIds', { body: { ids: Array.from({ length: 1001 }, (_, i) => String(i)) } });
+    const tooMany = await call(sb, 'POST', '/directoryObjects/getByIds', {
+      body: { ids: Array.from({ length: 1001 }, (_, i) => String(i)) },
+    });
     expect(tooMany.status).toBe(400);
   });
 });

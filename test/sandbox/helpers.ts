@@ -15,7 +15,10 @@ export interface TenantSpec {
   extra?: Partial<TenantFile>;
 }
 
-export function user(n: number, extra: Record<string, unknown> = {}): Record<string, unknown> & { id: string; userPrincipalName: string } {
+export function user(
+  n: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> & { id: string; userPrincipalName: string } {
   return {
     id: userId(n),
     displayName: `User ${n}`,
@@ -23,7 +26,14 @@ export function user(n: number, extra: Record<string, unknown> = {}): Record<str
     mail: `user${n}@contoso.test`,
     userType: 'Member',
     accountEnabled: true,
-    assignedPlans: [{ assignedDateTime: '2025-01-01T00:00:00Z', capabilityStatus: 'Enabled', service: 'AADPremiumService', servicePlanId: P1_PLAN }],
+    assignedPlans: [
+      {
+        assignedDateTime: '2025-01-01T00:00:00Z',
+        capabilityStatus: 'Enabled',
+        service: 'AADPremiumService',
+        servicePlanId: P1_PLAN,
+      },
+    ],
     ...extra,
   };
 }
@@ -90,7 +100,11 @@ export async function call(
 }
 
 /** Follows @odata.nextLink until the end; returns every value and the number of pages. */
-export async function collectAll(sb: GraphSandbox, path: string, headers: Record<string, string> = {}): Promise<{ values: Obj[]; pages: number; last: unknown }> {
+export async function collectAll(
+  sb: GraphSandbox,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ values: Obj[]; pages: number; last: unknown }> {
   const values: Obj[] = [];
   let next: string | undefined = path;
   let pages = 0;

@@ -38,7 +38,11 @@ describe('sandbox users', () => {
   });
 
   it('filters with startswith and eq', async () => {
-    const r = await call(sb, 'GET', "/users?$filter=startswith(displayName,'user 1') and accountEnabled eq true&$select=id&$top=999");
+    const r = await call(
+      sb,
+      'GET',
+      "/users?$filter=startswith(displayName,'user 1') and accountEnabled eq true&$select=id&$top=999",
+    );
     expect(r.status).toBe(200);
     expect(items(r.body)).toHaveLength(1 + 10 + 100 + 0);
   });
@@ -47,7 +51,9 @@ describe('sandbox users', () => {
     const bad = await call(sb, 'GET', "/users?$filter=displayName ne 'User 1'");
     expect(bad.status).toBe(400);
     expect(errorCode(bad)).toBe('Request_UnsupportedQuery');
-    const good = await call(sb, 'GET', "/users?$filter=displayName ne 'User 1'&$count=true&$top=5", { headers: { ConsistencyLevel: 'eventual' } });
+    const good = await call(sb, 'GET', "/users?$filter=displayName ne 'User 1'&$count=true&$top=5", {
+      headers: { ConsistencyLevel: 'eventual' },
+    });
     expect(good.status).toBe(200);
     expect(at(good.body, '@odata.count')).toBe(249);
   });
@@ -60,12 +66,24 @@ describe('sandbox users', () => {
 
   it('creates, patches, revokes and deletes a user', async () => {
     const created = await call(sb, 'POST', '/users', {
-      body: { accountEnabled: true, displayName: 'New', mailNickname: 'new', userPrincipalName: 'new@contoso.test', passwordProfile: { password: 'x' } },
+      body: {
+        accountEnabled: true,
+        displayName: 'New',
+        mailNickname: 'new',
+        userPrincipalName: 'new@contoso.test',
+        passwordProfile: { password: 'x' },
+      },
     });
     expect(created.status).toBe(201);
     const id = at(created.body, 'id') as string;
     const dup = await call(sb, 'POST', '/users', {
-      body: { accountEnabled: true, displayName: 'New', mailNickname: 'new', userPrincipalName: 'NEW@contoso.test', passwordProfile: { password: 'x' } },
+      body: {
+        accountEnabled: true,
+        displayName: 'New',
+        mailNickname: 'new',
+        userPrincipalName: 'NEW@contoso.test',
+        passwordProfile: { password: 'x' },
+      },
     });
     expect(dup.status).toBe(400);
     expect((await call(sb, 'PATCH', `/users/${id}`, { body: { accountEnabled: false } })).status).toBe(204);
@@ -78,7 +96,11 @@ describe('sandbox users', () => {
   });
 
   it('answers 400 BadRequest for a body that is not JSON', async () => {
-    const res = await fetch(`${sb.url}/v1.0/users`, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: '{oops' });
+    const res = await fetch(`${sb.url}/v1.0/users`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+      body: '{oops',
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BadRequest');
   });

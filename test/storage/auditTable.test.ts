@@ -16,13 +16,31 @@ describe('AuditTable (real Azurite)', () => {
     let t = Date.parse('2026-11-25T10:00:00Z');
     const audit = auditOn('audittest1', () => new Date((t += 1000)));
     await audit.write([
-      { action: 'sync.member.add', outcome: 'succeeded', actor: 'timer', target: 'u1', job: 'j1', runId: 'r1', reason: 'in source' },
+      {
+        action: 'sync.member.add',
+        outcome: 'succeeded',
+        actor: 'timer',
+        target: 'u1',
+        job: 'j1',
+        runId: 'r1',
+        reason: 'in source',
+      },
       { action: 'sync.member.remove', outcome: 'succeeded', actor: 'timer', target: 'u2', job: 'j1', runId: 'r1' },
       { action: 'sync.member.add', outcome: 'failed', actor: 'timer', target: 'u3', job: 'j1', runId: 'r2' },
     ]);
-    const r1 = await audit.list({ runId: 'r1', since: new Date('2026-11-25T00:00:00Z'), until: new Date('2026-11-26T00:00:00Z') });
+    const r1 = await audit.list({
+      runId: 'r1',
+      since: new Date('2026-11-25T00:00:00Z'),
+      until: new Date('2026-11-26T00:00:00Z'),
+    });
     expect(r1.map((e) => e.target)).toEqual(['u2', 'u1']);
-    expect(r1[1]).toMatchObject({ action: 'sync.member.add', outcome: 'succeeded', actor: 'timer', job: 'j1', reason: 'in source' });
+    expect(r1[1]).toMatchObject({
+      action: 'sync.member.add',
+      outcome: 'succeeded',
+      actor: 'timer',
+      job: 'j1',
+      reason: 'in source',
+    });
   });
 
   it('writes more than one transaction worth of entries (100 per transaction)', async () => {

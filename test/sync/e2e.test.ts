@@ -21,13 +21,20 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
 }
 
 async function members(groupId: string): Promise<string[]> {
-  const res = await fetch(`${stack.current.sandboxUrl}/v1.0/groups/${groupId}/members?$select=id&$top=999`, { headers: { authorization: 'Bearer e2e-admin' } });
+  const res = await fetch(`${stack.current.sandboxUrl}/v1.0/groups/${groupId}/members?$select=id&$top=999`, {
+    headers: { authorization: 'Bearer e2e-admin' },
+  });
   return ((await res.json()) as { value: { id: string }[] }).value.map((m) => m.id);
 }
 
 describe('group sync through the local host', () => {
   it('creates the seed job by group names, dry-runs it, runs it, reads the run back and deletes the job', async () => {
-    const created = await api('POST', 'sync/jobs', { name: 'Group1 to Group2', target: 'Group2Name', sources: [{ group: 'Group1Name' }], schedule: '0 0 * * * *' });
+    const created = await api('POST', 'sync/jobs', {
+      name: 'Group1 to Group2',
+      target: 'Group2Name',
+      sources: [{ group: 'Group1Name' }],
+      schedule: '0 0 * * * *',
+    });
     expect(created.status).toBe(201);
     const job = created.json as unknown as SyncJob;
     expect(job.target).toBe(DEMO_GROUPS.group2Name.id);
@@ -47,7 +54,11 @@ describe('group sync through the local host', () => {
 
     expect((await api('GET', `sync/jobs/${job.jobId}`)).json).toMatchObject({ jobId: job.jobId, lastRunId: run.runId });
     const again = await api('GET', `sync/runs/${run.runId}`);
-    expect(again.json).toMatchObject({ runId: run.runId, status: 'succeeded', target: { id: DEMO_GROUPS.group2Name.id, displayName: 'Group2Name' } });
+    expect(again.json).toMatchObject({
+      runId: run.runId,
+      status: 'succeeded',
+      target: { id: DEMO_GROUPS.group2Name.id, displayName: 'Group2Name' },
+    });
 
     expect((await api('DELETE', `sync/jobs/${job.jobId}`)).status).toBe(204);
     expect((await api('GET', `sync/jobs/${job.jobId}`)).status).toBe(404);
@@ -58,6 +69,8 @@ describe('group sync through the local host', () => {
     expect(res.status).toBe(400);
     expect(res.json.error).toMatchObject({ code: 'SYNC_TARGET_IS_SOURCE' });
     expect((await api('GET', 'sync/runs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
-    expect((await api('POST', 'sync/jobs/00000000-0000-4000-8000-000000000000/run')).json.error).toMatchObject({ code: 'SYNC_JOB_NOT_FOUND' });
+    expect((await api('POST', 'sync/jobs/00000000-0000-4000-8000-000000000000/run')).json.error).toMatchObject({
+      code: 'SYNC_JOB_NOT_FOUND',
+    });
   });
 });

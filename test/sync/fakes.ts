@@ -129,13 +129,21 @@ export class FakeDirectory implements GroupDirectory, MembershipReader, Membersh
       const group = r.includeGroup ? { group: g.info } : {};
       if (!r.deltaLink) {
         this.calls.fullReads++;
-        return { groupId: r.groupId, status: 'full', members: [...g.members].map((id) => this.facts(id, r.properties)), deltaLink: `fake:${r.groupId}:${this.seq}`, ...group };
+        return {
+          groupId: r.groupId,
+          status: 'full',
+          members: [...g.members].map((id) => this.facts(id, r.properties)),
+          deltaLink: `fake:${r.groupId}:${this.seq}`,
+          ...group,
+        };
       }
       this.calls.deltaReads++;
       const since = Number(r.deltaLink.split(':')[2]);
       const last = new Map<string, 'add' | 'remove'>();
       for (const e of g.log) if (e.seq > since) last.set(e.id, e.op);
-      const added = [...last].filter(([, op]) => op === 'add').map(([id]) => ({ id, type: this.objects.get(id)?.type ?? ('other' as const) }));
+      const added = [...last]
+        .filter(([, op]) => op === 'add')
+        .map(([id]) => ({ id, type: this.objects.get(id)?.type ?? ('other' as const) }));
       const removed = [...last].filter(([, op]) => op === 'remove').map(([id]) => id);
       return { groupId: r.groupId, status: 'delta', added, removed, deltaLink: `fake:${r.groupId}:${this.seq}`, ...group };
     });
@@ -194,7 +202,10 @@ export class MemoryJobs implements JobRepository {
   }
   private claimed(target: string, jobId: string): void {
     const holder = [...this.jobs.values()].find((j) => j.job.target === target && j.job.jobId !== jobId);
-    if (holder) throw conflict('SYNC_TARGET_IN_USE', `Job ${holder.job.jobId} already writes target ${target}`, { jobId: holder.job.jobId });
+    if (holder)
+      throw conflict('SYNC_TARGET_IN_USE', `Job ${holder.job.jobId} already writes target ${target}`, {
+        jobId: holder.job.jobId,
+      });
   }
   async create(job: SyncJob): Promise<void> {
     this.claimed(job.target, job.jobId);

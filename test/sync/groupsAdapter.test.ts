@@ -35,7 +35,11 @@ function scriptedGraph(respond: Responder, pages: Record<string, GraphPage<unkno
             status: r.status,
             headers: {},
             body: r.body as T,
-            ...(r.status >= 400 ? { error: { code: r.status === 404 ? 'Request_ResourceNotFound' : 'Request_BadRequest', message: r.message ?? '' } } : {}),
+            ...(r.status >= 400
+              ? {
+                  error: { code: r.status === 404 ? 'Request_ResourceNotFound' : 'Request_BadRequest', message: r.message ?? '' },
+                }
+              : {}),
           };
         }),
       );
@@ -47,9 +51,11 @@ function scriptedGraph(respond: Responder, pages: Record<string, GraphPage<unkno
 }
 
 const BASE = 'https://graph.example';
-const adapter = (graph: Graph) => createGroupsAdapter(graph, { baseUrl: BASE, consistencyDelaysMs: [1, 1], sleep: () => Promise.resolve() });
+const adapter = (graph: Graph) =>
+  createGroupsAdapter(graph, { baseUrl: BASE, consistencyDelaysMs: [1, 1], sleep: () => Promise.resolve() });
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
-const bound = (item: BatchItem) => ((item.body as Record<string, string[]>)['members@odata.bind'] ?? []).map((u) => u.split('/').pop());
+const bound = (item: BatchItem) =>
+  ((item.body as Record<string, string[]>)['members@odata.bind'] ?? []).map((u) => u.split('/').pop());
 
 describe('groups adapter writes', () => {
   it('binds 20 members per PATCH with directoryObjects URLs on the configured Graph root', async () => {
@@ -62,9 +68,19 @@ describe('groups adapter writes', () => {
 
   it('falls back to per-member adds only for the chunk whose bind failed, counting "already a member" as success', async () => {
     const { graph, sent } = scriptedGraph((item) => {
-      if (item.method === 'PATCH') return bound(item).includes('m25') ? { status: 400, message: 'One or more added object references already exist' } : { status: 204 };
-      const id = String((item.body as Record<string, string>)['@odata.id']).split('/').pop();
-      return id === 'm25' ? { status: 400, message: "One or more added object references already exist for the following modified properties: 'members'." } : { status: 204 };
+      if (item.method === 'PATCH')
+        return bound(item).includes('m25')
+          ? { status: 400, message: 'One or more added object references already exist' }
+          : { status: 204 };
+      const id = String((item.body as Record<string, string>)['@odata.id'])
+        .split('/')
+        .pop();
+      return id === 'm25'
+        ? {
+            status: 400,
+            message: "One or more added object references already exist for the following modified properties: 'members'.",
+          }
+        : { status: 204 };
     });
     const out = await adapter(graph).add('g1', ids(30));
     expect(out.find((o) => o.id === 'm25')).toEqual({ id: 'm25', ok: true, noop: true });
@@ -76,7 +92,9 @@ describe('groups adapter writes', () => {
     let attempts = 0;
     const { graph } = scriptedGraph((item) => {
       if (item.method === 'PATCH') return { status: 404 };
-      const id = String((item.body as Record<string, string>)['@odata.id']).split('/').pop();
+      const id = String((item.body as Record<string, string>)['@odata.id'])
+        .split('/')
+        .pop();
       if (id === 'fresh') return ++attempts < 2 ? { status: 404, message: 'not found' } : { status: 204 };
       return id === 'ghost' ? { status: 404, message: "Resource 'ghost' does not exist" } : { status: 204 };
     });
@@ -91,7 +109,10 @@ describe('groups adapter writes', () => {
   it('removes with DELETE members/{id}/$ref and counts "not a member" as success', async () => {
     const { graph, sent } = scriptedGraph((item) => (item.path.includes('gone') ? { status: 404 } : { status: 204 }));
     const out = await adapter(graph).remove('g1', ['a', 'gone']);
-    expect(sent.map((i) => `${i.method} ${i.path}`)).toEqual(['DELETE /groups/g1/members/a/$ref', 'DELETE /groups/g1/members/gone/$ref']);
+    expect(sent.map((i) => `${i.method} ${i.path}`)).toEqual([
+      'DELETE /groups/g1/members/a/$ref',
+      'DELETE /groups/g1/members/gone/$ref',
+    ]);
     expect(out).toEqual([
       { id: 'a', ok: true, noop: false },
       { id: 'gone', ok: true, noop: true },
@@ -103,25 +124,57 @@ describe('groups adapter delta rounds', () => {
   it('merges members@delta of one group spread over several pages, last state winning', async () => {
     const next = 'https://graph.example/v1.0/groups/delta?$skiptoken=2';
     const first = {
-      value: [{ id: 'g1', 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: 'u1' }, { '@odata.type': '#microsoft.graph.user', id: 'u2', '@removed': { reason: 'deleted' } }] }],
+      value: [
+        {
+          id: 'g1',
+          'members@delta': [
+            { '@odata.type': '#microsoft.graph.user', id: 'u1' },
+            { '@odata.type': '#microsoft.graph.user', id: 'u2', '@removed': { reason: 'deleted' } },
+          ],
+        },
+      ],
       '@odata.nextLink': next,
     };
     const pages = {
       [next]: [
         {
-          value: [{ id: 'g1', 'members@delta': [{ '@odata.type': '#microsoft.graph.device', id: 'u2' }, { '@odata.type': '#microsoft.graph.user', id: 'u1', '@removed': { reason: 'deleted' } }] }],
+          value: [
+            {
+              id: 'g1',
+              'members@delta': [
+                { '@odata.type': '#microsoft.graph.device', id: 'u2' },
+                { '@odata.type': '#microsoft.graph.user', id: 'u1', '@removed': { reason: 'deleted' } },
+              ],
+            },
+          ],
           deltaLink: 'https://graph.example/v1.0/groups/delta?$deltatoken=new',
         },
       ],
     };
-    const { graph } = scriptedGraph((item) => (item.path.includes('deltatoken=old') ? { status: 200, body: first } : { status: 200, body: { id: 'g1', displayName: 'G' } }), pages);
-    const [result] = await adapter(graph).read([{ groupId: 'g1', properties: [], deltaLink: 'https://graph.example/v1.0/groups/delta?$deltatoken=old', includeGroup: true }]);
-    expect(result).toMatchObject({ status: 'delta', added: [{ id: 'u2', type: 'device' }], removed: ['u1'], deltaLink: 'https://graph.example/v1.0/groups/delta?$deltatoken=new', group: { displayName: 'G' } });
+    const { graph } = scriptedGraph(
+      (item) =>
+        item.path.includes('deltatoken=old')
+          ? { status: 200, body: first }
+          : { status: 200, body: { id: 'g1', displayName: 'G' } },
+      pages,
+    );
+    const [result] = await adapter(graph).read([
+      { groupId: 'g1', properties: [], deltaLink: 'https://graph.example/v1.0/groups/delta?$deltatoken=old', includeGroup: true },
+    ]);
+    expect(result).toMatchObject({
+      status: 'delta',
+      added: [{ id: 'u2', type: 'device' }],
+      removed: ['u1'],
+      deltaLink: 'https://graph.example/v1.0/groups/delta?$deltatoken=new',
+      group: { displayName: 'G' },
+    });
   });
 
   it('reports a deleted group as not found and an expired token as deltaExpired', async () => {
     const { graph } = scriptedGraph((item) =>
-      item.path.includes('g1') || item.path.endsWith('=a') ? { status: 200, body: { value: [{ id: 'g1', '@removed': { reason: 'changed' } }], '@odata.deltaLink': 'x' } } : { status: 410 },
+      item.path.includes('g1') || item.path.endsWith('=a')
+        ? { status: 200, body: { value: [{ id: 'g1', '@removed': { reason: 'changed' } }], '@odata.deltaLink': 'x' } }
+        : { status: 410 },
     );
     const results = await adapter(graph).read([
       { groupId: 'g1', properties: [], deltaLink: 'https://graph.example/v1.0/groups/delta?$deltatoken=a' },

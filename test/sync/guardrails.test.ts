@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { describeViolations, fanOutWarning, limitViolations, targetProblems, targetWarnings } from '../../shared/sync/guardrails';
 import type { GroupInfo } from '../../shared/sync/ports';
 
-const plan = (adds: number, removes: number) => ({ add: Array.from({ length: adds }, (_, i) => `a${i}`), remove: Array.from({ length: removes }, (_, i) => `r${i}`) });
+const plan = (adds: number, removes: number) => ({
+  add: Array.from({ length: adds }, (_, i) => `a${i}`),
+  remove: Array.from({ length: removes }, (_, i) => `r${i}`),
+});
 const group = (g: Partial<GroupInfo>): GroupInfo => ({
   id: 'g',
   displayName: 'G',

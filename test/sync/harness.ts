@@ -53,7 +53,10 @@ export interface CallOptions {
   readonly query?: Record<string, string>;
 }
 
-export async function call(handler: HttpHandler, options: CallOptions = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function call(
+  handler: HttpHandler,
+  options: CallOptions = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const query = new URLSearchParams(options.query ?? {}).toString();
   const text = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const request = new HttpRequest({
@@ -68,7 +71,11 @@ export async function call(handler: HttpHandler, options: CallOptions = {}): Pro
   return { status: res.status ?? 200, body: (res.jsonBody ?? {}) as Record<string, unknown> };
 }
 
-async function sandboxFetch(h: Harness, path: string, init: { method?: string; body?: unknown; auth?: boolean } = {}): Promise<unknown> {
+async function sandboxFetch(
+  h: Harness,
+  path: string,
+  init: { method?: string; body?: unknown; auth?: boolean } = {},
+): Promise<unknown> {
   const res = await fetch(`${h.sandbox.url}${path}`, {
     method: init.method ?? 'GET',
     headers: {
@@ -96,17 +103,32 @@ export async function membersOf(h: Harness, groupId: string): Promise<string[]> 
 
 export const graphAdmin = {
   addMember: (h: Harness, groupId: string, memberId: string) =>
-    sandboxFetch(h, `/v1.0/groups/${groupId}/members/$ref`, { method: 'POST', body: { '@odata.id': `${h.sandbox.url}/v1.0/directoryObjects/${memberId}` } }),
-  removeMember: (h: Harness, groupId: string, memberId: string) => sandboxFetch(h, `/v1.0/groups/${groupId}/members/${memberId}/$ref`, { method: 'DELETE' }),
+    sandboxFetch(h, `/v1.0/groups/${groupId}/members/$ref`, {
+      method: 'POST',
+      body: { '@odata.id': `${h.sandbox.url}/v1.0/directoryObjects/${memberId}` },
+    }),
+  removeMember: (h: Harness, groupId: string, memberId: string) =>
+    sandboxFetch(h, `/v1.0/groups/${groupId}/members/${memberId}/$ref`, { method: 'DELETE' }),
   deleteGroup: (h: Harness, groupId: string) => sandboxFetch(h, `/v1.0/groups/${groupId}`, { method: 'DELETE' }),
   createGroup: (h: Harness, displayName: string) =>
-    sandboxFetch(h, '/v1.0/groups', { method: 'POST', body: { displayName, mailEnabled: false, mailNickname: displayName.replace(/\W/g, ''), securityEnabled: true } }) as Promise<{
+    sandboxFetch(h, '/v1.0/groups', {
+      method: 'POST',
+      body: { displayName, mailEnabled: false, mailNickname: displayName.replace(/\W/g, ''), securityEnabled: true },
+    }) as Promise<{
       id: string;
     }>,
   tenant: (h: Harness) => sandboxFetch(h, '/_sandbox/tenant', { auth: false }) as Promise<TenantJson>,
   reset: (h: Harness) => sandboxFetch(h, '/_sandbox/reset', { method: 'POST', auth: false }),
-  knobs: (h: Harness, knobs: Partial<SandboxKnobs>) => sandboxFetch(h, '/_sandbox/knobs', { method: 'POST', body: knobs, auth: false }),
-  stats: (h: Harness) => sandboxFetch(h, '/_sandbox/stats', { auth: false }) as Promise<{ requests: number; subRequests: number; throttled: number; byRoute: Record<string, number>; byRouteInBatch: Record<string, number> }>,
+  knobs: (h: Harness, knobs: Partial<SandboxKnobs>) =>
+    sandboxFetch(h, '/_sandbox/knobs', { method: 'POST', body: knobs, auth: false }),
+  stats: (h: Harness) =>
+    sandboxFetch(h, '/_sandbox/stats', { auth: false }) as Promise<{
+      requests: number;
+      subRequests: number;
+      throttled: number;
+      byRoute: Record<string, number>;
+      byRouteInBatch: Record<string, number>;
+    }>,
 };
 
 export interface TenantJson {

@@ -17,7 +17,11 @@ function tenant() {
     groupTypes: ['DynamicMembership'],
     membershipRule: `user.memberof -any (group.objectId -in ['${sales}']) -and (user.jobTitle -eq "Manager")`,
   });
-  w.dir.group(12, [], { displayName: 'All guests', groupTypes: ['DynamicMembership'], membershipRule: '(user.userType -eq "Guest")' });
+  w.dir.group(12, [], {
+    displayName: 'All guests',
+    groupTypes: ['DynamicMembership'],
+    membershipRule: '(user.userType -eq "Guest")',
+  });
   return { w, sales, marketing, exact, mixed };
 }
 

@@ -45,12 +45,23 @@ describe('a run killed mid-way', () => {
     await graphAdmin.addMember(h, G.group2Name.id, DEMO_USERS.globalAdmin.id);
     const job = await createJob(
       syncJobDeps(services),
-      jobInputSchema.parse({ name: 'killed', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], mode: 'mirror', protected: [DEMO_USERS.securityAdmin.id] }),
+      jobInputSchema.parse({
+        name: 'killed',
+        target: G.group2Name.id,
+        sources: [{ group: G.group1Name.id }],
+        mode: 'mirror',
+        protected: [DEMO_USERS.securityAdmin.id],
+      }),
       'test',
     );
 
     const dying: Services = { ...services, graph: dyingAfter(services.graph, 1) };
-    void runSyncJob(dying, job.jobId, { dryRun: false, actor: 'test', trigger: 'http' }, { settings: { leaseTtlMs: 1500, writeSliceSize: 20 } });
+    void runSyncJob(
+      dying,
+      job.jobId,
+      { dryRun: false, actor: 'test', trigger: 'http' },
+      { settings: { leaseTtlMs: 1500, writeSliceSize: 20 } },
+    );
     await eventually('the first slice of adds', async () => (await membersOf(h, G.group2Name.id)).length >= 22);
 
     const second = await eventually(
@@ -90,4 +101,3 @@ describe('a run killed mid-way', () => {
 });
 
 const G = DEMO_GROUPS;
-

@@ -7,7 +7,11 @@ const B = '9e6a1947-d757-42ef-8e5c-6000c6e5ff4d';
 
 describe('memberOf rules', () => {
   it('reads the group ids of a user memberOf rule as an exact rule', () => {
-    expect(parseMemberOfRule(`user.memberof -any (group.objectId -in ['${A}', '${B}'])`)).toEqual({ memberType: 'user', groupIds: [A, B], exact: true });
+    expect(parseMemberOfRule(`user.memberof -any (group.objectId -in ['${A}', '${B}'])`)).toEqual({
+      memberType: 'user',
+      groupIds: [A, B],
+      exact: true,
+    });
   });
 
   it('joins several clauses with -or, case-insensitively, with double quotes', () => {
@@ -16,7 +20,10 @@ describe('memberOf rules', () => {
   });
 
   it('reads device rules', () => {
-    expect(parseMemberOfRule(`device.memberof -any (group.objectId -in ['${A}'])`)).toMatchObject({ memberType: 'device', exact: true });
+    expect(parseMemberOfRule(`device.memberof -any (group.objectId -in ['${A}'])`)).toMatchObject({
+      memberType: 'device',
+      exact: true,
+    });
   });
 
   it('marks rules with other conditions as not exact, with the reason', () => {

@@ -10,9 +10,23 @@ describe('runDueJobs', () => {
   it('runs each enabled scheduled job once per occurrence and skips unscheduled or disabled ones', async () => {
     const w = world();
     const s = w.dir.group(1);
-    const hourly = await createJob(jobDeps(w), jobInputSchema.parse({ name: 'h', target: w.dir.group(2), sources: [{ group: s }], schedule: '0 0 * * * *' }), 'me');
+    const hourly = await createJob(
+      jobDeps(w),
+      jobInputSchema.parse({ name: 'h', target: w.dir.group(2), sources: [{ group: s }], schedule: '0 0 * * * *' }),
+      'me',
+    );
     await createJob(jobDeps(w), jobInputSchema.parse({ name: 'manual', target: w.dir.group(3), sources: [{ group: s }] }), 'me');
-    await createJob(jobDeps(w), jobInputSchema.parse({ name: 'off', target: w.dir.group(4), sources: [{ group: s }], schedule: '0 0 * * * *', enabled: false }), 'me');
+    await createJob(
+      jobDeps(w),
+      jobInputSchema.parse({
+        name: 'off',
+        target: w.dir.group(4),
+        sources: [{ group: s }],
+        schedule: '0 0 * * * *',
+        enabled: false,
+      }),
+      'me',
+    );
     const ran: string[] = [];
     const deps = {
       jobs: w.jobs,
@@ -32,9 +46,18 @@ describe('runDueJobs', () => {
 
   it('reports a job already running as skipped and keeps it due', async () => {
     const w = world();
-    await createJob(jobDeps(w), jobInputSchema.parse({ name: 'h', target: w.dir.group(2), sources: [{ group: w.dir.group(1) }], schedule: '0 0 * * * *' }), 'me');
+    await createJob(
+      jobDeps(w),
+      jobInputSchema.parse({ name: 'h', target: w.dir.group(2), sources: [{ group: w.dir.group(1) }], schedule: '0 0 * * * *' }),
+      'me',
+    );
     w.now = new Date(w.now.getTime() + 3600_000);
-    const busy = { jobs: w.jobs, state: w.state, now: () => w.now, run: () => Promise.reject(conflict('SYNC_RUN_IN_PROGRESS', 'busy')) };
+    const busy = {
+      jobs: w.jobs,
+      state: w.state,
+      now: () => w.now,
+      run: () => Promise.reject(conflict('SYNC_RUN_IN_PROGRESS', 'busy')),
+    };
     expect((await runDueJobs(busy))[0]?.status).toBe('skipped');
     expect((await runDueJobs(busy))[0]?.status).toBe('skipped');
   });

@@ -4,10 +4,11 @@ import { AppError } from '../../shared/errors';
 import { jobInputSchema } from '../../shared/sync/jobModel';
 import { createJob } from '../../shared/sync/jobs';
 import { runJob } from '../../shared/sync/runJob';
-import { jobDeps, type World,world } from './fakes';
+import { jobDeps, type World, world } from './fakes';
 
 const run = (w: World, jobId: string, dryRun = false) => runJob(w.deps, jobId, { dryRun, actor: 'tester', trigger: 'http' });
-const create = async (w: World, body: Record<string, unknown>) => (await createJob(jobDeps(w), jobInputSchema.parse(body), 'tester')).jobId;
+const create = async (w: World, body: Record<string, unknown>) =>
+  (await createJob(jobDeps(w), jobInputSchema.parse(body), 'tester')).jobId;
 
 function seed() {
   const w = world();

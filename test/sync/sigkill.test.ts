@@ -31,7 +31,10 @@ let child: ChildProcess | undefined;
 
 beforeAll(() => {
   if (!existsSync(path.join(ROOT, 'dist/shared/runtime/syncJob.js'))) {
-    spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
   }
 });
 afterAll(() => {
@@ -63,7 +66,10 @@ describe('a sync process SIGKILLed mid-run', () => {
       body: JSON.stringify({ latencyMs: { min: 150, max: 250 } }),
     });
 
-    const started = spawn(process.execPath, ['-e', RUN_IN_CHILD], { env: { ...process.env, JOB_ID: job.jobId, LOG_LEVEL: 'silent' }, stdio: 'ignore' });
+    const started = spawn(process.execPath, ['-e', RUN_IN_CHILD], {
+      env: { ...process.env, JOB_ID: job.jobId, LOG_LEVEL: 'silent' },
+      stdio: 'ignore',
+    });
     child = started;
     const exited = new Promise<NodeJS.Signals | null>((resolve) => started.once('exit', (_code, signal) => resolve(signal)));
     await eventually('some adds from the child', async () => (await membersOf(h, target)).length >= 41, 60_000);

@@ -35,17 +35,20 @@ async function runJob(jobId: string, dryRun = false): Promise<SyncRun> {
 function expectedMembers(tenant: TenantJson, groupId: string, filter: (u: TenantJson['users'][number]) => boolean): string[] {
   const users = new Map(tenant.users.map((u) => [u.id, u]));
   const group = tenant.groups.find((g) => g.id === groupId);
-  return (group?.members ?? []).filter((id) => {
-    const u = users.get(id);
-    return u !== undefined && filter(u);
-  }).sort();
+  return (group?.members ?? [])
+    .filter((id) => {
+      const u = users.get(id);
+      return u !== undefined && filter(u);
+    })
+    .sort();
 }
 
 beforeEach(async () => {
   const h = harness.current;
   await graphAdmin.reset(h);
   const list = await call(syncJobsListHandler);
-  for (const job of (list.body.value as SyncJob[]) ?? []) await call(syncJobDeleteHandler, { method: 'DELETE', params: { jobId: job.jobId } });
+  for (const job of (list.body.value as SyncJob[]) ?? [])
+    await call(syncJobDeleteHandler, { method: 'DELETE', params: { jobId: job.jobId } });
 });
 
 describe('sync API on Azurite and the Graph sandbox', () => {
@@ -54,7 +57,11 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     const created = await createJob({ name: 'seed copy', target: 'Group2Name', sources: [{ group: 'Group1Name' }] });
     expect(created.status).toBe(201);
     const job = created.body as unknown as SyncJob;
-    expect(job).toMatchObject({ target: G.group2Name.id, targetName: 'Group2Name', sources: [{ group: G.group1Name.id, displayName: 'Group1Name' }] });
+    expect(job).toMatchObject({
+      target: G.group2Name.id,
+      targetName: 'Group2Name',
+      sources: [{ group: G.group1Name.id, displayName: 'Group1Name' }],
+    });
 
     const run = await runJob(job.jobId);
     const expected = expectedMembers(await graphAdmin.tenant(h), G.group1Name.id, (u) => u.accountEnabled);
@@ -73,7 +80,9 @@ describe('sync API on Azurite and the Graph sandbox', () => {
 
   it('reads only delta rounds on a re-run and applies the one change', async () => {
     const h = harness.current;
-    const job = (await createJob({ name: 'delta', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], mode: 'mirror' })).body as unknown as SyncJob;
+    const job = (
+      await createJob({ name: 'delta', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], mode: 'mirror' })
+    ).body as unknown as SyncJob;
     await runJob(job.jobId);
     await graphAdmin.addMember(h, G.group1Name.id, DEMO_USERS.globalAdmin.id);
     const again = await runJob(job.jobId);
@@ -89,7 +98,8 @@ describe('sync API on Azurite and the Graph sandbox', () => {
 
   it('changes nothing on a dry run', async () => {
     const h = harness.current;
-    const job = (await createJob({ name: 'dry', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] })).body as unknown as SyncJob;
+    const job = (await createJob({ name: 'dry', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] }))
+      .body as unknown as SyncJob;
     const run = await runJob(job.jobId, true);
     expect(run.dryRun).toBe(true);
     expect(run.plan.add.length).toBeGreaterThan(0);
@@ -100,11 +110,20 @@ describe('sync API on Azurite and the Graph sandbox', () => {
 
   it('expands nested groups for a transitive source', async () => {
     const h = harness.current;
-    const job = (await createJob({ name: 'nested', target: G.group2Name.id, sources: [{ group: G.nestedTop.id, transitive: true }], includeDisabled: true })).body as unknown as SyncJob;
+    const job = (
+      await createJob({
+        name: 'nested',
+        target: G.group2Name.id,
+        sources: [{ group: G.nestedTop.id, transitive: true }],
+        includeDisabled: true,
+      })
+    ).body as unknown as SyncJob;
     const run = await runJob(job.jobId);
     const tenant = await graphAdmin.tenant(h);
     const nestedUsers = new Set(
-      [G.nestedTop.id, G.nestedAmericas.id, G.nestedEmea.id, G.nestedUsField.id].flatMap((id) => expectedMembers(tenant, id, () => true)),
+      [G.nestedTop.id, G.nestedAmericas.id, G.nestedEmea.id, G.nestedUsField.id].flatMap((id) =>
+        expectedMembers(tenant, id, () => true),
+      ),
     );
     expect([...run.plan.add].sort()).toEqual([...nestedUsers].sort());
   });
@@ -114,7 +133,13 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     await graphAdmin.addMember(h, G.group2Name.id, DEMO_USERS.globalAdmin.id);
     await graphAdmin.addMember(h, G.group2Name.id, DEMO_USERS.securityAdmin.id);
     const job = (
-      await createJob({ name: 'mirror', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], mode: 'mirror', protected: [DEMO_USERS.securityAdmin.id] })
+      await createJob({
+        name: 'mirror',
+        target: G.group2Name.id,
+        sources: [{ group: G.group1Name.id }],
+        mode: 'mirror',
+        protected: [DEMO_USERS.securityAdmin.id],
+      })
     ).body as unknown as SyncJob;
     const run = await runJob(job.jobId);
     expect(run.plan.remove).toEqual([DEMO_USERS.globalAdmin.id]);
@@ -125,15 +150,23 @@ describe('sync API on Azurite and the Graph sandbox', () => {
 
   it('filters guests out with userType Member', async () => {
     const h = harness.current;
-    const job = (await createJob({ name: 'members', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], userType: 'Member' })).body as unknown as SyncJob;
+    const job = (
+      await createJob({ name: 'members', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], userType: 'Member' })
+    ).body as unknown as SyncJob;
     const run = await runJob(job.jobId);
-    const expected = expectedMembers(await graphAdmin.tenant(h), G.group1Name.id, (u) => u.accountEnabled && u.userType === 'Member');
+    const expected = expectedMembers(
+      await graphAdmin.tenant(h),
+      G.group1Name.id,
+      (u) => u.accountEnabled && u.userType === 'Member',
+    );
     expect([...run.plan.add].sort()).toEqual(expected);
   });
 
   it('blocks a run that would exceed maxAdds and applies nothing', async () => {
     const h = harness.current;
-    const job = (await createJob({ name: 'limit', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], limits: { maxAdds: 5 } })).body as unknown as SyncJob;
+    const job = (
+      await createJob({ name: 'limit', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], limits: { maxAdds: 5 } })
+    ).body as unknown as SyncJob;
     const run = await runJob(job.jobId);
     expect(run.status).toBe('blocked');
     expect(run.blockedBy?.[0]).toMatchObject({ limit: 'maxAdds', allowed: 5 });
@@ -160,7 +193,11 @@ describe('sync API on Azurite and the Graph sandbox', () => {
 
   it('refuses unknown group ids, unknown and ambiguous names, and a source that is the target', async () => {
     const h = harness.current;
-    const unknown = await createJob({ name: 'x', target: '00000000-0000-4000-8000-000000000001', sources: [{ group: G.group1Name.id }] });
+    const unknown = await createJob({
+      name: 'x',
+      target: '00000000-0000-4000-8000-000000000001',
+      sources: [{ group: G.group1Name.id }],
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error).toMatchObject({ code: 'SYNC_GROUP_NOT_FOUND' });
 
@@ -170,7 +207,10 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     const twin = await graphAdmin.createGroup(h, 'Group1Name');
     const ambiguous = await createJob({ name: 'x', target: G.group2Name.id, sources: [{ group: 'Group1Name' }] });
     expect(ambiguous.status).toBe(400);
-    const error = ambiguous.body.error as { code: string; details: { candidates: { id: string; type: string; memberCount: number }[] } };
+    const error = ambiguous.body.error as {
+      code: string;
+      details: { candidates: { id: string; type: string; memberCount: number }[] };
+    };
     expect(error.code).toBe('SYNC_GROUP_AMBIGUOUS');
     expect(error.details.candidates.map((c) => c.id).sort()).toEqual([G.group1Name.id, twin.id].sort());
     expect(error.details.candidates.find((c) => c.id === G.group1Name.id)).toMatchObject({ type: 'security', memberCount: 40 });
@@ -189,9 +229,15 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     expect(badJson.body.error).toMatchObject({ code: 'INVALID_JSON' });
     const wrongType = await call(syncJobsCreateHandler, { method: 'POST', rawBody: 'name=x', contentType: 'text/plain' });
     expect(wrongType.status).toBe(415);
-    const badSchedule = await createJob({ name: 'x', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], schedule: '0 * * * *' });
+    const badSchedule = await createJob({
+      name: 'x',
+      target: G.group2Name.id,
+      sources: [{ group: G.group1Name.id }],
+      schedule: '0 * * * *',
+    });
     expect(JSON.stringify(badSchedule.body.error)).toContain('six fields');
-    const job = (await createJob({ name: 'q', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] })).body as unknown as SyncJob;
+    const job = (await createJob({ name: 'q', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] }))
+      .body as unknown as SyncJob;
     const badQuery = await call(syncJobRunHandler, { method: 'POST', params: { jobId: job.jobId }, query: { dryRun: 'maybe' } });
     expect(badQuery.status).toBe(400);
     expect(badQuery.body.error).toMatchObject({ code: 'INVALID_QUERY' });
@@ -211,7 +257,9 @@ describe('sync API on Azurite and the Graph sandbox', () => {
   it('fails a run whose source was deleted, without touching the target', async () => {
     const h = harness.current;
     await graphAdmin.addMember(h, G.group2Name.id, DEMO_USERS.globalAdmin.id);
-    const job = (await createJob({ name: 'gone', target: G.group2Name.id, sources: [{ group: G.nestedEmea.id }], mode: 'mirror' })).body as unknown as SyncJob;
+    const job = (
+      await createJob({ name: 'gone', target: G.group2Name.id, sources: [{ group: G.nestedEmea.id }], mode: 'mirror' })
+    ).body as unknown as SyncJob;
     await graphAdmin.deleteGroup(h, G.nestedEmea.id);
     const run = await runJob(job.jobId);
     expect(run.status).toBe('failed');
@@ -221,7 +269,8 @@ describe('sync API on Azurite and the Graph sandbox', () => {
 
   it('finishes through a 503 and a throttling storm mid-run', async () => {
     const h = harness.current;
-    const job = (await createJob({ name: 'faults', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] })).body as unknown as SyncJob;
+    const job = (await createJob({ name: 'faults', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] }))
+      .body as unknown as SyncJob;
     await graphAdmin.knobs(h, {
       faults: [
         { route: 'POST /$batch', kind: '503', times: 2, retryAfterSeconds: 0, scope: 'topLevel' },
@@ -237,7 +286,8 @@ describe('sync API on Azurite and the Graph sandbox', () => {
 
   it('fails cleanly when a throttling storm outlasts every retry, and the re-run finishes the job', async () => {
     const h = harness.current;
-    const job = (await createJob({ name: 'storm', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] })).body as unknown as SyncJob;
+    const job = (await createJob({ name: 'storm', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] }))
+      .body as unknown as SyncJob;
     await graphAdmin.knobs(h, { faults: [{ route: '*', kind: '429', times: 1000, retryAfterSeconds: 0, scope: 'batchItem' }] });
     const stormed = await runJob(job.jobId);
     expect(stormed.status).toBe('failed');
@@ -251,14 +301,27 @@ describe('sync API on Azurite and the Graph sandbox', () => {
   });
 
   it('replaces and deletes a job; unknown ids answer 404', async () => {
-    const job = (await createJob({ name: 'edit', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] })).body as unknown as SyncJob;
+    const job = (await createJob({ name: 'edit', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] }))
+      .body as unknown as SyncJob;
     const put = await call(syncJobPutHandler, {
       method: 'PUT',
       params: { jobId: job.jobId },
-      body: { name: 'edited', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], mode: 'mirror', schedule: '0 0 * * * *' },
+      body: {
+        name: 'edited',
+        target: G.group2Name.id,
+        sources: [{ group: G.group1Name.id }],
+        mode: 'mirror',
+        schedule: '0 0 * * * *',
+      },
     });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ jobId: job.jobId, name: 'edited', mode: 'mirror', schedule: '0 0 * * * *', createdAt: job.createdAt });
+    expect(put.body).toMatchObject({
+      jobId: job.jobId,
+      name: 'edited',
+      mode: 'mirror',
+      schedule: '0 0 * * * *',
+      createdAt: job.createdAt,
+    });
     expect((await call(syncJobGetHandler, { params: { jobId: job.jobId } })).body).toMatchObject({ name: 'edited' });
     expect((await call(syncJobDeleteHandler, { method: 'DELETE', params: { jobId: job.jobId } })).status).toBe(204);
     expect((await call(syncJobGetHandler, { params: { jobId: job.jobId } })).status).toBe(404);
@@ -268,28 +331,45 @@ describe('sync API on Azurite and the Graph sandbox', () => {
   it('proposes and creates disabled mirror jobs for dynamic groups with memberOf rules', async () => {
     const proposed = await call(syncImportMemberOfHandler, { method: 'POST', query: { dryRun: 'true' } });
     expect(proposed.status).toBe(200);
-    const proposals = proposed.body.proposals as { group: { id: string }; status: string; job: { sources: { group: string }[]; mode: string } }[];
+    const proposals = proposed.body.proposals as {
+      group: { id: string };
+      status: string;
+      job: { sources: { group: string }[]; mode: string };
+    }[];
     const p = proposals.find((x) => x.group.id === G.memberOfDynamic.id);
     expect(p).toMatchObject({ status: 'proposed', job: { mode: 'mirror' } });
-    expect(p?.job.sources.map((s) => s.group).sort()).toEqual([DEMO_DEPARTMENT_GROUPS.Sales, DEMO_DEPARTMENT_GROUPS.Marketing].sort());
+    expect(p?.job.sources.map((s) => s.group).sort()).toEqual(
+      [DEMO_DEPARTMENT_GROUPS.Sales, DEMO_DEPARTMENT_GROUPS.Marketing].sort(),
+    );
     expect((await call(syncJobsListHandler)).body.value).toEqual([]);
 
     const converted = await call(syncImportMemberOfHandler, { method: 'POST', query: { dryRun: 'false' } });
-    const created = (converted.body.proposals as { group: { id: string }; status: string; jobId: string }[]).find((x) => x.group.id === G.memberOfDynamic.id);
+    const created = (converted.body.proposals as { group: { id: string }; status: string; jobId: string }[]).find(
+      (x) => x.group.id === G.memberOfDynamic.id,
+    );
     expect(created?.status).toBe('created');
     const job = (await call(syncJobGetHandler, { params: { jobId: created!.jobId } })).body as unknown as SyncJob;
     expect(job).toMatchObject({ enabled: false, mode: 'mirror', target: G.memberOfDynamic.id });
     expect(job.warnings.join(' ')).toContain('dynamic');
 
     const again = await call(syncImportMemberOfHandler, { method: 'POST', query: { dryRun: 'false' } });
-    expect((again.body.proposals as { group: { id: string }; status: string }[]).find((x) => x.group.id === G.memberOfDynamic.id)?.status).toBe('exists');
+    expect(
+      (again.body.proposals as { group: { id: string }; status: string }[]).find((x) => x.group.id === G.memberOfDynamic.id)
+        ?.status,
+    ).toBe('exists');
   });
 
   it('runs a due scheduled job from the timer', async () => {
     const h = harness.current;
-    const job = (await createJob({ name: 'timer', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], schedule: '* * * * * *' })).body as unknown as SyncJob;
+    const job = (
+      await createJob({ name: 'timer', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], schedule: '* * * * * *' })
+    ).body as unknown as SyncJob;
     const store = new SyncStore(getServices().storage);
-    const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+    const timer: Timer = {
+      isPastDue: false,
+      schedule: { adjustForDST: false },
+      scheduleStatus: { last: '', next: '', lastUpdated: '' },
+    };
     const state = await eventually('a scheduled run', async () => {
       await syncTimerHandler(timer, new InvocationContext({ invocationId: 'timer', functionName: 'syncTimer' }));
       return (await store.getScheduleState(job.jobId))?.lastRunId;

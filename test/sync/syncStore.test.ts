@@ -15,13 +15,23 @@ const azurite = useAzurite();
 
 type Store = JobRepository & SyncStateStore;
 const implementations: [string, (clock?: () => number) => Store][] = [
-  ['SyncStore on Azurite', (clock = () => Date.now()) => new SyncStore(createStorageClients({ connectionString: azurite.current.connectionString }), clock)],
+  [
+    'SyncStore on Azurite',
+    (clock = () => Date.now()) =>
+      new SyncStore(createStorageClients({ connectionString: azurite.current.connectionString }), clock),
+  ],
   [
     'in-memory fakes',
     (clock = () => Date.now()) => {
       const jobs = new MemoryJobs();
       const state = new MemoryState(clock);
-      return Object.assign(state, { list: () => jobs.list(), get: (id: string) => jobs.get(id), create: (j: SyncJob) => jobs.create(j), replace: (j: SyncJob, e: string) => jobs.replace(j, e), delete: (id: string) => jobs.delete(id) });
+      return Object.assign(state, {
+        list: () => jobs.list(),
+        get: (id: string) => jobs.get(id),
+        create: (j: SyncJob) => jobs.create(j),
+        replace: (j: SyncJob, e: string) => jobs.replace(j, e),
+        delete: (id: string) => jobs.delete(id),
+      });
     },
   ],
 ];

@@ -21,7 +21,13 @@ export type FilterNode =
   | { readonly k: 'and' | 'or'; readonly a: FilterNode; readonly b: FilterNode }
   | { readonly k: 'not'; readonly e: FilterNode }
   | { readonly k: 'fn'; readonly name: string; readonly args: readonly FilterNode[] }
-  | { readonly k: 'lambda'; readonly kind: 'any' | 'all'; readonly path: readonly string[]; readonly v: string; readonly body: FilterNode };
+  | {
+      readonly k: 'lambda';
+      readonly kind: 'any' | 'all';
+      readonly path: readonly string[];
+      readonly v: string;
+      readonly body: FilterNode;
+    };
 
 export class FilterSyntaxError extends Error {
   override readonly name = 'FilterSyntaxError';
@@ -229,7 +235,13 @@ class Parser {
       this.expectPunct(':');
       const body = this.or();
       this.expectPunct(')');
-      return { k: 'lambda', kind: (lambda[2] ?? 'any').toLowerCase() as 'any' | 'all', path: splitPath(lambda[1] ?? ''), v: variable.v, body };
+      return {
+        k: 'lambda',
+        kind: (lambda[2] ?? 'any').toLowerCase() as 'any' | 'all',
+        path: splitPath(lambda[1] ?? ''),
+        v: variable.v,
+        body,
+      };
     }
     if (callsSomething) {
       this.pos++;

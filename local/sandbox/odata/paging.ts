@@ -47,7 +47,11 @@ export class CursorStore {
 }
 
 export const expiredPageToken = (): GraphError =>
-  new GraphError(400, 'Directory_ExpiredPageToken', 'The specified page token value has expired and can no longer be included in your request.');
+  new GraphError(
+    400,
+    'Directory_ExpiredPageToken',
+    'The specified page token value has expired and can no longer be included in your request.',
+  );
 
 /** Same path and query as the request, with `$skiptoken` replaced. */
 export function linkWith(call: GraphCall, name: '$skiptoken' | '$deltatoken', token: string, dropOthers = false): string {

@@ -16,8 +16,11 @@ export function isAdvancedQuery(call: GraphCall): boolean {
 export function parseSelect(call: GraphCall): string[] | undefined {
   const raw = param(call, '$select');
   if (raw === undefined) return undefined;
-  const props = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (props.length === 0) throw badRequest("Invalid $select: expected a comma-separated list of properties.", 'BadRequest');
+  const props = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (props.length === 0) throw badRequest('Invalid $select: expected a comma-separated list of properties.', 'BadRequest');
   return props;
 }
 
@@ -91,8 +94,7 @@ export function compileFilter(call: GraphCall, rules: FilterRules): Predicate | 
       throw unsupportedQuery(`Unsupported Query. The function '${n.name}' is not supported on resource '${rules.resource}'.`);
     }
     if (rules.directory && !advanced) {
-      const needsAdvanced =
-        (n.k === 'cmp' && n.op === 'ne') || n.k === 'not' || (n.k === 'fn' && n.name === 'endswith');
+      const needsAdvanced = (n.k === 'cmp' && n.op === 'ne') || n.k === 'not' || (n.k === 'fn' && n.name === 'endswith');
       if (needsAdvanced) {
         throw unsupportedQuery(
           `Unsupported or invalid query filter clause specified for resource '${rules.resource}': this operator needs an advanced query (ConsistencyLevel: eventual and $count=true).`,
@@ -102,7 +104,9 @@ export function compileFilter(call: GraphCall, rules: FilterRules): Predicate | 
     if (rules.allowed && (n.k === 'path' || n.k === 'lambda')) {
       const head = n.path[0] ?? '';
       if (!lambdaVars.has(head) && !rules.allowed.has(head.toLowerCase())) {
-        throw unsupportedQuery(`Unsupported or invalid query filter clause specified for property '${head}' of resource '${rules.resource}'.`);
+        throw unsupportedQuery(
+          `Unsupported or invalid query filter clause specified for property '${head}' of resource '${rules.resource}'.`,
+        );
       }
     }
   }
@@ -115,7 +119,10 @@ export function compileOrderBy(call: GraphCall): ((a: Json, b: Json) => number) 
   const raw = param(call, '$orderby');
   if (raw === undefined) return undefined;
   const m = /^\s*([A-Za-z][\w/]*)\s*(asc|desc)?\s*$/i.exec(raw);
-  if (!m?.[1]) throw unsupportedQuery(`Unsupported $orderby expression '${raw}': order by one property, optionally followed by asc or desc.`);
+  if (!m?.[1])
+    throw unsupportedQuery(
+      `Unsupported $orderby expression '${raw}': order by one property, optionally followed by asc or desc.`,
+    );
   const path = m[1].split('/');
   const dir = m[2]?.toLowerCase() === 'desc' ? -1 : 1;
   const get = (o: Json): string => {
@@ -133,5 +140,6 @@ export function compileOrderBy(call: GraphCall): ((a: Json, b: Json) => number) 
 /** Graph refuses $search outside advanced queries; the sandbox does not model search at all. */
 export function refuseUnsupported(call: GraphCall): void {
   if (param(call, '$search') !== undefined) throw unsupportedQuery('$search is not supported by the Graph sandbox.');
-  if (param(call, '$skip') !== undefined) throw unsupportedQuery("'$skip' is not supported by this resource; page with @odata.nextLink.");
+  if (param(call, '$skip') !== undefined)
+    throw unsupportedQuery("'$skip' is not supported by this resource; page with @odata.nextLink.");
 }

@@ -46,7 +46,10 @@ function targeted(env: SandboxEnv, userId: string, config: Json, requireSignIn: 
 
 function smsLicensed(user: Json): boolean {
   return list(user.assignedPlans).some(
-    (p) => typeof p.servicePlanId === 'string' && SMS_PLANS.has(p.servicePlanId.toLowerCase()) && (p.capabilityStatus ?? 'Enabled') === 'Enabled',
+    (p) =>
+      typeof p.servicePlanId === 'string' &&
+      SMS_PLANS.has(p.servicePlanId.toLowerCase()) &&
+      (p.capabilityStatus ?? 'Enabled') === 'Enabled',
   );
 }
 
@@ -55,10 +58,19 @@ type SmsEligibility = { ok: true } | { ok: false; code: string; message: string 
 function smsEligibility(env: SandboxEnv, user: Json & { id: string }): SmsEligibility {
   const config = methodConfiguration(env, 'Sms');
   if (!config || config.state !== 'enabled' || !targeted(env, user.id, config, true)) {
-    return { ok: false, code: 'notAllowedByPolicy', message: 'The user is not enabled for SMS sign-in by the SMS authentication method policy (include targets with isUsableForSignIn).' };
+    return {
+      ok: false,
+      code: 'notAllowedByPolicy',
+      message:
+        'The user is not enabled for SMS sign-in by the SMS authentication method policy (include targets with isUsableForSignIn).',
+    };
   }
   if (!smsLicensed(user)) {
-    return { ok: false, code: 'notAllowedByPolicy', message: 'SMS sign-in requires a Microsoft Entra ID P1 or P2 licence assigned to the user.' };
+    return {
+      ok: false,
+      code: 'notAllowedByPolicy',
+      message: 'SMS sign-in requires a Microsoft Entra ID P1 or P2 licence assigned to the user.',
+    };
   }
   return { ok: true };
 }
@@ -111,7 +123,10 @@ function requirePhone(ctx: RouteContext): { user: Json & { id: string }; methods
 
 function validNumber(value: unknown): string {
   if (typeof value !== 'string' || !PHONE_FORMAT.test(value)) {
-    throw err400('invalidPhoneNumber', "Invalid phone number: use the format '+{country code} {number}x{extension}', for example '+1 2065555555' or '+1 2065555555x123'.");
+    throw err400(
+      'invalidPhoneNumber',
+      "Invalid phone number: use the format '+{country code} {number}x{extension}', for example '+1 2065555555' or '+1 2065555555x123'.",
+    );
   }
   return value;
 }
@@ -129,7 +144,11 @@ function newPass(length: number): string {
 function isExternalGuest(user: Json): boolean {
   if (user.userType !== 'Guest') return false;
   const upn = typeof user.userPrincipalName === 'string' ? user.userPrincipalName : '';
-  return user.creationType === 'Invitation' || (user.externalUserState !== undefined && user.externalUserState !== null) || upn.includes('#EXT#');
+  return (
+    user.creationType === 'Invitation' ||
+    (user.externalUserState !== undefined && user.externalUserState !== null) ||
+    upn.includes('#EXT#')
+  );
 }
 
 function renderTap(env: SandboxEnv, userId: string, tap: Json): Json {
@@ -164,21 +183,38 @@ function createTap(ctx: RouteContext): Json {
   if (isExternalGuest(user)) throw err400('badRequest', 'Temporary Access Pass cannot be added to an external guest user.');
   const config = methodConfiguration(ctx.env, 'TemporaryAccessPass');
   if (!config || config.state !== 'enabled') {
-    throw err400('badRequest', "Temporary Access Pass is disabled in the authentication methods policy (TemporaryAccessPass configuration 'state' is not 'enabled').");
+    throw err400(
+      'badRequest',
+      "Temporary Access Pass is disabled in the authentication methods policy (TemporaryAccessPass configuration 'state' is not 'enabled').",
+    );
   }
   if (!targeted(ctx.env, user.id, config, false)) {
-    throw err400('badRequest', 'The user is not in the include targets of the Temporary Access Pass policy (or is excluded), so a Temporary Access Pass cannot be created.');
+    throw err400(
+      'badRequest',
+      'The user is not in the include targets of the Temporary Access Pass policy (or is excluded), so a Temporary Access Pass cannot be created.',
+    );
   }
-  if (body.isUsableOnce !== undefined && typeof body.isUsableOnce !== 'boolean') throw err400('badRequest', "Invalid value for 'isUsableOnce': expected a boolean.");
+  if (body.isUsableOnce !== undefined && typeof body.isUsableOnce !== 'boolean')
+    throw err400('badRequest', "Invalid value for 'isUsableOnce': expected a boolean.");
   const policyOneTime = config.isUsableOnce === true;
   const isUsableOnce = typeof body.isUsableOnce === 'boolean' ? body.isUsableOnce : policyOneTime;
   if (policyOneTime && !isUsableOnce) {
-    throw err400('badRequest', "A multi-use Temporary Access Pass (isUsableOnce: false) is not allowed: the Temporary Access Pass policy setting 'isUsableOnce' is true (one-time use only).");
+    throw err400(
+      'badRequest',
+      "A multi-use Temporary Access Pass (isUsableOnce: false) is not allowed: the Temporary Access Pass policy setting 'isUsableOnce' is true (one-time use only).",
+    );
   }
   const min = num(config.minimumLifetimeInMinutes, 60);
   const max = num(config.maximumLifetimeInMinutes, 480);
   const lifetime = body.lifetimeInMinutes === undefined ? num(config.defaultLifetimeInMinutes, 60) : body.lifetimeInMinutes;
-  if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 10 || lifetime > 43200 || lifetime < min || lifetime > max) {
+  if (
+    typeof lifetime !== 'number' ||
+    !Number.isInteger(lifetime) ||
+    lifetime < 10 ||
+    lifetime > 43200 ||
+    lifetime < min ||
+    lifetime > max
+  ) {
     throw err400(
       'badRequest',
       `Invalid lifetimeInMinutes ${JSON.stringify(lifetime)}: the Temporary Access Pass policy allows ${min} to ${max} minutes (minimumLifetimeInMinutes / maximumLifetimeInMinutes).`,
@@ -186,13 +222,23 @@ function createTap(ctx: RouteContext): Json {
   }
   let start = isoNow();
   if (body.startDateTime !== undefined) {
-    if (typeof body.startDateTime !== 'string' || Number.isNaN(Date.parse(body.startDateTime))) throw err400('badRequest', "Invalid value for 'startDateTime'.");
+    if (typeof body.startDateTime !== 'string' || Number.isNaN(Date.parse(body.startDateTime)))
+      throw err400('badRequest', "Invalid value for 'startDateTime'.");
     start = new Date(body.startDateTime).toISOString();
   }
-  const tap: Json = { id: randomUUID(), createdDateTime: isoNow(), startDateTime: start, lifetimeInMinutes: lifetime, isUsableOnce };
+  const tap: Json = {
+    id: randomUUID(),
+    createdDateTime: isoNow(),
+    startDateTime: start,
+    lifetimeInMinutes: lifetime,
+    isUsableOnce,
+  };
   // One TAP per user: a new one replaces the old.
   ctx.env.state.tapMethods.set(user.id, tap);
-  return { ...renderTap(ctx.env, user.id, tap), temporaryAccessPass: newPass(Math.min(48, Math.max(8, num(config.defaultLength, 8)))) };
+  return {
+    ...renderTap(ctx.env, user.id, tap),
+    temporaryAccessPass: newPass(Math.min(48, Math.max(8, num(config.defaultLength, 8)))),
+  };
 }
 
 const BASE = '/users/{id}/authentication';
@@ -204,7 +250,14 @@ export const authMethodRoutes: RouteDef[] = [
     throttle: 'identity',
     handler: ({ call, params, env }) => {
       const user = requireUser(env, params[0] ?? '');
-      const value: Json[] = [{ '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: PASSWORD_METHOD_ID, password: null, createdDateTime: user.createdDateTime ?? null }];
+      const value: Json[] = [
+        {
+          '@odata.type': '#microsoft.graph.passwordAuthenticationMethod',
+          id: PASSWORD_METHOD_ID,
+          password: null,
+          createdDateTime: user.createdDateTime ?? null,
+        },
+      ];
       for (const m of env.state.phoneMethods.get(user.id)?.values() ?? []) value.push(renderPhone(env, user, m, true));
       const tap = env.state.tapMethods.get(user.id);
       if (tap) value.push(renderTap(env, user.id, tap));
@@ -237,7 +290,8 @@ export const authMethodRoutes: RouteDef[] = [
     handler: ({ call, params, env }) => {
       const user = requireUser(env, params[0] ?? '');
       const body = jsonBody(call);
-      if (body.smsSignInState !== undefined) throw err400('badRequest', "Property 'smsSignInState' is read-only and cannot be set.");
+      if (body.smsSignInState !== undefined)
+        throw err400('badRequest', "Property 'smsSignInState' is read-only and cannot be set.");
       const type = body.phoneType;
       if (type !== 'mobile' && type !== 'alternateMobile' && type !== 'office') {
         throw err400('badRequest', "Invalid value for 'phoneType': use mobile, alternateMobile or office.");
@@ -245,7 +299,8 @@ export const authMethodRoutes: RouteDef[] = [
       const phoneNumber = validNumber(body.phoneNumber);
       const methods = userMethods(env, user.id);
       const id = PHONE_METHOD_IDS[type];
-      if (methods.has(id)) throw err400('phoneTypeAlreadyExists', `The user already has a '${type}' phone method; update it with PATCH instead.`);
+      if (methods.has(id))
+        throw err400('phoneTypeAlreadyExists', `The user already has a '${type}' phone method; update it with PATCH instead.`);
       if (type === 'alternateMobile' && !methods.has(PHONE_METHOD_IDS.mobile)) {
         throw err400('mobileRequired', "A 'mobile' phone method must exist before an 'alternateMobile' one can be added.");
       }
@@ -263,9 +318,13 @@ export const authMethodRoutes: RouteDef[] = [
       const { user, method } = requirePhone(ctx);
       const body = jsonBody(ctx.call);
       if (body.phoneType !== undefined && body.phoneType !== method.phoneType) {
-        throw err400('badRequest', 'The phoneType of a phone method cannot be changed; add a method of the new type and delete the old one.');
+        throw err400(
+          'badRequest',
+          'The phoneType of a phone method cannot be changed; add a method of the new type and delete the old one.',
+        );
       }
-      if (body.smsSignInState !== undefined) throw err400('badRequest', "Property 'smsSignInState' is read-only and cannot be set.");
+      if (body.smsSignInState !== undefined)
+        throw err400('badRequest', "Property 'smsSignInState' is read-only and cannot be set.");
       const phoneNumber = validNumber(body.phoneNumber);
       ctx.env.state.releaseSmsNumber(user.id, method);
       method.phoneNumber = phoneNumber;
@@ -281,7 +340,10 @@ export const authMethodRoutes: RouteDef[] = [
     handler: (ctx) => {
       const { user, methods, method } = requirePhone(ctx);
       if (method.phoneType === 'mobile' && methods.has(PHONE_METHOD_IDS.alternateMobile)) {
-        throw err400('badRequest', "The 'mobile' phone method cannot be deleted while an 'alternateMobile' method exists; update the mobile number instead.");
+        throw err400(
+          'badRequest',
+          "The 'mobile' phone method cannot be deleted while an 'alternateMobile' method exists; update the mobile number instead.",
+        );
       }
       ctx.env.state.releaseSmsNumber(user.id, method);
       methods.delete(String(method.id));
@@ -294,14 +356,18 @@ export const authMethodRoutes: RouteDef[] = [
     throttle: 'identity',
     handler: (ctx) => {
       const { user, method } = requirePhone(ctx);
-      if (method.phoneType !== 'mobile') throw err400('notSupported', 'SMS sign-in can only be enabled on the mobile phone method.');
+      if (method.phoneType !== 'mobile')
+        throw err400('notSupported', 'SMS sign-in can only be enabled on the mobile phone method.');
       if (method.smsSignInState === 'ready') return noContent();
       const eligible = smsEligibility(ctx.env, user);
       if (!eligible.ok) throw err400(eligible.code, eligible.message);
       const key = normalisePhone(String(method.phoneNumber));
       const owner = ctx.env.state.smsNumbers.get(key);
       if (owner !== undefined && owner !== user.id) {
-        throw err400('phoneNumberNotUnique', 'This phone number is already registered for SMS sign-in by another user; SMS sign-in numbers must be unique in the tenant.');
+        throw err400(
+          'phoneNumberNotUnique',
+          'This phone number is already registered for SMS sign-in by another user; SMS sign-in numbers must be unique in the tenant.',
+        );
       }
       ctx.env.state.smsNumbers.set(key, user.id);
       method.smsSignInState = 'ready';
@@ -314,7 +380,8 @@ export const authMethodRoutes: RouteDef[] = [
     throttle: 'identity',
     handler: (ctx) => {
       const { user, method } = requirePhone(ctx);
-      if (method.phoneType !== 'mobile') throw err400('notSupported', 'SMS sign-in can only be disabled on the mobile phone method.');
+      if (method.phoneType !== 'mobile')
+        throw err400('notSupported', 'SMS sign-in can only be disabled on the mobile phone method.');
       ctx.env.state.releaseSmsNumber(user.id, method);
       method.smsSignInState = 'notEnabled';
       return noContent();
@@ -327,7 +394,11 @@ export const authMethodRoutes: RouteDef[] = [
     handler: ({ call, params, env }) => {
       const user = requireUser(env, params[0] ?? '');
       const tap = env.state.tapMethods.get(user.id);
-      return collection(call, `users('${user.id}')/authentication/temporaryAccessPassMethods`, tap ? [renderTap(env, user.id, tap)] : []);
+      return collection(
+        call,
+        `users('${user.id}')/authentication/temporaryAccessPassMethods`,
+        tap ? [renderTap(env, user.id, tap)] : [],
+      );
     },
   },
   {

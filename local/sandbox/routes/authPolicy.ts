@@ -60,9 +60,12 @@ export const authPolicyRoutes: RouteDef[] = [
       const config = methodConfiguration(env, id);
       if (!config) throw resourceNotFound(id);
       const body = jsonBody(call);
-      if (body.id !== undefined && (typeof body.id !== 'string' || body.id.toLowerCase() !== String(config.id).toLowerCase())) throw badRequest('The id of a method configuration cannot be changed.', 'BadRequest');
-      if (body['@odata.type'] !== undefined && body['@odata.type'] !== config['@odata.type']) throw badRequest('The @odata.type of a method configuration cannot be changed.', 'BadRequest');
-      if (body.state !== undefined && body.state !== 'enabled' && body.state !== 'disabled') throw badRequest("Invalid value for 'state': use enabled or disabled.", 'BadRequest');
+      if (body.id !== undefined && (typeof body.id !== 'string' || body.id.toLowerCase() !== String(config.id).toLowerCase()))
+        throw badRequest('The id of a method configuration cannot be changed.', 'BadRequest');
+      if (body['@odata.type'] !== undefined && body['@odata.type'] !== config['@odata.type'])
+        throw badRequest('The @odata.type of a method configuration cannot be changed.', 'BadRequest');
+      if (body.state !== undefined && body.state !== 'enabled' && body.state !== 'disabled')
+        throw badRequest("Invalid value for 'state': use enabled or disabled.", 'BadRequest');
       // Target lists are replaced as a whole (arrays), scalar settings merged.
       const { id: _id, ...rest } = body;
       deepMerge(config, rest);

@@ -34,15 +34,18 @@ function parseRequests(body: Json): BatchRequest[] {
   const raw = body.requests;
   if (!Array.isArray(raw)) throw invalidBatch("Invalid batch payload: 'requests' must be an array.");
   if (raw.length === 0) throw invalidBatch('Invalid batch payload: the batch contains no requests.');
-  if (raw.length > MAX_REQUESTS) throw invalidBatch(`Invalid batch payload: a batch can contain at most ${MAX_REQUESTS} requests (got ${raw.length}).`);
+  if (raw.length > MAX_REQUESTS)
+    throw invalidBatch(`Invalid batch payload: a batch can contain at most ${MAX_REQUESTS} requests (got ${raw.length}).`);
   const seen = new Set<string>();
   return raw.map((item, index): BatchRequest => {
     if (!isJsonObject(item)) throw invalidBatch(`Invalid batch payload: request ${index} is not an object.`);
     const id = typeof item.id === 'number' ? String(item.id) : item.id;
     if (typeof id !== 'string' || id.length === 0) throw invalidBatch(`Invalid batch payload: request ${index} has no id.`);
     if (seen.has(id)) throw invalidBatch(`Invalid batch payload: request id '${id}' is used more than once.`);
-    if (typeof item.method !== 'string' || !METHODS.has(item.method.toUpperCase())) throw invalidBatch(`Invalid batch payload: request '${id}' has an invalid method.`);
-    if (typeof item.url !== 'string' || item.url.length === 0) throw invalidBatch(`Invalid batch payload: request '${id}' has no url.`);
+    if (typeof item.method !== 'string' || !METHODS.has(item.method.toUpperCase()))
+      throw invalidBatch(`Invalid batch payload: request '${id}' has an invalid method.`);
+    if (typeof item.url !== 'string' || item.url.length === 0)
+      throw invalidBatch(`Invalid batch payload: request '${id}' has no url.`);
     const headers: Record<string, string> = {};
     if (item.headers !== undefined) {
       if (!isJsonObject(item.headers)) throw invalidBatch(`Invalid batch payload: headers of request '${id}' must be an object.`);
@@ -53,7 +56,8 @@ function parseRequests(body: Json): BatchRequest[] {
       throw invalidBatch(`Invalid batch payload: dependsOn of request '${id}' must be an array of ids.`);
     }
     // Dependencies must point at earlier requests, which also rules out cycles.
-    for (const d of dependsOn) if (!seen.has(d)) throw invalidBatch(`Invalid batch payload: request '${id}' depends on unknown or later request '${d}'.`);
+    for (const d of dependsOn)
+      if (!seen.has(d)) throw invalidBatch(`Invalid batch payload: request '${id}' depends on unknown or later request '${d}'.`);
     seen.add(id);
     return { id, method: item.method.toUpperCase(), url: item.url, headers, body: item.body, dependsOn };
   });
@@ -64,7 +68,8 @@ function toResponse(id: string, outcome: PipelineOutcome): BatchResponse {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(outcome.headers ?? {})) headers[k] = v;
   if (outcome.body === undefined) return { id, status: outcome.status, headers };
-  if (typeof outcome.body === 'string') return { id, status: outcome.status, headers: { 'content-type': 'text/plain', ...headers }, body: outcome.body };
+  if (typeof outcome.body === 'string')
+    return { id, status: outcome.status, headers: { 'content-type': 'text/plain', ...headers }, body: outcome.body };
   return { id, status: outcome.status, headers: { 'content-type': 'application/json', ...headers }, body: outcome.body };
 }
 
@@ -86,13 +91,28 @@ export function batchRoute(run: RunItem, token: (headers: Readonly<Record<string
           (async (): Promise<BatchResponse> => {
             const done = await Promise.all(deps);
             if (done.some((r) => r.status >= 400)) {
-              return { id: req.id, status: 424, headers: { 'content-type': 'application/json' }, body: { error: { code: 'FailedDependency', message: 'A request this request depends on failed.' } } };
+              return {
+                id: req.id,
+                status: 424,
+                headers: { 'content-type': 'application/json' },
+                body: { error: { code: 'FailedDependency', message: 'A request this request depends on failed.' } },
+              };
             }
             if (req.body !== undefined && req.headers['content-type'] === undefined) {
-              return { id: req.id, status: 400, headers: { 'content-type': 'application/json' }, body: { error: { code: 'BadRequest', message: 'A Content-Type header is required for a request with a body.' } } };
+              return {
+                id: req.id,
+                status: 400,
+                headers: { 'content-type': 'application/json' },
+                body: { error: { code: 'BadRequest', message: 'A Content-Type header is required for a request with a body.' } },
+              };
             }
             if (/^\/?(v1\.0\/)?\$batch/i.test(req.url.replace(/^https?:\/\/[^/]+/i, ''))) {
-              return { id: req.id, status: 400, headers: { 'content-type': 'application/json' }, body: { error: { code: 'BadRequest', message: 'Nested $batch requests are not supported.' } } };
+              return {
+                id: req.id,
+                status: 400,
+                headers: { 'content-type': 'application/json' },
+                body: { error: { code: 'BadRequest', message: 'Nested $batch requests are not supported.' } },
+              };
             }
             const outcome = await run({
               method: req.method,
@@ -107,7 +127,9 @@ export function batchRoute(run: RunItem, token: (headers: Readonly<Record<string
           })(),
         );
       }
-      const responses = await Promise.all(requests.map((r) => results.get(r.id) ?? Promise.reject(new Error('missing batch result'))));
+      const responses = await Promise.all(
+        requests.map((r) => results.get(r.id) ?? Promise.reject(new Error('missing batch result'))),
+      );
       return { status: 200, body: { responses } };
     },
   };

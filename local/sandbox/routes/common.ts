@@ -36,7 +36,12 @@ export function entity(call: GraphCall, fragment: string, obj: Json, status = 20
   return { status, body: { '@odata.context': contextUrl(call, fragment), ...obj } };
 }
 
-export function collection(call: GraphCall, fragment: string, value: readonly unknown[], extra: { nextLink?: string; count?: number } = {}): GraphResult {
+export function collection(
+  call: GraphCall,
+  fragment: string,
+  value: readonly unknown[],
+  extra: { nextLink?: string; count?: number } = {},
+): GraphResult {
   const body: Json = { '@odata.context': contextUrl(call, fragment) };
   if (extra.count !== undefined) body['@odata.count'] = extra.count;
   if (extra.nextLink !== undefined) body['@odata.nextLink'] = extra.nextLink;
@@ -44,7 +49,13 @@ export function collection(call: GraphCall, fragment: string, value: readonly un
   return { status: 200, body };
 }
 
-export function pageResult<T>(call: GraphCall, fragment: string, page: Page<T>, render: (item: T) => unknown, withCount: boolean): GraphResult {
+export function pageResult<T>(
+  call: GraphCall,
+  fragment: string,
+  page: Page<T>,
+  render: (item: T) => unknown,
+  withCount: boolean,
+): GraphResult {
   const value: unknown[] = [];
   for (const item of page.items) {
     const rendered = render(item);
@@ -111,4 +122,3 @@ export function renderDirectoryObject(env: SandboxEnv, id: string, select: reado
   // Project before adding the type, so big member pages never copy whole objects.
   return props ? { '@odata.type': ODATA_TYPE[kind], ...project(raw, props) } : { '@odata.type': ODATA_TYPE[kind], ...raw };
 }
-

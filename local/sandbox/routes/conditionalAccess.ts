@@ -30,11 +30,30 @@ function normalisePolicy(p: Json): Json {
     for (const [k, v] of Object.entries(defaults)) if (target[k] === undefined) target[k] = v;
     return target;
   };
-  const conditions = fill(sub(p.conditions), { signInRiskLevels: [], userRiskLevels: [], clientAppTypes: [], platforms: null, locations: null });
-  conditions.applications = fill(sub(conditions.applications), { includeApplications: [], excludeApplications: [], includeUserActions: [] });
-  conditions.users = fill(sub(conditions.users), { includeUsers: [], excludeUsers: [], includeGroups: [], excludeGroups: [], includeRoles: [], excludeRoles: [] });
+  const conditions = fill(sub(p.conditions), {
+    signInRiskLevels: [],
+    userRiskLevels: [],
+    clientAppTypes: [],
+    platforms: null,
+    locations: null,
+  });
+  conditions.applications = fill(sub(conditions.applications), {
+    includeApplications: [],
+    excludeApplications: [],
+    includeUserActions: [],
+  });
+  conditions.users = fill(sub(conditions.users), {
+    includeUsers: [],
+    excludeUsers: [],
+    includeGroups: [],
+    excludeGroups: [],
+    includeRoles: [],
+    excludeRoles: [],
+  });
   p.conditions = conditions;
-  p.grantControls = isJsonObject(p.grantControls) ? fill(p.grantControls, { builtInControls: [], customAuthenticationFactors: [], termsOfUse: [] }) : null;
+  p.grantControls = isJsonObject(p.grantControls)
+    ? fill(p.grantControls, { builtInControls: [], customAuthenticationFactors: [], termsOfUse: [] })
+    : null;
   p.sessionControls = isJsonObject(p.sessionControls) ? p.sessionControls : null;
   return p;
 }
@@ -46,7 +65,8 @@ function withoutReadOnly(body: Json): Json {
 }
 
 function validatePolicy(p: Json, creating: boolean): void {
-  if (creating && (typeof p.displayName !== 'string' || p.displayName.length === 0)) throw badRequest("The 'displayName' property is required.", 'BadRequest');
+  if (creating && (typeof p.displayName !== 'string' || p.displayName.length === 0))
+    throw badRequest("The 'displayName' property is required.", 'BadRequest');
   if ((creating || 'state' in p) && (typeof p.state !== 'string' || !POLICY_STATES.has(p.state))) {
     throw badRequest("Invalid value for 'state': use enabled, disabled or enabledForReportingButNotEnforced.", 'BadRequest');
   }
@@ -60,10 +80,15 @@ function validateLocation(l: Json, creating: boolean): void {
   const type = l['@odata.type'];
   // namedlocation-update.md: the @odata.type must be given on update too.
   if (typeof type !== 'string' || !LOCATION_TYPES.has(type)) {
-    throw badRequest("The '@odata.type' property is required: #microsoft.graph.ipNamedLocation or #microsoft.graph.countryNamedLocation.", 'BadRequest');
+    throw badRequest(
+      "The '@odata.type' property is required: #microsoft.graph.ipNamedLocation or #microsoft.graph.countryNamedLocation.",
+      'BadRequest',
+    );
   }
-  if (creating && (typeof l.displayName !== 'string' || l.displayName.length === 0)) throw badRequest("The 'displayName' property is required.", 'BadRequest');
-  if (creating && type === '#microsoft.graph.ipNamedLocation' && !Array.isArray(l.ipRanges)) throw badRequest("The 'ipRanges' property is required.", 'BadRequest');
+  if (creating && (typeof l.displayName !== 'string' || l.displayName.length === 0))
+    throw badRequest("The 'displayName' property is required.", 'BadRequest');
+  if (creating && type === '#microsoft.graph.ipNamedLocation' && !Array.isArray(l.ipRanges))
+    throw badRequest("The 'ipRanges' property is required.", 'BadRequest');
   if (creating && type === '#microsoft.graph.countryNamedLocation' && !Array.isArray(l.countriesAndRegions)) {
     throw badRequest("The 'countriesAndRegions' property is required.", 'BadRequest');
   }
@@ -83,7 +108,11 @@ function crud(
       throttle: 'protection',
       handler: ({ call, env }) => {
         const select = parseSelect(call);
-        return collection(call, fragment, [...items(env).values()].map((o) => project(o, select)));
+        return collection(
+          call,
+          fragment,
+          [...items(env).values()].map((o) => project(o, select)),
+        );
       },
     },
     {
@@ -120,7 +149,11 @@ function crud(
         if (!obj) throw resourceNotFound(id);
         const body = withoutReadOnly(jsonBody(call));
         validate(body, false);
-        if (typeof body['@odata.type'] === 'string' && obj['@odata.type'] !== undefined && body['@odata.type'] !== obj['@odata.type']) {
+        if (
+          typeof body['@odata.type'] === 'string' &&
+          obj['@odata.type'] !== undefined &&
+          body['@odata.type'] !== obj['@odata.type']
+        ) {
           throw badRequest('The @odata.type of an existing object cannot be changed.', 'BadRequest');
         }
         deepMerge(obj, body);
@@ -142,6 +175,17 @@ function crud(
 }
 
 export const conditionalAccessRoutes: RouteDef[] = [
-  ...crud('/identity/conditionalAccess/policies', 'identity/conditionalAccess/policies', (env) => env.state.caPolicies, validatePolicy, normalisePolicy),
-  ...crud('/identity/conditionalAccess/namedLocations', 'identity/conditionalAccess/namedLocations', (env) => env.state.namedLocations, validateLocation),
+  ...crud(
+    '/identity/conditionalAccess/policies',
+    'identity/conditionalAccess/policies',
+    (env) => env.state.caPolicies,
+    validatePolicy,
+    normalisePolicy,
+  ),
+  ...crud(
+    '/identity/conditionalAccess/namedLocations',
+    'identity/conditionalAccess/namedLocations',
+    (env) => env.state.namedLocations,
+    validateLocation,
+  ),
 ];

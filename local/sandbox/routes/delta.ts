@@ -73,9 +73,14 @@ function initialUrl(call: GraphCall, q: DeltaQuery | undefined): string {
 
 /** delta-query-overview.md "Synchronization reset": 410 Gone with a Location header holding the initial request. */
 const resyncRequired = (call: GraphCall, q?: DeltaQuery): GraphError =>
-  new GraphError(410, 'syncStateNotFound', 'The delta token is unknown or has expired; restart with a full synchronization (see the Location header).', {
-    Location: initialUrl(call, q),
-  });
+  new GraphError(
+    410,
+    'syncStateNotFound',
+    'The delta token is unknown or has expired; restart with a full synchronization (see the Location header).',
+    {
+      Location: initialUrl(call, q),
+    },
+  );
 
 function decode(env: SandboxEnv, call: GraphCall, token: string): DeltaState {
   let state: unknown;
@@ -85,9 +90,11 @@ function decode(env: SandboxEnv, call: GraphCall, token: string): DeltaState {
     throw resyncRequired(call);
   }
   const s = state as Partial<DeltaState> | null;
-  if (!s || s.v !== 1 || typeof s.s !== 'number' || typeof s.t !== 'number' || typeof s.q !== 'object' || s.q === null) throw resyncRequired(call);
+  if (!s || s.v !== 1 || typeof s.s !== 'number' || typeof s.t !== 'number' || typeof s.q !== 'object' || s.q === null)
+    throw resyncRequired(call);
   const expired = Date.now() - s.t > env.scaled(TOKEN_LIFETIME_MS);
-  if (s.e !== env.state.epoch || expired || s.s < env.state.changes.oldestAnswerable || s.s > env.state.changes.seq) throw resyncRequired(call, s.q);
+  if (s.e !== env.state.epoch || expired || s.s < env.state.changes.oldestAnswerable || s.s > env.state.changes.seq)
+    throw resyncRequired(call, s.q);
   return s as DeltaState;
 }
 
@@ -106,14 +113,23 @@ function idsFromFilter(raw: string): string[] {
       visit(n.b);
       return;
     }
-    if (n.k === 'cmp' && n.op === 'eq' && n.l.k === 'path' && n.l.path.length === 1 && n.l.path[0]?.toLowerCase() === 'id' && n.r.k === 'lit' && (n.r.t === 'string' || n.r.t === 'guid')) {
+    if (
+      n.k === 'cmp' &&
+      n.op === 'eq' &&
+      n.l.k === 'path' &&
+      n.l.path.length === 1 &&
+      n.l.path[0]?.toLowerCase() === 'id' &&
+      n.r.k === 'lit' &&
+      (n.r.t === 'string' || n.r.t === 'guid')
+    ) {
       ids.push(n.r.v);
       return;
     }
     throw unsupportedQuery("Unsupported filter for groups/delta: only \"id eq '<id>'\" clauses joined with 'or' are supported.");
   };
   visit(node);
-  if (ids.length > MAX_FILTER_IDS) throw unsupportedQuery(`Too many ids in $filter: groups/delta accepts at most ${MAX_FILTER_IDS}.`);
+  if (ids.length > MAX_FILTER_IDS)
+    throw unsupportedQuery(`Too many ids in $filter: groups/delta accepts at most ${MAX_FILTER_IDS}.`);
   return ids;
 }
 
@@ -123,13 +139,17 @@ function parseQuery(call: GraphCall): DeltaQuery {
   let sel: string[] | null = null;
   const select = param(call, '$select');
   if (select !== undefined) {
-    const props = select.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const props = select
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     members = props.some((p) => p.toLowerCase() === 'members');
     sel = props.filter((p) => p.toLowerCase() !== 'members');
   }
   const expand = param(call, '$expand');
   if (expand !== undefined) {
-    if (expand.trim().toLowerCase() !== 'members') throw badRequest("Only $expand=members is supported on groups/delta.", 'BadRequest');
+    if (expand.trim().toLowerCase() !== 'members')
+      throw badRequest('Only $expand=members is supported on groups/delta.', 'BadRequest');
     members = true;
   }
   const filter = param(call, '$filter');
@@ -166,7 +186,8 @@ function changesRound(env: SandboxEnv, from: DeltaState): Round {
     }
     if (c.op === 'upsert') t.upsert = true;
     else if (c.op === 'delete') t.deleted = true;
-    else if (c.memberId !== undefined) t.members.set(c.memberId, [c.op === 'add', c.memberType ?? '#microsoft.graph.directoryObject']);
+    else if (c.memberId !== undefined)
+      t.members.set(c.memberId, [c.op === 'add', c.memberType ?? '#microsoft.graph.directoryObject']);
   }
   const entries: RoundEntry[] = [];
   for (const [id, t] of touched) {
@@ -183,7 +204,8 @@ function changesRound(env: SandboxEnv, from: DeltaState): Round {
         else if (!isAdd && !rec.members.has(memberId)) removed.push([memberId, type]);
       }
     }
-    if (t.upsert || added.length > 0 || removed.length > 0) entries.push({ id, deleted: false, obj: renderObj(rec.obj, q), added, removed });
+    if (t.upsert || added.length > 0 || removed.length > 0)
+      entries.push({ id, deleted: false, obj: renderObj(rec.obj, q), added, removed });
   }
   return { entries, endSeq, q };
 }
@@ -193,7 +215,14 @@ function memberRef(env: SandboxEnv, id: string): Json {
   return { '@odata.type': kind ? ODATA_TYPE[kind] : '#microsoft.graph.directoryObject', id };
 }
 
-function renderPage(env: SandboxEnv, call: GraphCall, round: Round, roundId: string | undefined, entryIndex: number, refOffset: number) {
+function renderPage(
+  env: SandboxEnv,
+  call: GraphCall,
+  round: Round,
+  roundId: string | undefined,
+  entryIndex: number,
+  refOffset: number,
+) {
   const value: Json[] = [];
   let refBudget = MAX_MEMBER_REFS_PER_PAGE;
   let i = entryIndex;
@@ -256,7 +285,8 @@ export const deltaRoutes: RouteDef[] = [
         const q = parseQuery(call);
         return renderPage(env, call, { entries: [], endSeq: env.state.changes.seq, q }, undefined, 0, 0);
       }
-      if (deltaToken !== undefined) return renderPage(env, call, changesRound(env, decode(env, call, deltaToken)), undefined, 0, 0);
+      if (deltaToken !== undefined)
+        return renderPage(env, call, changesRound(env, decode(env, call, deltaToken)), undefined, 0, 0);
       return renderPage(env, call, initialRound(env, parseQuery(call)), undefined, 0, 0);
     },
   },

@@ -8,7 +8,12 @@ import type { Json } from '../types';
 import { collection, jsonBody, requireStringArray } from './common';
 
 const MAX_IDS = 1000;
-const TYPE_NAMES: Record<string, DirectoryKind> = { user: 'user', group: 'group', device: 'device', serviceprincipal: 'servicePrincipal' };
+const TYPE_NAMES: Record<string, DirectoryKind> = {
+  user: 'user',
+  group: 'group',
+  device: 'device',
+  serviceprincipal: 'servicePrincipal',
+};
 
 export const directoryObjectRoutes: RouteDef[] = [
   {
@@ -21,7 +26,8 @@ export const directoryObjectRoutes: RouteDef[] = [
       const body = jsonBody(call);
       const ids = requireStringArray(body.ids, 'ids');
       if (ids.length === 0) throw badRequest("Invalid value specified for property 'ids': at least one id is required.");
-      if (ids.length > MAX_IDS) throw badRequest(`Too many ids: getByIds accepts up to ${MAX_IDS} ids per request (got ${ids.length}).`);
+      if (ids.length > MAX_IDS)
+        throw badRequest(`Too many ids: getByIds accepts up to ${MAX_IDS} ids per request (got ${ids.length}).`);
       let kinds: Set<DirectoryKind> | undefined;
       if (body.types !== undefined) {
         kinds = new Set();

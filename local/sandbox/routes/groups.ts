@@ -4,17 +4,37 @@ import { randomUUID } from 'node:crypto';
 import type { SandboxEnv } from '../env';
 import { badRequest, GraphError, resourceNotFound } from '../errors';
 import { paginate } from '../odata/paging';
-import { compileFilter, compileOrderBy, isAdvancedQuery, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
+import {
+  compileFilter,
+  compileOrderBy,
+  isAdvancedQuery,
+  parseSelect,
+  parseTop,
+  project,
+  refuseUnsupported,
+} from '../odata/query';
 import type { RouteDef } from '../router';
 import { type DirectoryKind, type GroupRecord } from '../state';
 import { type Json, type RouteContext } from '../types';
-import { entity, isoNow, jsonBody, noContent, ON_PREMISES_MASTERED, pageResult, refId, renderDirectoryObject, requireCount, requireGroup } from './common';
+import {
+  entity,
+  isoNow,
+  jsonBody,
+  noContent,
+  ON_PREMISES_MASTERED,
+  pageResult,
+  refId,
+  renderDirectoryObject,
+  requireCount,
+  requireGroup,
+} from './common';
 
 const DIRECTORY_PAGE = { defaultSize: 100, max: 999 };
 /** group-update.md: "up to 20 members" per members@odata.bind PATCH. */
 const MAX_BIND = 20;
 
-export const ALREADY_MEMBER = "One or more added object references already exist for the following modified properties: 'members'.";
+export const ALREADY_MEMBER =
+  "One or more added object references already exist for the following modified properties: 'members'.";
 
 function renderGroup(rec: GroupRecord, select: readonly string[] | undefined): Json {
   return project(rec.obj, select);
@@ -58,7 +78,10 @@ function membersHandler(transitive: boolean, cast: string | undefined) {
     const count = requireCount(call);
     // group-list-transitivemembers.md: OData casts on transitiveMembers need ConsistencyLevel: eventual and $count=true.
     if (cast && transitive && !(count && isAdvancedQuery(call))) {
-      throw badRequest("OData cast on transitiveMembers requires the 'ConsistencyLevel: eventual' header and $count=true.", 'Request_UnsupportedQuery');
+      throw badRequest(
+        "OData cast on transitiveMembers requires the 'ConsistencyLevel: eventual' header and $count=true.",
+        'Request_UnsupportedQuery',
+      );
     }
     const kind = cast ? CAST_KINDS[cast.toLowerCase()] : undefined;
     const predicate = compileFilter(call, { resource: 'DirectoryObject', directory: true, caseInsensitive: true });
@@ -79,7 +102,8 @@ function membersHandler(transitive: boolean, cast: string | undefined) {
 
 function countHandler(transitive: boolean) {
   return ({ call, params, env }: RouteContext) => {
-    if (!isAdvancedQuery(call)) throw badRequest("Count is not supported without the 'ConsistencyLevel: eventual' request header.");
+    if (!isAdvancedQuery(call))
+      throw badRequest("Count is not supported without the 'ConsistencyLevel: eventual' request header.");
     const rec = requireGroup(env, params[0] ?? '');
     const n = transitive ? env.state.transitiveMembers(String(rec.obj.id)).length : rec.members.size;
     return { status: 200, headers: { 'content-type': 'text/plain' }, body: String(n) };
@@ -88,17 +112,50 @@ function countHandler(transitive: boolean) {
 
 function memberRoutes(): RouteDef[] {
   const routes: RouteDef[] = [];
-  for (const [segment, transitive, cost] of [['members', false, 3], ['transitiveMembers', true, 5]] as const) {
-    routes.push({ method: 'GET', path: `/groups/{id}/${segment}`, throttle: 'identity', cost, handler: membersHandler(transitive, undefined) });
-    routes.push({ method: 'GET', path: `/groups/{id}/${segment}/$count`, throttle: 'identity', cost, handler: countHandler(transitive) });
-    for (const cast of ['microsoft.graph.user', 'microsoft.graph.group', 'microsoft.graph.device', 'microsoft.graph.servicePrincipal']) {
-      routes.push({ method: 'GET', path: `/groups/{id}/${segment}/${cast}`, throttle: 'identity', cost, handler: membersHandler(transitive, cast) });
+  for (const [segment, transitive, cost] of [
+    ['members', false, 3],
+    ['transitiveMembers', true, 5],
+  ] as const) {
+    routes.push({
+      method: 'GET',
+      path: `/groups/{id}/${segment}`,
+      throttle: 'identity',
+      cost,
+      handler: membersHandler(transitive, undefined),
+    });
+    routes.push({
+      method: 'GET',
+      path: `/groups/{id}/${segment}/$count`,
+      throttle: 'identity',
+      cost,
+      handler: countHandler(transitive),
+    });
+    for (const cast of [
+      'microsoft.graph.user',
+      'microsoft.graph.group',
+      'microsoft.graph.device',
+      'microsoft.graph.servicePrincipal',
+    ]) {
+      routes.push({
+        method: 'GET',
+        path: `/groups/{id}/${segment}/${cast}`,
+        throttle: 'identity',
+        cost,
+        handler: membersHandler(transitive, cast),
+      });
     }
   }
   return routes;
 }
 
-const GROUP_READ_ONLY = new Set(['id', 'createdDateTime', 'onPremisesSyncEnabled', 'renewedDateTime', 'deletedDateTime', 'members']);
+const GROUP_READ_ONLY = new Set([
+  'id',
+  'createdDateTime',
+  'onPremisesSyncEnabled',
+  'renewedDateTime',
+  'deletedDateTime',
+  'members',
+]);
 
 export const groupRoutes: RouteDef[] = [
   {
@@ -126,7 +183,8 @@ export const groupRoutes: RouteDef[] = [
     path: '/groups/$count',
     throttle: 'identity',
     handler: ({ call, env }) => {
-      if (!isAdvancedQuery(call)) throw badRequest("Count is not supported without the 'ConsistencyLevel: eventual' request header.");
+      if (!isAdvancedQuery(call))
+        throw badRequest("Count is not supported without the 'ConsistencyLevel: eventual' request header.");
       const predicate = compileFilter(call, { resource: 'Group', directory: true, caseInsensitive: true });
       let n = 0;
       for (const g of env.state.groups.values()) if (!predicate || predicate(g.obj)) n++;
@@ -139,7 +197,12 @@ export const groupRoutes: RouteDef[] = [
     throttle: 'identity',
     handler: ({ call, env }) => {
       const body = jsonBody(call);
-      const required: [string, 'string' | 'boolean'][] = [['displayName', 'string'], ['mailEnabled', 'boolean'], ['mailNickname', 'string'], ['securityEnabled', 'boolean']];
+      const required: [string, 'string' | 'boolean'][] = [
+        ['displayName', 'string'],
+        ['mailEnabled', 'boolean'],
+        ['mailNickname', 'string'],
+        ['securityEnabled', 'boolean'],
+      ];
       for (const [prop, type] of required) {
         if (typeof body[prop] !== type) throw badRequest(`Invalid value specified for property '${prop}' of resource 'Group'.`);
       }
@@ -184,7 +247,8 @@ export const groupRoutes: RouteDef[] = [
     method: 'GET',
     path: '/groups/{id}',
     throttle: 'identity',
-    handler: ({ call, params, env }) => entity(call, 'groups/$entity', renderGroup(requireGroup(env, params[0] ?? ''), parseSelect(call))),
+    handler: ({ call, params, env }) =>
+      entity(call, 'groups/$entity', renderGroup(requireGroup(env, params[0] ?? ''), parseSelect(call))),
   },
   {
     method: 'PATCH',
@@ -264,9 +328,12 @@ export const groupRoutes: RouteDef[] = [
 ];
 
 function bindIds(value: unknown): string[] {
-  if (!Array.isArray(value)) throw badRequest("Invalid value specified for property 'members@odata.bind': expected an array of URLs.");
+  if (!Array.isArray(value))
+    throw badRequest("Invalid value specified for property 'members@odata.bind': expected an array of URLs.");
   if (value.length > MAX_BIND) {
-    throw badRequest(`A maximum of ${MAX_BIND} members can be added in a single request with 'members@odata.bind' (got ${value.length}).`);
+    throw badRequest(
+      `A maximum of ${MAX_BIND} members can be added in a single request with 'members@odata.bind' (got ${value.length}).`,
+    );
   }
   return value.map((v) => refId(v, 'members'));
 }

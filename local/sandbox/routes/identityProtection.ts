@@ -13,7 +13,8 @@ const PAGE = { defaultSize: 100, max: 500 };
 
 function userIds(ctx: RouteContext): string[] {
   const ids = requireStringArray(jsonBody(ctx.call).userIds, 'userIds');
-  if (ids.length === 0) throw badRequest("Invalid value specified for property 'userIds': at least one user id is required.", 'BadRequest');
+  if (ids.length === 0)
+    throw badRequest("Invalid value specified for property 'userIds': at least one user id is required.", 'BadRequest');
   return ids;
 }
 
@@ -48,7 +49,9 @@ export const identityProtectionRoutes: RouteDef[] = [
       const select = parseSelect(call);
       const top = parseTop(call, PAGE);
       const predicate = compileFilter(call, { resource: 'riskyUser', directory: false, caseInsensitive: true });
-      const page = paginate(call, env.cursors, top, () => [...env.state.riskyUsers.values()].filter((r) => !predicate || predicate(r)));
+      const page = paginate(call, env.cursors, top, () =>
+        [...env.state.riskyUsers.values()].filter((r) => !predicate || predicate(r)),
+      );
       return pageResult(call, 'identityProtection/riskyUsers', page, (r: Json) => project(r, select), false);
     },
   },
@@ -73,7 +76,12 @@ export const identityProtectionRoutes: RouteDef[] = [
         const r = ctx.env.state.riskyUsers.get(id);
         if (!r) continue;
         // riskyuser-dismiss.md: dismissal sets the risk level to none.
-        Object.assign(r, { riskState: 'dismissed', riskDetail: 'adminDismissedAllRiskForUser', riskLevel: 'none', riskLastUpdatedDateTime: now });
+        Object.assign(r, {
+          riskState: 'dismissed',
+          riskDetail: 'adminDismissedAllRiskForUser',
+          riskLevel: 'none',
+          riskLastUpdatedDateTime: now,
+        });
       }
       return noContent();
     },
@@ -88,7 +96,12 @@ export const identityProtectionRoutes: RouteDef[] = [
         const r = riskyUserFor(ctx, id);
         if (!r) continue;
         // riskyuser-confirmcompromised.md: sets the user's risk level to high.
-        Object.assign(r, { riskState: 'confirmedCompromised', riskDetail: 'adminConfirmedUserCompromised', riskLevel: 'high', riskLastUpdatedDateTime: now });
+        Object.assign(r, {
+          riskState: 'confirmedCompromised',
+          riskDetail: 'adminConfirmedUserCompromised',
+          riskLevel: 'high',
+          riskLastUpdatedDateTime: now,
+        });
       }
       return noContent();
     },
@@ -102,7 +115,9 @@ export const identityProtectionRoutes: RouteDef[] = [
       const select = parseSelect(call);
       const top = parseTop(call, PAGE);
       const predicate = compileFilter(call, { resource: 'riskDetection', directory: false, caseInsensitive: true });
-      const page = paginate(call, env.cursors, top, () => (predicate ? env.state.riskDetections.filter(predicate) : env.state.riskDetections));
+      const page = paginate(call, env.cursors, top, () =>
+        predicate ? env.state.riskDetections.filter(predicate) : env.state.riskDetections,
+      );
       return pageResult(call, 'identityProtection/riskDetections', page, (r: Json) => project(r, select), false);
     },
   },

@@ -3,16 +3,44 @@ import { randomUUID } from 'node:crypto';
 
 import { badRequest } from '../errors';
 import { paginate } from '../odata/paging';
-import { compileFilter, compileOrderBy, isAdvancedQuery, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
+import {
+  compileFilter,
+  compileOrderBy,
+  isAdvancedQuery,
+  parseSelect,
+  parseTop,
+  project,
+  refuseUnsupported,
+} from '../odata/query';
 import type { RouteDef } from '../router';
 import { type Json } from '../types';
-import { collection, entity, isoNow, jsonBody, noContent, ok, ON_PREMISES_MASTERED, pageResult, renderDirectoryObject, requireCount, requireUser, USER_DEFAULT_PROPS } from './common';
+import {
+  collection,
+  entity,
+  isoNow,
+  jsonBody,
+  noContent,
+  ok,
+  ON_PREMISES_MASTERED,
+  pageResult,
+  renderDirectoryObject,
+  requireCount,
+  requireUser,
+  USER_DEFAULT_PROPS,
+} from './common';
 
 const DIRECTORY_PAGE = { defaultSize: 100, max: 999 };
 
 /** Cloud-side properties that stay writable on synced users. */
 const WRITABLE_ON_SYNCED = new Set(['usageLocation', 'passwordPolicies']);
-const READ_ONLY = new Set(['id', 'createdDateTime', 'creationType', 'onPremisesSyncEnabled', 'externalUserState', 'assignedPlans']);
+const READ_ONLY = new Set([
+  'id',
+  'createdDateTime',
+  'creationType',
+  'onPremisesSyncEnabled',
+  'externalUserState',
+  'assignedPlans',
+]);
 
 export const userRoutes: RouteDef[] = [
   {
@@ -42,7 +70,8 @@ export const userRoutes: RouteDef[] = [
     throttle: 'identity',
     cost: 2,
     handler: ({ call, env }) => {
-      if (!isAdvancedQuery(call)) throw badRequest("Count is not supported without the 'ConsistencyLevel: eventual' request header.");
+      if (!isAdvancedQuery(call))
+        throw badRequest("Count is not supported without the 'ConsistencyLevel: eventual' request header.");
       const predicate = compileFilter(call, { resource: 'User', directory: true, caseInsensitive: true });
       let n = 0;
       for (const u of env.state.users.values()) if (!predicate || predicate(u)) n++;
@@ -109,9 +138,11 @@ export const userRoutes: RouteDef[] = [
       }
       const newUpn = body.userPrincipalName;
       if (newUpn !== undefined) {
-        if (typeof newUpn !== 'string' || !newUpn.includes('@')) throw badRequest("Invalid value specified for property 'userPrincipalName' of resource 'User'.");
+        if (typeof newUpn !== 'string' || !newUpn.includes('@'))
+          throw badRequest("Invalid value specified for property 'userPrincipalName' of resource 'User'.");
         const owner = env.state.userIdByUpn(newUpn);
-        if (owner !== undefined && owner !== user.id) throw badRequest('Another object with the same value for property userPrincipalName already exists.');
+        if (owner !== undefined && owner !== user.id)
+          throw badRequest('Another object with the same value for property userPrincipalName already exists.');
         env.state.renameUser(user.id, newUpn);
       }
       const { passwordProfile: _password, ...rest } = body;

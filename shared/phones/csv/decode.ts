@@ -49,7 +49,11 @@ export async function* decodeText(source: AsyncIterable<Uint8Array>, options: De
     try {
       const text = decoder.decode(bytes, { stream: !final });
       if (text.includes('\0')) {
-        throw new CsvFileError({ code: 'FILE_NOT_TEXT', message: `The file is binary, not CSV text (a NUL character near line ${lineSoFar})`, line: lineSoFar });
+        throw new CsvFileError({
+          code: 'FILE_NOT_TEXT',
+          message: `The file is binary, not CSV text (a NUL character near line ${lineSoFar})`,
+          line: lineSoFar,
+        });
       }
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineSoFar++;
       return text;

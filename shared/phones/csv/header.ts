@@ -23,7 +23,12 @@ const ALIASES: Record<'user' | 'phone' | 'phoneType' | 'enableSmsSignIn', readon
   enableSmsSignIn: ['enablesmssignin', 'smssignin', 'enablesms', 'smssigninenabled'],
 };
 
-const canonical = (name: string) => name.replace(/^\uFEFF/, '').trim().toLowerCase().replace(/[\s_.-]+/g, '');
+const canonical = (name: string) =>
+  name
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_.-]+/g, '');
 
 /** Counts candidate delimiters in the header line, outside quotes; the most frequent wins, `,` on a tie or none. */
 export function detectDelimiter(headerLine: string): Delimiter {
@@ -38,7 +43,10 @@ export function detectDelimiter(headerLine: string): Delimiter {
   return best;
 }
 
-export function mapHeader(fields: readonly string[], line: number): { ok: true; columns: ColumnMap } | { ok: false; problem: FileProblem } {
+export function mapHeader(
+  fields: readonly string[],
+  line: number,
+): { ok: true; columns: ColumnMap } | { ok: false; problem: FileProblem } {
   const names = fields.map((f) => f.trim());
   const keys = fields.map(canonical);
   const find = (role: keyof typeof ALIASES): number | undefined => {
@@ -50,8 +58,10 @@ export function mapHeader(fields: readonly string[], line: number): { ok: true; 
   };
   const user = find('user');
   const phone = find('phone');
-  const missing = [user === undefined ? 'a user column (UserName, UserPrincipalName, UPN, ObjectId or Id)' : undefined,
-    phone === undefined ? 'a phone column (PhoneNumber, MobilePhone, Mobile or Phone)' : undefined].filter((m): m is string => m !== undefined);
+  const missing = [
+    user === undefined ? 'a user column (UserName, UserPrincipalName, UPN, ObjectId or Id)' : undefined,
+    phone === undefined ? 'a phone column (PhoneNumber, MobilePhone, Mobile or Phone)' : undefined,
+  ].filter((m): m is string => m !== undefined);
   if (user === undefined || phone === undefined) {
     return {
       ok: false,

@@ -38,7 +38,8 @@ async function sniff(text: AsyncIterator<string>): Promise<{ head: string; delim
     if (next.done) return { head, delimiter: detectDelimiter(firstLine(head)), done: true };
     head += next.value;
     const nonEmpty = head.replace(/^[\r\n]+/, '');
-    if (/[\r\n]/.test(nonEmpty) || head.length > 65_536) return { head, delimiter: detectDelimiter(firstLine(head)), done: false };
+    if (/[\r\n]/.test(nonEmpty) || head.length > 65_536)
+      return { head, delimiter: detectDelimiter(firstLine(head)), done: false };
   }
 }
 
@@ -48,7 +49,10 @@ export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvRe
   const text = decodeText(source, { maxBytes: options.maxBytes })[Symbol.asyncIterator]();
   const { head, delimiter, done } = await sniff(text);
   if (head.trim() === '') {
-    throw new CsvFileError({ code: 'CSV_EMPTY', message: 'The file is empty: expected a header line such as UserName,PhoneNumber and one row per user' });
+    throw new CsvFileError({
+      code: 'CSV_EMPTY',
+      message: 'The file is empty: expected a header line such as UserName,PhoneNumber and one row per user',
+    });
   }
 
   async function* all(): AsyncGenerator<string> {

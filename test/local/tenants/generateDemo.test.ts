@@ -135,7 +135,12 @@ describe('demo tenant generator', () => {
 
   it('targets the SMS policy at the SMS sign-in group and keeps TAP multi-use', () => {
     const [tap, sms] = tenant.authenticationMethodsPolicy.authenticationMethodConfigurations;
-    expect(tap).toMatchObject({ id: 'TemporaryAccessPass', isUsableOnce: false, minimumLifetimeInMinutes: 60, maximumLifetimeInMinutes: 480 });
+    expect(tap).toMatchObject({
+      id: 'TemporaryAccessPass',
+      isUsableOnce: false,
+      minimumLifetimeInMinutes: 60,
+      maximumLifetimeInMinutes: 480,
+    });
     expect(sms?.includeTargets?.[0]).toMatchObject({ id: DEMO_GROUPS.smsSignIn.id, isUsableForSignIn: true });
   });
 
@@ -156,7 +161,10 @@ describe('demo tenant generator', () => {
     const locations = new Set<string>([...tenant.namedLocations.map((l) => l.id ?? ''), 'All', 'AllTrusted']);
     const groups = new Set(tenant.groups.map((g) => g.id ?? ''));
     for (const p of tenant.conditionalAccessPolicies) {
-      for (const l of [...(p.conditions?.locations?.includeLocations ?? []), ...(p.conditions?.locations?.excludeLocations ?? [])]) {
+      for (const l of [
+        ...(p.conditions?.locations?.includeLocations ?? []),
+        ...(p.conditions?.locations?.excludeLocations ?? []),
+      ]) {
         expect(locations.has(l)).toBe(true);
       }
       const u = p.conditions?.users;
@@ -168,7 +176,8 @@ describe('demo tenant generator', () => {
 
   it('blames 53003 on a Block policy and 53000 on the compliant-device policy', () => {
     const names = new Map(tenant.conditionalAccessPolicies.map((p) => [p.id, p.displayName]));
-    const failures = (s: DemoTenantFile['signIns'][number]) => (s.appliedConditionalAccessPolicies ?? []).filter((a) => a.result === 'failure');
+    const failures = (s: DemoTenantFile['signIns'][number]) =>
+      (s.appliedConditionalAccessPolicies ?? []).filter((a) => a.result === 'failure');
     const blockers = new Set<string>();
     for (const s of tenant.signIns) {
       const failed = failures(s);
@@ -185,7 +194,11 @@ describe('demo tenant generator', () => {
       for (const a of s.appliedConditionalAccessPolicies ?? []) expect(a.displayName).toBe(names.get(a.id ?? ''));
     }
     expect(blockers).toEqual(
-      new Set([DEMO_CA_POLICIES.blockLegacyAuth.id, DEMO_CA_POLICIES.untrustedCountries.id, DEMO_CA_POLICIES.blockHighUserRisk.id]),
+      new Set([
+        DEMO_CA_POLICIES.blockLegacyAuth.id,
+        DEMO_CA_POLICIES.untrustedCountries.id,
+        DEMO_CA_POLICIES.blockHighUserRisk.id,
+      ]),
     );
   });
 
