@@ -3,7 +3,11 @@ import { afterAll, beforeAll } from 'vitest';
 
 import { type AzuriteInstance, startAzurite } from '../../local/azurite';
 import { type GraphSandbox, type SandboxKnobs, startGraphSandbox } from '../../local/sandbox';
-import { setServices } from '../../shared/runtime/services';
+import { AppError } from '../../shared/errors';
+import { type Services, setServices } from '../../shared/runtime/services';
+import { runSyncJob } from '../../shared/runtime/syncJob';
+import type { SyncRun } from '../../shared/sync/jobModel';
+import { eventually } from '../helpers/host';
 
 /**
  * Real Azurite and the Graph sandbox (demo tenant) over HTTP for one test file, with process.env pointing the app's
@@ -134,4 +138,30 @@ export const graphAdmin = {
 export interface TenantJson {
   users: { id: string; userType: string; accountEnabled: boolean }[];
   groups: { id: string; displayName: string; members: string[] }[];
+}
+
+/** Runs the job as soon as the lease of a dead run has expired (retrying while it answers SYNC_RUN_IN_PROGRESS). */
+export function runOnceLeaseExpires(services: Services, jobId: string, timeoutMs = 30_000): Promise<SyncRun> {
+  return eventually(
+    'the dead run lease to expire',
+    async () => {
+      try {
+        return await runSyncJob(services, jobId, { dryRun: false, actor: 'test', trigger: 'http' });
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'SYNC_RUN_IN_PROGRESS') return undefined;
+        throw err;
+      }
+    },
+    timeoutMs,
+  );
+}
+
+/** Sets sandbox knobs (latency, faults, ...) for the following requests. */
+export async function setKnobs(h: Harness, knobs: Partial<SandboxKnobs>): Promise<void> {
+  const res = await fetch(`${h.sandbox.url}/_sandbox/knobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(knobs),
+  });
+  if (!res.ok) throw new Error(`knobs: ${res.status} ${await res.text()}`);
 }

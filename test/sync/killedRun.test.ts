@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
 import { DEMO_GROUPS, DEMO_USERS } from '../../local/tenants/demoIds';
-import { AppError } from '../../shared/errors';
 import type { Graph } from '../../shared/graph/types';
 import { getServices, type Services } from '../../shared/runtime/services';
 import { runSyncJob, syncJobDeps } from '../../shared/runtime/syncJob';
@@ -9,7 +8,7 @@ import { SyncStore } from '../../shared/storage/syncStore';
 import { jobInputSchema } from '../../shared/sync/jobModel';
 import { createJob } from '../../shared/sync/jobs';
 import { eventually } from '../helpers/host';
-import { graphAdmin, membersOf, useSyncHarness } from './harness';
+import { graphAdmin, membersOf, runOnceLeaseExpires, useSyncHarness } from './harness';
 
 /**
  * A run that dies mid-way (host killed, worker recycled): from the point of death no code of the run executes, so its
@@ -64,18 +63,7 @@ describe('a run killed mid-way', () => {
     );
     await eventually('the first slice of adds', async () => (await membersOf(h, G.group2Name.id)).length >= 22);
 
-    const second = await eventually(
-      'the lease to expire',
-      async () => {
-        try {
-          return await runSyncJob(services, job.jobId, { dryRun: false, actor: 'test', trigger: 'http' });
-        } catch (err) {
-          if (err instanceof AppError && err.code === 'SYNC_RUN_IN_PROGRESS') return undefined;
-          throw err;
-        }
-      },
-      20_000,
-    );
+    const second = await runOnceLeaseExpires(services, job.jobId, 20_000);
     expect(second.status).toBe('succeeded');
     expect(second.plan.add).toHaveLength(second.counts.desired - 20);
     expect(second.plan.remove).toEqual([DEMO_USERS.globalAdmin.id]);

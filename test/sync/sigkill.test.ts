@@ -5,13 +5,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEMO_GROUPS, DEMO_USERS } from '../../local/tenants/demoIds';
-import { AppError } from '../../shared/errors';
 import { getServices } from '../../shared/runtime/services';
 import { runSyncJob, syncJobDeps } from '../../shared/runtime/syncJob';
 import { jobInputSchema } from '../../shared/sync/jobModel';
 import { createJob } from '../../shared/sync/jobs';
 import { eventually } from '../helpers/host';
-import { graphAdmin, membersOf, useSyncHarness } from './harness';
+import { graphAdmin, membersOf, runOnceLeaseExpires, setKnobs, useSyncHarness } from './harness';
 
 /**
  * The issue's "process killed mid-run", for real: the compiled app runs a sync in a child process that is SIGKILLed
@@ -60,11 +59,7 @@ describe('a sync process SIGKILLed mid-run', () => {
       'test',
     );
     // Slow Graph down so the kill lands between write slices.
-    await fetch(`${h.sandbox.url}/_sandbox/knobs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ latencyMs: { min: 150, max: 250 } }),
-    });
+    await setKnobs(h, { latencyMs: { min: 150, max: 250 } });
 
     const started = spawn(process.execPath, ['-e', RUN_IN_CHILD], {
       env: { ...process.env, JOB_ID: job.jobId, LOG_LEVEL: 'silent' },
@@ -76,23 +71,8 @@ describe('a sync process SIGKILLed mid-run', () => {
     started.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
-    await fetch(`${h.sandbox.url}/_sandbox/knobs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ latencyMs: { min: 0, max: 0 } }),
-    });
-    const rerun = await eventually(
-      'the dead run lease to expire',
-      async () => {
-        try {
-          return await runSyncJob(services, job.jobId, { dryRun: false, actor: 'test', trigger: 'http' });
-        } catch (err) {
-          if (err instanceof AppError && err.code === 'SYNC_RUN_IN_PROGRESS') return undefined;
-          throw err;
-        }
-      },
-      30_000,
-    );
+    await setKnobs(h, { latencyMs: { min: 0, max: 0 } });
+    const rerun = await runOnceLeaseExpires(services, job.jobId);
 
     expect(rerun.status).toBe('succeeded');
     expect(rerun.counts.failed).toBe(0);
