@@ -4,15 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { SandboxEnv } from '../env';
 import { badRequest, GraphError, resourceNotFound } from '../errors';
 import { paginate } from '../odata/paging';
-import {
-  compileFilter,
-  compileOrderBy,
-  isAdvancedQuery,
-  parseSelect,
-  parseTop,
-  project,
-  refuseUnsupported,
-} from '../odata/query';
+import { compileFilter, isAdvancedQuery, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
 import type { RouteDef } from '../router';
 import { type DirectoryKind, type GroupRecord } from '../state';
 import { type Json, type RouteContext } from '../types';
@@ -28,8 +20,8 @@ import {
   requireCount,
   requireGroup,
 } from './common';
+import { DIRECTORY_PAGE, directoryListRoutes } from './directoryList';
 
-const DIRECTORY_PAGE = { defaultSize: 100, max: 999 };
 /** group-update.md: "up to 20 members" per members@odata.bind PATCH. */
 const MAX_BIND = 20;
 
@@ -158,39 +150,13 @@ const GROUP_READ_ONLY = new Set([
 ]);
 
 export const groupRoutes: RouteDef[] = [
-  {
-    method: 'GET',
+  ...directoryListRoutes({
     path: '/groups',
-    throttle: 'identity',
-    handler: ({ call, env }) => {
-      refuseUnsupported(call);
-      const select = parseSelect(call);
-      const top = parseTop(call, DIRECTORY_PAGE);
-      const count = requireCount(call);
-      const predicate = compileFilter(call, { resource: 'Group', directory: true, caseInsensitive: true });
-      const order = compileOrderBy(call);
-      const page = paginate(call, env.cursors, top, () => {
-        const all: GroupRecord[] = [];
-        for (const g of env.state.groups.values()) if (!predicate || predicate(g.obj)) all.push(g);
-        if (order) all.sort((a, b) => order(a.obj, b.obj));
-        return all;
-      });
-      return pageResult(call, 'groups', page, (g) => renderGroup(g, select), count);
-    },
-  },
-  {
-    method: 'GET',
-    path: '/groups/$count',
-    throttle: 'identity',
-    handler: ({ call, env }) => {
-      if (!isAdvancedQuery(call))
-        throw badRequest("Count is not supported without the 'ConsistencyLevel: eventual' request header.");
-      const predicate = compileFilter(call, { resource: 'Group', directory: true, caseInsensitive: true });
-      let n = 0;
-      for (const g of env.state.groups.values()) if (!predicate || predicate(g.obj)) n++;
-      return { status: 200, headers: { 'content-type': 'text/plain' }, body: String(n) };
-    },
-  },
+    resource: 'Group',
+    items: (env) => env.state.groups.values(),
+    json: (g: GroupRecord) => g.obj,
+    render: (g, select) => renderGroup(g, select),
+  }),
   {
     method: 'POST',
     path: '/groups',

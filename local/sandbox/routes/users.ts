@@ -3,15 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 import { badRequest } from '../errors';
 import { paginate } from '../odata/paging';
-import {
-  compileFilter,
-  compileOrderBy,
-  isAdvancedQuery,
-  parseSelect,
-  parseTop,
-  project,
-  refuseUnsupported,
-} from '../odata/query';
+import { compileFilter, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
 import type { RouteDef } from '../router';
 import { type Json } from '../types';
 import {
@@ -28,8 +20,7 @@ import {
   requireUser,
   USER_DEFAULT_PROPS,
 } from './common';
-
-const DIRECTORY_PAGE = { defaultSize: 100, max: 999 };
+import { DIRECTORY_PAGE, directoryListRoutes } from './directoryList';
 
 /** Cloud-side properties that stay writable on synced users. */
 const WRITABLE_ON_SYNCED = new Set(['usageLocation', 'passwordPolicies']);
@@ -43,41 +34,14 @@ const READ_ONLY = new Set([
 ]);
 
 export const userRoutes: RouteDef[] = [
-  {
-    method: 'GET',
+  ...directoryListRoutes({
     path: '/users',
-    throttle: 'identity',
+    resource: 'User',
     cost: 2,
-    handler: ({ call, env }) => {
-      refuseUnsupported(call);
-      const select = parseSelect(call);
-      const top = parseTop(call, DIRECTORY_PAGE);
-      const count = requireCount(call);
-      const predicate = compileFilter(call, { resource: 'User', directory: true, caseInsensitive: true });
-      const order = compileOrderBy(call);
-      const page = paginate(call, env.cursors, top, () => {
-        const all: Json[] = [];
-        for (const u of env.state.users.values()) if (!predicate || predicate(u)) all.push(u);
-        if (order) all.sort(order);
-        return all;
-      });
-      return pageResult(call, 'users', page, (u) => project(u, select, USER_DEFAULT_PROPS), count);
-    },
-  },
-  {
-    method: 'GET',
-    path: '/users/$count',
-    throttle: 'identity',
-    cost: 2,
-    handler: ({ call, env }) => {
-      if (!isAdvancedQuery(call))
-        throw badRequest("Count is not supported without the 'ConsistencyLevel: eventual' request header.");
-      const predicate = compileFilter(call, { resource: 'User', directory: true, caseInsensitive: true });
-      let n = 0;
-      for (const u of env.state.users.values()) if (!predicate || predicate(u)) n++;
-      return { status: 200, headers: { 'content-type': 'text/plain' }, body: String(n) };
-    },
-  },
+    items: (env) => env.state.users.values(),
+    json: (u) => u,
+    render: (u, select) => project(u, select, USER_DEFAULT_PROPS),
+  }),
   {
     method: 'POST',
     path: '/users',
