@@ -76,16 +76,20 @@ export interface FilterRules {
 
 export type Predicate = (obj: Json) => boolean;
 
-export function compileFilter(call: GraphCall, rules: FilterRules): Predicate | undefined {
-  const raw = param(call, '$filter');
-  if (raw === undefined) return undefined;
-  let node: FilterNode;
+/** Parses a `$filter` value; a syntax error is Graph's 400 "Invalid filter clause". */
+export function parseFilterClause(raw: string): FilterNode {
   try {
-    node = parseFilter(raw);
+    return parseFilter(raw);
   } catch (err) {
     if (err instanceof FilterSyntaxError) throw new GraphError(400, 'BadRequest', `Invalid filter clause: ${err.message}.`);
     throw err;
   }
+}
+
+export function compileFilter(call: GraphCall, rules: FilterRules): Predicate | undefined {
+  const raw = param(call, '$filter');
+  if (raw === undefined) return undefined;
+  const node = parseFilterClause(raw);
   const advanced = isAdvancedQuery(call) && wantsCount(call);
   const lambdaVars = new Set<string>();
   for (const n of walk(node)) if (n.k === 'lambda') lambdaVars.add(n.v);

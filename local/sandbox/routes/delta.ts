@@ -7,9 +7,9 @@
  */
 import type { SandboxEnv } from '../env';
 import { badRequest, GraphError, unsupportedQuery } from '../errors';
-import { type FilterNode, FilterSyntaxError, parseFilter } from '../odata/filter';
+import { type FilterNode } from '../odata/filter';
 import { linkWith } from '../odata/paging';
-import { param, project } from '../odata/query';
+import { param, parseFilterClause, project } from '../odata/query';
 import type { RouteDef } from '../router';
 import { ODATA_TYPE } from '../state';
 import type { GraphCall, Json } from '../types';
@@ -99,13 +99,7 @@ function decode(env: SandboxEnv, call: GraphCall, token: string): DeltaState {
 }
 
 function idsFromFilter(raw: string): string[] {
-  let node: FilterNode;
-  try {
-    node = parseFilter(raw);
-  } catch (err) {
-    if (err instanceof FilterSyntaxError) throw new GraphError(400, 'BadRequest', `Invalid filter clause: ${err.message}.`);
-    throw err;
-  }
+  const node = parseFilterClause(raw);
   const ids: string[] = [];
   const visit = (n: FilterNode): void => {
     if (n.k === 'or') {
