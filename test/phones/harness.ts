@@ -40,20 +40,25 @@ export interface PhoneHarness {
   stats(): Promise<{ requests: number; subRequests: number; throttled: number; byRouteInBatch: Record<string, number> }>;
 }
 
+/** The app settings the harness runs the phone import with (also for child processes that run the compiled app). */
+export function harnessSettings(azurite: AzuriteInstance, sandbox: GraphSandbox): Record<string, string> {
+  return {
+    AzureWebJobsStorage: azurite.connectionString,
+    GRAPH_BASE_URL: sandbox.url,
+    GRAPH_AUTH: 'static',
+    GRAPH_STATIC_TOKEN: 'phones-tests',
+    GRAPH_MAX_BACKOFF_MS: '300',
+    PHONE_DEFAULT_REGION: 'US',
+    PHONE_CHUNK_SIZE: '5',
+  };
+}
+
 export function usePhoneHarness(knobs: Partial<SandboxKnobs> = {}): { readonly current: PhoneHarness } {
   let h: PhoneHarness | undefined;
   let stopAll: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const [azurite, sandbox] = await Promise.all([startAzurite({ inMemory: true }), startGraphSandbox({ knobs })]);
-    const config = loadConfig({
-      AzureWebJobsStorage: azurite.connectionString,
-      GRAPH_BASE_URL: sandbox.url,
-      GRAPH_AUTH: 'static',
-      GRAPH_STATIC_TOKEN: 'phones-tests',
-      GRAPH_MAX_BACKOFF_MS: '300',
-      PHONE_DEFAULT_REGION: 'US',
-      PHONE_CHUNK_SIZE: '5',
-    });
+    const config = loadConfig(harnessSettings(azurite, sandbox));
     const services = buildServices(config);
     const logLines: string[] = [];
     const sink = new Writable({

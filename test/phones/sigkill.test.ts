@@ -9,7 +9,7 @@ import { processChunk, type ProcessChunkResult } from '../../shared/phones/proce
 import { importProgress } from '../../shared/phones/status';
 import { PHONE_CHUNK_QUEUE } from '../../shared/storage/phoneImportStore';
 import { eventually } from '../helpers/host';
-import { parseResults, usePhoneHarness } from './harness';
+import { harnessSettings, parseResults, usePhoneHarness } from './harness';
 
 /**
  * The issue's "worker killed mid-chunk", for real: the compiled queue worker runs in a child process and is SIGKILLed
@@ -97,16 +97,7 @@ describe('a phone import worker SIGKILLed mid-chunk', () => {
     const { azurite, sandbox } = h.current;
     const worker = spawn(process.execPath, ['-e', WORKER_IN_CHILD], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        AzureWebJobsStorage: azurite.connectionString,
-        GRAPH_BASE_URL: sandbox.url,
-        GRAPH_AUTH: 'static',
-        GRAPH_STATIC_TOKEN: 'phones-tests',
-        GRAPH_MAX_BACKOFF_MS: '300',
-        PHONE_DEFAULT_REGION: 'US',
-        LOG_LEVEL: 'silent',
-      },
+      env: { ...process.env, ...harnessSettings(azurite, sandbox), LOG_LEVEL: 'silent' },
       stdio: 'ignore',
     });
     child = worker;
