@@ -49,9 +49,3 @@ export function toError(value: unknown): Error {
     return new Error(String(value));
   }
 }
-
-/** Results as values for expected failures inside jobs (house style 8). */
-export type Result<T, E extends ErrorBody = ErrorBody> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
-export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
-export const fail = <E extends ErrorBody>(error: E): Result<never, E> => ({ ok: false, error });

@@ -1,7 +1,7 @@
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
 import type { StorageSettings } from '../config';
 
@@ -105,9 +105,4 @@ export function createStorageClients(settings: StorageSettings, credential?: Tok
       );
     },
   };
-}
-
-/** Connection string for queue triggers: the same queue client the app uses (for tests and the local host). */
-export function queueClientFromConnectionString(connectionString: string, name: string): QueueClient {
-  return new QueueClient(connectionString, name);
 }
