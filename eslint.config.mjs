@@ -11,6 +11,7 @@ const JOB_FOLDERS = [
   'shared/risk/**',
   'shared/tickets/**',
   'shared/tap/**',
+  'shared/remediation/**',
   'shared/conditional-access/**',
 ];
 
@@ -44,7 +45,15 @@ export default tseslint.config(
           patterns: [
             { group: ['@azure/*'], message: 'Job logic talks to Azure through its ports, never the SDKs (house style 1).' },
             {
-              group: ['../graph/*', '!../graph/types', '../storage/*', '../runtime/*', '../http/*'],
+              group: [
+                '../graph/*',
+                '!../graph/types',
+                '../storage/*',
+                '../ticketing/*',
+                '!../ticketing/port',
+                '../runtime/*',
+                '../http/*',
+              ],
               message: 'Jobs depend on their own ports; adapters are wired in shared/runtime (house style 1).',
             },
           ],
