@@ -56,6 +56,9 @@ const settingsSchema = z.object({
   PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
 });
 
+/** Every app setting the app reads: the docs and `local.settings.sample.json` are tested against this list. */
+export const SETTING_NAMES: readonly string[] = Object.keys(settingsSchema.shape);
+
 /** Rules that span several settings; checked on the raw values so they are reported together with schema errors. */
 function crossSettingProblems(env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
