@@ -1,6 +1,6 @@
 import { AppError } from '../shared/errors';
 import { httpHandler } from '../shared/http/handler';
-import { readQuery } from '../shared/http/parse';
+import { dryRunQuery, readQuery } from '../shared/http/parse';
 import { json } from '../shared/http/respond';
 import { uploadQuery } from '../shared/phones/api';
 import { importUpload } from '../shared/phones/upload';
@@ -9,7 +9,7 @@ import { phoneImportDeps } from '../shared/runtime/phoneImport';
 
 /** `POST /api/phone-imports[?dryRun=true][&name=x.csv]` with a text/csv body: the same pipeline as a blob drop. */
 export const phoneImportPostHandler = httpHandler(async ({ request, services, caller, log }) => {
-  const { dryRun, name } = readQuery(request, uploadQuery);
+  const { dryRun, name } = readQuery(request, dryRunQuery.extend(uploadQuery.shape));
   const type = request.headers.get('content-type') ?? '';
   if (!/^(text\/csv|text\/plain|application\/csv|text\/tab-separated-values)\b/i.test(type)) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as text/csv', 415, { contentType: type || null });

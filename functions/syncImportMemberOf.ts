@@ -1,10 +1,9 @@
 import { httpHandler } from '../shared/http/handler';
-import { readQuery } from '../shared/http/parse';
+import { dryRunQuery, readQuery } from '../shared/http/parse';
 import { json } from '../shared/http/respond';
 import { httpFunction } from '../shared/runtime/definitions';
 import { syncJobDeps } from '../shared/runtime/syncJob';
 import { importMemberOf } from '../shared/sync/importMemberOf';
-import { dryRunQuery } from '../shared/sync/jobModel';
 
 export const syncImportMemberOfHandler = httpHandler(async ({ request, services, caller, log }) => {
   const { dryRun } = readQuery(request, dryRunQuery);

@@ -1,9 +1,9 @@
 import { httpHandler } from '../shared/http/handler';
-import { readParams, readQuery } from '../shared/http/parse';
+import { dryRunQuery, readParams, readQuery } from '../shared/http/parse';
 import { json } from '../shared/http/respond';
 import { httpFunction } from '../shared/runtime/definitions';
 import { runSyncJob } from '../shared/runtime/syncJob';
-import { dryRunQuery, jobIdParams } from '../shared/sync/jobModel';
+import { jobIdParams } from '../shared/sync/jobModel';
 
 export const syncJobRunHandler = httpHandler(async ({ request, services, caller, log }) => {
   const { jobId } = readParams(request, jobIdParams);

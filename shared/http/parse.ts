@@ -1,5 +1,5 @@
 import type { HttpRequest } from '@azure/functions';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 import { AppError, badRequest } from '../errors';
 
@@ -38,6 +38,25 @@ export async function readJson<S extends z.ZodType>(req: HttpRequest, schema: S)
   }
   return parseWith(schema, value, 'INVALID_BODY', 'body');
 }
+
+const TRUE_VALUES = ['true', '1', 'yes'];
+const FLAG_VALUES = [...TRUE_VALUES, 'false', '0', 'no', ''];
+
+/**
+ * The one boolean query parameter of the API (`?dryRun=1`, `?dryRun=true`, `?dryRun=yes`, any case; absent or empty is
+ * false). The same words as boolean app settings, so a script can use one spelling everywhere; anything else is a 400
+ * rather than a silent `false`, because a mistyped `dryRun` must never turn into a real run.
+ */
+export const queryFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => FLAG_VALUES.includes(v), { message: 'must be true or false (or 1/0, yes/no)' })
+  .optional()
+  .transform((v) => v !== undefined && TRUE_VALUES.includes(v));
+
+/** `?dryRun=` of every route that can plan without applying. */
+export const dryRunQuery = z.object({ dryRun: queryFlag });
 
 export function readQuery<S extends z.ZodType>(req: HttpRequest, schema: S): z.output<S> {
   return parseWith(schema, Object.fromEntries(req.query.entries()), 'INVALID_QUERY', 'query');

@@ -1,13 +1,9 @@
+/** Input schemas of the phone import's triggers: what a trigger receives stays `unknown` until one of these parses it. */
+
 import { z } from 'zod';
 
-/** Input schemas of the phone import's triggers (house style 6: unknown until parsed). */
-const flag = z
-  .enum(['true', 'false', '1', '0', ''], { message: 'must be true or false' })
-  .optional()
-  .transform((v) => v === 'true' || v === '1');
-
+/** `?name=` of `POST /api/phone-imports` (the trigger adds the API's common `dryRun` flag). */
 export const uploadQuery = z.object({
-  dryRun: flag,
   name: z
     .string()
     .regex(/^[\w][\w .()-]{0,100}\.csv$/i, 'must be a file name ending in .csv (letters, digits, space, . _ - ( ))')

@@ -153,9 +153,3 @@ export interface SyncRun {
 /** Path and query parameters of the sync routes. */
 export const jobIdParams = z.object({ jobId: z.string().regex(GUID, 'must be a job id (GUID)') });
 export const runIdParams = z.object({ runId: z.string().regex(GUID, 'must be a run id (GUID)') });
-export const dryRunQuery = z.object({
-  dryRun: z
-    .enum(['true', 'false'], { message: 'must be true or false' })
-    .default('false')
-    .transform((v) => v === 'true'),
-});

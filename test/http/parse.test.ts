@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
 import { AppError } from '../../shared/errors';
-import { readJson, readQuery } from '../../shared/http/parse';
+import { dryRunQuery, readJson, readQuery } from '../../shared/http/parse';
 
 const schema = z.object({ name: z.string().min(1), count: z.number().int().positive() });
 
@@ -54,5 +54,30 @@ describe('readQuery', () => {
   it('validates query parameters with the same error model', () => {
     const req = new HttpRequest({ method: 'GET', url: 'http://localhost/api/x?dryRun=maybe' });
     expect(() => readQuery(req, z.object({ dryRun: z.enum(['true', 'false']).optional() }))).toThrow(AppError);
+  });
+});
+
+describe('dryRunQuery', () => {
+  const dryRunOf = (query: string) =>
+    readQuery(new HttpRequest({ method: 'POST', url: `http://localhost/api/x${query}` }), dryRunQuery).dryRun;
+
+  it.each(['?dryRun=true', '?dryRun=1', '?dryRun=yes', '?dryRun=TRUE', '?dryRun=%20Yes%20'])('reads %s as a dry run', (q) => {
+    expect(dryRunOf(q)).toBe(true);
+  });
+
+  it.each(['', '?dryRun=', '?dryRun=false', '?dryRun=0', '?dryRun=no', '?other=1'])('reads "%s" as a real run', (q) => {
+    expect(dryRunOf(q)).toBe(false);
+  });
+
+  it.each(['?dryRun=maybe', '?dryRun=2', '?dryRun=truee', '?dryRun=on'])('refuses %s with 400 INVALID_QUERY', (q) => {
+    let error: unknown;
+    try {
+      dryRunOf(q);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(AppError);
+    expect([(error as AppError).status, (error as AppError).code]).toEqual([400, 'INVALID_QUERY']);
+    expect((error as AppError).details).toEqual([{ path: 'dryRun', message: expect.stringMatching(/true or false/) as string }]);
   });
 });

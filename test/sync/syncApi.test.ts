@@ -241,6 +241,10 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     const badQuery = await call(syncJobRunHandler, { method: 'POST', params: { jobId: job.jobId }, query: { dryRun: 'maybe' } });
     expect(badQuery.status).toBe(400);
     expect(badQuery.body.error).toMatchObject({ code: 'INVALID_QUERY' });
+    // The same flag words as the phone import: `?dryRun=1` is a dry run here too.
+    const numericDryRun = await call(syncJobRunHandler, { method: 'POST', params: { jobId: job.jobId }, query: { dryRun: '1' } });
+    expect(numericDryRun.status).toBe(200);
+    expect(numericDryRun.body).toMatchObject({ dryRun: true, status: 'succeeded' });
   });
 
   it('refuses a second job on the same target and a loop through another job', async () => {
