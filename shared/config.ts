@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { GUID } from './ids';
+
 /**
  * App settings, parsed once at start-up (house style 11). A missing or bad setting fails fast with one message
  * naming every offending key. `local.settings.sample.json` lists each key with a safe local value; keep them in step.
@@ -11,7 +13,7 @@ const bool = (fallback: boolean) =>
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const optionalString = z.string().trim().optional();
-const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an object id (GUID)');
+const uuid = z.string().regex(GUID, 'must be an object id (GUID)');
 
 const settingsSchema = z.object({
   // Storage: a connection string locally (Azurite), identity-based `AzureWebJobsStorage__*` settings in Azure.

@@ -1,6 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
 import pino, { type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino';
 
+import { maskPhone } from './phones/mask';
+
 /**
  * pino, JSON, one child logger per invocation. Redaction is done here, once, for every log call (house style 12):
  * secrets and passes are removed by key, phone numbers are masked by key and wherever they appear in free text,
@@ -21,15 +23,6 @@ const SHARED_KEY = /(AccountKey=|SharedAccessSignature=|sig=)[^;&\s"]+/gi;
 // A run of 7+ digits with phone separators, not glued to a word (keeps GUIDs, versions and ISO dates intact).
 const PHONE_IN_TEXT = /(?<![\w.:/-])\+?\(?\d[\d\s().-]{5,}\d(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w-])/gi;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** Masks every digit of the number but its last four; an extension is kept: `+1 4255550100x12` → `+* ******0100x12`. */
-export function maskPhone(value: string): string {
-  const ext = /\s*(x|ext\.?)\s*\d+\s*$/i.exec(value);
-  const number = ext ? value.slice(0, ext.index) : value;
-  const digits = number.replace(/\D/g, '').length;
-  let seen = 0;
-  return number.replace(/\d/g, (d) => (++seen > digits - 4 ? d : '*')) + (ext?.[0] ?? '');
-}
 
 export function scrubText(text: string): string {
   return text

@@ -1,7 +1,7 @@
 import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 
-import { createLogger, loggerFor, maskPhone, redact, scrubText } from '../shared/log';
+import { createLogger, loggerFor, redact, scrubText } from '../shared/log';
 
 function capture(): { lines: Record<string, unknown>[]; raw: string[]; stream: { write(s: string): void } } {
   const raw: string[] = [];
@@ -74,11 +74,6 @@ describe('log redaction', () => {
     const a: Record<string, unknown> = { name: 'a' };
     a.self = a;
     expect(redact(a)).toEqual({ name: 'a', self: '[Truncated]' });
-  });
-
-  it('maskPhone keeps exactly the last four digits', () => {
-    expect(maskPhone('+1 5555551234x123')).toBe('+* ******1234x123');
-    expect(maskPhone('0044 20 7946 0958').replace(/\D/g, '')).toBe('0958');
   });
 
   it('writes invocation lines to the Functions context with the invocation id and redaction applied', () => {

@@ -1,10 +1,10 @@
 import type { AuditSink } from '../audit';
-import { maskPhone } from '../log';
 import { CsvFileError } from './csv/decode';
 import { type ColumnMap, mapHeader } from './csv/header';
 import { readCsv } from './csv/reader';
 import { DuplicateTracker } from './duplicates';
 import { failedPath, hashFile, importIdFor, isDryRunName, processedPath, resultsPath, summaryPath } from './files';
+import { maskPhone } from './mask';
 import type {
   ChunkQueue,
   ChunkStore,

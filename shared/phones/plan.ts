@@ -1,4 +1,4 @@
-import { maskPhone } from '../log';
+import { maskPhone } from './mask';
 import { samePhone } from './normalize';
 import type { PhoneType, RowOutcome, RowStatus, ValidRow } from './types';
 

@@ -1,9 +1,12 @@
-import { maskPhone } from '../log';
+/** Per-row checks that need no Graph call: user reference shape, phone number, phone type, SMS flag. */
+
+import { isGuid } from '../ids';
 import type { ColumnMap } from './csv/header';
+import { maskPhone } from './mask';
 import { normalizePhone } from './normalize';
 import { PHONE_TYPES, type PhoneType, type RejectedRow, type ValidRow } from './types';
 
-/** Per-row checks that need no Graph call: user reference shape, phone number, phone type, SMS flag. */
+/** Settings a row check depends on. */
 export interface RowRules {
   readonly defaultRegion?: string;
   readonly enableSmsSignInByDefault: boolean;
@@ -11,17 +14,14 @@ export interface RowRules {
 
 export type RowCheck = { readonly ok: true; readonly row: ValidRow } | { readonly ok: false; readonly row: RejectedRow };
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // userPrincipalName: one @, no spaces; guests look like alice_contoso.com#EXT#@tenant.onmicrosoft.com. Max 113 chars.
 const UPN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const TRUE = new Set(['true', 'yes', 'y', '1']);
 const FALSE = new Set(['false', 'no', 'n', '0']);
 
-export const isObjectId = (user: string) => GUID.test(user);
-
 export function checkUser(user: string): string | undefined {
   if (user === '') return 'user is empty';
-  if (GUID.test(user)) return undefined;
+  if (isGuid(user)) return undefined;
   if (user.length > 113) return 'user principal name is longer than 113 characters';
   if (!UPN.test(user)) return 'user must be a user principal name (name@domain) or an object id (GUID)';
   return undefined;

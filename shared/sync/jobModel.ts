@@ -1,19 +1,18 @@
-import { z } from 'zod';
-
-import { scheduleProblem } from './schedule';
-
 /**
  * The group sync job: what callers send (`jobInputSchema`), what is stored (`SyncJob`, groups resolved to ids once at
  * save time) and what a run records (`SyncRun`). Unknown fields are refused so a typo such as `"protect"` cannot
  * silently drop a safety setting.
  */
+
+import { z } from 'zod';
+
+import { GUID } from '../ids';
+import { scheduleProblem } from './schedule';
+
 export const MEMBER_TYPES = ['user', 'group', 'device', 'servicePrincipal'] as const;
 export type MemberType = (typeof MEMBER_TYPES)[number];
 export type SyncMode = 'additive' | 'mirror';
 export type UserTypeFilter = 'Member' | 'Guest' | 'any';
-
-export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isGuid = (s: string): boolean => GUID.test(s);
 
 const guid = z
   .string()

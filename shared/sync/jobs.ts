@@ -1,6 +1,7 @@
 import { AppError, badRequest, conflict, notFound } from '../errors';
+import { isGuid } from '../ids';
 import { targetProblems, targetWarnings } from './guardrails';
-import { isGuid, type ResolvedSource, type SyncJob, type SyncJobInput } from './jobModel';
+import { type ResolvedSource, type SyncJob, type SyncJobInput } from './jobModel';
 import type { GroupDirectory, GroupInfo, JobRepository, SyncStateStore } from './ports';
 
 /**

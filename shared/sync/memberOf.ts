@@ -1,4 +1,5 @@
-import { GUID, type MemberType } from './jobModel';
+import { isGuid } from '../ids';
+import { type MemberType } from './jobModel';
 
 /**
  * Parser for dynamic membership rules that use `memberOf`, e.g.
@@ -30,7 +31,7 @@ export function parseMemberOfRule(rule: string): MemberOfRule | undefined {
     types.add((match[1] ?? 'user').toLowerCase() as 'user' | 'device');
     for (const quoted of (match[2] ?? '').matchAll(QUOTED)) {
       const id = (quoted[1] ?? '').trim();
-      if (GUID.test(id)) ids.add(id.toLowerCase());
+      if (isGuid(id)) ids.add(id.toLowerCase());
       else bad.push(id);
     }
   }
