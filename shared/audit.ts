@@ -1,8 +1,15 @@
 /**
- * The audit trail every state-changing job writes (design: "audited"). Jobs depend on `AuditSink` only;
- * shared/storage/auditTable.ts stores entries in Table Storage.
+ * The audit trail every state-changing job writes: who changed what in the tenant, when, in which run, and how it
+ * ended. Jobs depend on `AuditSink` only; shared/storage/auditTable.ts stores entries in Table Storage.
  */
-export type AuditOutcome = 'succeeded' | 'failed' | 'skipped' | 'planned' | 'blocked';
+
+import type { RunOutcome } from './runOutcome';
+
+/**
+ * A run's or an action's outcome, in the words every job uses, plus `planned` (a dry run: nothing applied by design)
+ * and `skipped` (an action deliberately not taken, e.g. a policy excludes the user).
+ */
+export type AuditOutcome = RunOutcome | 'planned' | 'skipped';
 
 export interface AuditEntry {
   /** What was done, e.g. `sync.member.add`, `phones.method.create`, `tap.issue`. */

@@ -2,7 +2,7 @@ import type { AuditSink } from '../audit';
 import { processedPath, resultsPath, summaryPath } from './files';
 import type { ChunkStore, ImportFiles, ImportRecord, ImportRecords, JobLog, PhoneSettings, RowStore } from './ports';
 import { type ImportSummary, resultLine, RESULTS_HEADER } from './results';
-import { addCounts, emptyCounts, type RowCounts } from './types';
+import { addCounts, emptyCounts, importOutcome, type RowCounts } from './types';
 
 /**
  * Use case 3 of 3: when every chunk is done, write `results/<name>.results.csv` (streamed chunk by chunk, in input
@@ -89,7 +89,7 @@ async function finalize(record: ImportRecord, chunkCounts: readonly RowCounts[],
   await deps.audit?.write([
     {
       action: 'phones.import',
-      outcome: record.dryRun ? 'planned' : counts.failed > 0 || counts.conflict > 0 ? 'failed' : 'succeeded',
+      outcome: record.dryRun ? 'planned' : importOutcome(counts),
       actor: deps.actor ?? 'system',
       target: record.file,
       job: 'phones',

@@ -1,7 +1,11 @@
 /**
- * The phone import's vocabulary. A row ends in exactly one status (house style 9); detail goes in `action` and
- * `reason`. `smsEnabled` means the number is in place and SMS sign-in was switched on for it by this import.
+ * The phone import's vocabulary. A row ends in exactly one status, kept to a small set so results files stay easy to
+ * filter; the detail goes in `action` and `reason`. `smsEnabled` means the number is in place and SMS sign-in was
+ * switched on for it by this import. A finished import ends in one of the run outcomes every job shares.
  */
+
+import { appliedOutcome, type RunOutcome } from '../runOutcome';
+
 export const PHONE_TYPES = ['mobile', 'alternateMobile', 'office'] as const;
 export type PhoneType = (typeof PHONE_TYPES)[number];
 
@@ -53,6 +57,13 @@ export const emptyCounts = (): RowCounts => ({
 export function addCounts(into: RowCounts, from: Partial<RowCounts>): RowCounts {
   for (const s of ROW_STATUSES) into[s] += from[s] ?? 0;
   return into;
+}
+
+/** The run outcome of a finished import: rows `failed` or in `conflict` are the ones that did not go through. */
+export function importOutcome(counts: RowCounts): Exclude<RunOutcome, 'blocked'> {
+  const notApplied = counts.failed + counts.conflict;
+  const total = ROW_STATUSES.reduce((sum, s) => sum + counts[s], 0);
+  return appliedOutcome(total - notApplied, notApplied);
 }
 
 /** A file-level problem: the whole file is rejected, with where (line) when known. */

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 
 import { GUID } from '../ids';
+import type { RunOutcome } from '../runOutcome';
 import { scheduleProblem } from './schedule';
 
 export const MEMBER_TYPES = ['user', 'group', 'device', 'servicePrincipal'] as const;
@@ -98,7 +99,8 @@ export interface SyncJob {
   readonly updatedBy: string;
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'blocked' | 'partial';
+/** A run record is `running` until it ends in one of the outcomes every job shares. */
+export type RunStatus = 'running' | RunOutcome;
 
 export interface RunError {
   readonly id: string;

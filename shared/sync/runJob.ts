@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditSink } from '../audit';
 import { AppError, conflict, notFound, toError } from '../errors';
+import { appliedOutcome, type RunOutcome } from '../runOutcome';
 import { describeViolations, fanOutWarning, limitViolations, targetProblems, targetWarnings } from './guardrails';
 import type { RunError, RunGroupRef, SyncJob, SyncRun } from './jobModel';
 import { type LoadedMembership, loadMembership } from './membership';
@@ -117,7 +118,7 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
     errors: [],
     warnings: [],
   };
-  const finish = async (status: SyncRun['status'], errors: RunError[] = []): Promise<SyncRun> => {
+  const finish = async (status: RunOutcome, errors: RunError[] = []): Promise<SyncRun> => {
     run.status = status;
     run.errors = [...run.errors, ...errors];
     run.finishedAt = deps.now().toISOString();
@@ -126,14 +127,7 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
     await deps.audit.write([
       {
         action: 'sync.run',
-        outcome:
-          options.dryRun && status === 'succeeded'
-            ? 'planned'
-            : status === 'partial'
-              ? 'failed'
-              : status === 'running'
-                ? 'failed'
-                : status,
+        outcome: options.dryRun && status === 'succeeded' ? 'planned' : status,
         actor: options.actor,
         target: job.target,
         job: job.jobId,
@@ -260,8 +254,7 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
     if (snapshot) await deps.state.saveSnapshot(job.jobId, { ...snapshot, members: [...targetMembers.values()] });
   }
   run.errors = [];
-  const succeeded = run.counts.added + run.counts.removed;
-  return finish(errors.length === 0 ? 'succeeded' : succeeded > 0 ? 'partial' : 'failed', errors);
+  return finish(appliedOutcome(run.counts.added + run.counts.removed, errors.length), errors);
 }
 
 function preconditionErrors(job: SyncJob, loaded: LoadedMembership): RunError[] {

@@ -173,6 +173,9 @@ describe('runJob', () => {
     const first = await run(w, jobId);
     expect(first.status).toBe('partial');
     expect(first.errors).toEqual([{ id: users[1], code: 'Request_ResourceNotFound', message: 'injected failure' }]);
+    // The audit log agrees with the run record: a partial run is not recorded as a failed one.
+    const runEntry = w.audit.entries.find((e) => e.action === 'sync.run' && e.runId === first.runId);
+    expect(runEntry?.outcome).toBe('partial');
     const second = await run(w, jobId);
     expect(second.status).toBe('succeeded');
     expect(second.plan.add).toEqual([users[1]]);
