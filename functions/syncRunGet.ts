@@ -4,11 +4,11 @@ import { json } from '../shared/http/respond';
 import { httpFunction } from '../shared/runtime/definitions';
 import { syncJobDeps } from '../shared/runtime/syncJob';
 import { runIdParams } from '../shared/sync/jobModel';
-import { getRun } from '../shared/sync/runJob';
+import { getRun } from '../shared/sync/jobs';
 
 export const syncRunGetHandler = httpHandler(async ({ request, services }) => {
   const { runId } = readParams(request, runIdParams);
-  return json(200, await getRun(syncJobDeps(services).state, runId));
+  return json(200, await getRun(syncJobDeps(services), runId));
 });
 
 export const syncRunGet = httpFunction('syncRunGet', {

@@ -1,13 +1,16 @@
+/**
+ * Job management use cases (create, replace, get, list, delete) and the run queries. Group names are resolved to ids
+ * once, here, so a later rename cannot redirect a job; a name that matches no group or several is refused with the
+ * candidates.
+ */
+
 import { AppError, badRequest, conflict, notFound } from '../errors';
 import { isGuid } from '../ids';
 import { targetProblems, targetWarnings } from './guardrails';
-import { type ResolvedSource, type SyncJob, type SyncJobInput } from './jobModel';
+import { type ResolvedSource, type SyncJob, type SyncJobInput, type SyncRun } from './jobModel';
 import type { GroupDirectory, GroupInfo, JobRepository, SyncStateStore } from './ports';
 
-/**
- * Job management use cases (create, replace, get, list, delete). Group names are resolved to ids once, here, so a
- * later rename cannot redirect a job; a name that matches no group or several is refused with the candidates.
- */
+/** Settings and stores the job management use cases need. */
 export interface JobDeps {
   readonly jobs: JobRepository;
   readonly directory: GroupDirectory;
@@ -178,6 +181,13 @@ export async function getJob(deps: Pick<JobDeps, 'jobs' | 'state'>, jobId: strin
   if (!record) throw notFound('SYNC_JOB_NOT_FOUND', `No sync job with id ${jobId}`);
   const lastRunId = (await deps.state.getScheduleState(jobId))?.lastRunId;
   return lastRunId === undefined ? record.job : { ...record.job, lastRunId };
+}
+
+/** A run record, also while the run is in progress (`running`). */
+export async function getRun(deps: Pick<JobDeps, 'state'>, runId: string): Promise<SyncRun> {
+  const run = await deps.state.getRun(runId);
+  if (!run) throw notFound('SYNC_RUN_NOT_FOUND', `No sync run with id ${runId}`);
+  return run;
 }
 
 export async function listJobs(deps: Pick<JobDeps, 'jobs'>): Promise<SyncJob[]> {

@@ -71,12 +71,6 @@ export async function runJob(deps: RunDeps, jobId: string, options: RunOptions):
   }
 }
 
-export async function getRun(state: Pick<SyncStateStore, 'getRun'>, runId: string): Promise<SyncRun> {
-  const run = await state.getRun(runId);
-  if (!run) throw notFound('SYNC_RUN_NOT_FOUND', `No sync run with id ${runId}`);
-  return run;
-}
-
 async function markInterrupted(deps: RunDeps, runId: string): Promise<void> {
   const previous = await deps.state.getRun(runId);
   if (!previous || previous.status !== 'running') return;
