@@ -1,5 +1,6 @@
-// Type-checked lint (house style 6-7) plus the dependency rule (house style 1): job logic under
-// shared/<job>/ never imports the Azure SDKs; only adapters (graph/, storage/, runtime/, http/) and triggers may.
+// Type-checked lint (no `any`, no unsafe use of untyped values, floating promises caught) plus the dependency rule: job
+// logic under shared/<job>/ never imports the Azure SDKs; only adapters (graph/, storage/, runtime/, http/) and triggers
+// may, so a job can be tested against its ports and reused from any trigger.
 import js from '@eslint/js';
 import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import globals from 'globals';
@@ -43,7 +44,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@azure/*'], message: 'Job logic talks to Azure through its ports, never the SDKs (house style 1).' },
+            { group: ['@azure/*'], message: 'Job logic talks to Azure through its ports, never the SDKs.' },
             {
               group: [
                 '../graph/*',
@@ -54,7 +55,7 @@ export default tseslint.config(
                 '../runtime/*',
                 '../http/*',
               ],
-              message: 'Jobs depend on their own ports; adapters are wired in shared/runtime (house style 1).',
+              message: 'Jobs depend on their own ports; adapters are wired in shared/runtime.',
             },
           ],
         },

@@ -168,7 +168,7 @@ var names = {
 }
 var allTags = union(tags, { app: 'entra-ops', environment: environmentName })
 
-// The app writes these names into its code (design: phone-imports/incoming/, results/, ca-backups/); they are not
+// The app writes these names into its code (phone-imports/incoming/, results/, ca-backups/); they are not
 // parameters because a different value here would silently disconnect the infrastructure from the code.
 var deploymentContainerName = 'app-package'
 var phoneImportsContainerName = 'phone-imports'

@@ -1,13 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-
 /**
  * Azurite, the real storage emulator, as a child process. `require('azurite')` loads the VS Code extension and
  * its server classes are internal, so the CLI is spawned instead (toolchain.md §3). Ports default to 0 (free ports
  * chosen by the OS); the real ones are read from the "successfully listening at" lines Azurite prints even with
  * `--silent`. `UseDevelopmentStorage=true` assumes ports 10000-10002, so an explicit connection string is built.
  */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+
 export interface AzuriteOptions {
   /** Keep everything in memory (default true). Cannot be combined with `location` (Azurite refuses both). */
   readonly inMemory?: boolean;

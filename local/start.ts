@@ -1,3 +1,10 @@
+/**
+ * `npm start`: the whole app on one machine without Azure, like `func start` plus emulators. App settings come from
+ * local.settings.json `Values` (or the sample), never overriding variables already set; then Azurite (persisting to
+ * .azurite/), the Graph sandbox and the local host start, in that order, and stop in reverse on Ctrl-C/SIGTERM.
+ * The app's functions are imported only after the environment is complete, because services read it on first use.
+ */
+
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -8,12 +15,6 @@ import { type AzuriteInstance, type AzuriteOptions, startAzurite } from './azuri
 import { type HostLogger, loadHostSettings, type LocalHost, type QueueSettings, startLocalHost } from './host';
 import { type SandboxKnobs, startGraphSandbox, type TenantFile } from './sandbox';
 
-/**
- * `npm start`: the whole app on one machine without Azure, like `func start` plus emulators. App settings come from
- * local.settings.json `Values` (or the sample), never overriding variables already set; then Azurite (persisting to
- * .azurite/), the Graph sandbox and the local host start, in that order, and stop in reverse on Ctrl-C/SIGTERM.
- * The app's functions are imported only after the environment is complete, because services read it on first use.
- */
 export interface LocalStackOptions {
   /** Project root (package.json, host.json, local.settings*.json). */
   readonly root: string;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { GUID } from './ids';
 
 /**
- * App settings, parsed once at start-up (house style 11). A missing or bad setting fails fast with one message
+ * App settings, parsed once at start-up. A missing or bad setting fails fast with one message
  * naming every offending key. `local.settings.sample.json` lists each key with a safe local value; keep them in step.
  */
 const bool = (fallback: boolean) =>

@@ -1,5 +1,5 @@
 /**
- * One error model for the whole app (house style 8): expected failures carry a stable `code`, a message a person
+ * One error model for the whole app: expected failures carry a stable `code`, a message a person
  * can act on and optional details; HTTP maps them to `{ error: { code, message, details } }`. Bugs and transient
  * faults stay plain `Error`s so the Functions host can retry them.
  */

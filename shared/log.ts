@@ -1,13 +1,14 @@
+/**
+ * pino, JSON, one child logger per invocation. Redaction is done here, once, for every log call, so no caller can forget it:
+ * secrets and passes are removed by key, phone numbers are masked by key and wherever they appear in free text,
+ * bearer tokens and JWTs are removed from strings. Tested in test/log.test.ts.
+ */
+
 import type { InvocationContext } from '@azure/functions';
 import pino, { type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino';
 
 import { maskPhone } from './phones/mask';
 
-/**
- * pino, JSON, one child logger per invocation. Redaction is done here, once, for every log call (house style 12):
- * secrets and passes are removed by key, phone numbers are masked by key and wherever they appear in free text,
- * bearer tokens and JWTs are removed from strings. Tested in test/log.test.ts.
- */
 export type { Logger } from 'pino';
 export type LogLevel = Level | 'silent';
 

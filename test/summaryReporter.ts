@@ -1,9 +1,10 @@
-import type { Reporter, TestModule } from 'vitest/node';
-
 /**
  * Prints one plain closing line after vitest's own summary, `tests: N passed, N failed, N skipped`, so CI logs and
  * the workplace's runner detection read the counts without parsing vitest's coloured footer.
  */
+
+import type { Reporter, TestModule } from 'vitest/node';
+
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     let passed = 0;

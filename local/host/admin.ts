@@ -1,3 +1,11 @@
+/**
+ * `POST /admin/functions/<name>` with `{"input": "..."}`: runs a non-HTTP function now, like the Functions host's
+ * admin API (https://learn.microsoft.com/azure/azure-functions/functions-manually-run-non-http). Answers 202 at
+ * once and runs the function in the background. Input per trigger, as in the host: ignored for timers; the message
+ * text for queues; `<container>/<blob name>` for blobs; the event JSON for Event Grid. Azure requires the master key
+ * here; the local host, loopback-only, does not check keys.
+ */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { EventGridEvent, InvocationContext, Timer } from '@azure/functions';
@@ -12,13 +20,6 @@ import { decodeMessage } from './queues';
 import { connectionFor, resolvePlaceholders, type SettingsSource } from './settings';
 import type { HostLogger } from './types';
 
-/**
- * `POST /admin/functions/<name>` with `{"input": "..."}`: runs a non-HTTP function now, like the Functions host's
- * admin API (https://learn.microsoft.com/azure/azure-functions/functions-manually-run-non-http). Answers 202 at
- * once and runs the function in the background. Input per trigger, as in the host: ignored for timers; the message
- * text for queues; `<container>/<blob name>` for blobs; the event JSON for Event Grid. Azure requires the master key
- * here; the local host, loopback-only, does not check keys.
- */
 export const ADMIN_PREFIX = '/admin/functions/';
 const body = z.object({ input: z.string().optional() });
 

@@ -1,3 +1,12 @@
+/**
+ * Blob triggers by container scan, the host's `LogsAndContainerScan` mode. In Azure our definitions may say
+ * `source: 'EventGrid'`; locally there is no Event Grid, so every blob trigger scans, which delivers the same blobs.
+ * Each blob version (name + ETag) is delivered once per function: receipts live in the `localhostblobreceipts`
+ * table, like the host's receipts in `azure-webjobs-hosts`, so a restart does not redeliver. A handler that fails
+ * is retried on the next scans, up to 5 attempts (host default `maxDequeueCount`), then the blob is reported on the
+ * `webjobs-blobtrigger-poison` queue with the host's message shape.
+ */
+
 import { createHash } from 'node:crypto';
 
 import { type TableClient, TableClient as Tables } from '@azure/data-tables';
@@ -10,14 +19,6 @@ import type { Invoker } from './invoker';
 import { connectionFor, resolvePlaceholders, type SettingsSource } from './settings';
 import type { HostLogger } from './types';
 
-/**
- * Blob triggers by container scan, the host's `LogsAndContainerScan` mode. In Azure our definitions may say
- * `source: 'EventGrid'`; locally there is no Event Grid, so every blob trigger scans, which delivers the same blobs.
- * Each blob version (name + ETag) is delivered once per function: receipts live in the `localhostblobreceipts`
- * table, like the host's receipts in `azure-webjobs-hosts`, so a restart does not redeliver. A handler that fails
- * is retried on the next scans, up to 5 attempts (host default `maxDequeueCount`), then the blob is reported on the
- * `webjobs-blobtrigger-poison` queue with the host's message shape.
- */
 export const RECEIPTS_TABLE = 'localhostblobreceipts';
 export const BLOB_POISON_QUEUE = 'webjobs-blobtrigger-poison';
 const MAX_ATTEMPTS = 5;

@@ -1,3 +1,13 @@
+/**
+ * `/runtime/webhooks/eventgrid?functionName=<name>`, the Event Grid extension's webhook, with its behaviour
+ * (Microsoft.Azure.WebJobs.Extensions.EventGrid HttpRequestProcessor / EventGridExtensionConfigProvider):
+ * `aeg-event-type: SubscriptionValidation` answers `{validationResponse}`; `Notification` invokes the function once
+ * per event, all in parallel, and answers 202, or 500 when any invocation failed so Event Grid redelivers the batch;
+ * `Unsubscribe`/`SubscriptionDeletion` answer 202. CloudEvents 1.0 (structured, single or batch) are accepted too,
+ * also without `aeg-event-type` when the content type says CloudEvents, and `OPTIONS` answers the CloudEvents
+ * webhook abuse-protection handshake (https://github.com/cloudevents/spec/blob/v1.0/http-webhook.md#4-abuse-protection).
+ */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { EventGridEvent, EventGridFunctionOptions } from '@azure/functions';
@@ -8,15 +18,6 @@ import { MAX_REQUEST_BYTES, readRequestText, writeError, writeJson } from './htt
 import type { Invoker } from './invoker';
 import type { HostLogger } from './types';
 
-/**
- * `/runtime/webhooks/eventgrid?functionName=<name>`, the Event Grid extension's webhook, with its behaviour
- * (Microsoft.Azure.WebJobs.Extensions.EventGrid HttpRequestProcessor / EventGridExtensionConfigProvider):
- * `aeg-event-type: SubscriptionValidation` answers `{validationResponse}`; `Notification` invokes the function once
- * per event, all in parallel, and answers 202, or 500 when any invocation failed so Event Grid redelivers the batch;
- * `Unsubscribe`/`SubscriptionDeletion` answer 202. CloudEvents 1.0 (structured, single or batch) are accepted too,
- * also without `aeg-event-type` when the content type says CloudEvents, and `OPTIONS` answers the CloudEvents
- * webhook abuse-protection handshake (https://github.com/cloudevents/spec/blob/v1.0/http-webhook.md#4-abuse-protection).
- */
 export const EVENT_GRID_PATH = '/runtime/webhooks/eventgrid';
 
 const eventGridEvent = z.looseObject({

@@ -1,3 +1,9 @@
+/**
+ * HTTP triggers at `/<routePrefix>/<route>`. Like `func start`, the local host does not check function keys:
+ * everything is loopback-only, so `authLevel` is reported but not enforced (a caller may still send
+ * `x-functions-key` or `?code=`; they reach the handler unchanged). Azure enforces keys on the same definitions.
+ */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { type HttpFunctionOptions, type HttpMethod, HttpRequest, HttpResponse } from '@azure/functions';
@@ -7,11 +13,6 @@ import type { Invoker } from './invoker';
 import { compareRank, matchRoute, parseRouteTemplate, type RouteTemplate } from './route';
 import type { HostLogger } from './types';
 
-/**
- * HTTP triggers at `/<routePrefix>/<route>`. Like `func start`, the local host does not check function keys:
- * everything is loopback-only, so `authLevel` is reported but not enforced (a caller may still send
- * `x-functions-key` or `?code=`; they reach the handler unchanged). Azure enforces keys on the same definitions.
- */
 export const MAX_REQUEST_BYTES = 100 * 1024 * 1024;
 const DEFAULT_METHODS: readonly HttpMethod[] = ['GET', 'POST'];
 

@@ -1,3 +1,9 @@
+/**
+ * The local Functions host: runs the same `FunctionDefinition` list that functions/index.ts registers in Azure.
+ * HTTP triggers and the Event Grid webhook on one loopback server, timers in-process, blob and queue triggers by
+ * polling Azurite. Not a reimplementation of the whole host: see README "Local stack" for what differs.
+ */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -13,11 +19,6 @@ import { settingsSource } from './settings';
 import { TimerTriggers } from './timers';
 import { DEFAULT_HOST_SETTINGS, type HostLogger, type HostSettings, type QueueSettings } from './types';
 
-/**
- * The local Functions host: runs the same `FunctionDefinition` list that functions/index.ts registers in Azure.
- * HTTP triggers and the Event Grid webhook on one loopback server, timers in-process, blob and queue triggers by
- * polling Azurite. Not a reimplementation of the whole host: see README "Local stack" for what differs.
- */
 export interface LocalHostOptions {
   readonly functions: readonly FunctionDefinition[];
   /** Default 7071 (like `func start`); 0 picks a free port. */

@@ -1,3 +1,8 @@
+/**
+ * Builds each invocation's `InvocationContext` (context.log lines go to the host logger with the invocation id and
+ * function name, like the Functions host's function logs) and tracks in-flight invocations so close() can drain them.
+ */
+
 import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
 
@@ -26,10 +31,6 @@ export interface InvocationRequest {
   readonly options?: Partial<EffectiveFunctionOptions>;
 }
 
-/**
- * Builds each invocation's `InvocationContext` (context.log lines go to the host logger with the invocation id and
- * function name, like the Functions host's function logs) and tracks in-flight invocations so close() can drain them.
- */
 export class Invoker {
   private readonly inFlight = new Set<Promise<unknown>>();
 

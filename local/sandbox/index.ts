@@ -1,6 +1,6 @@
 /**
  * The Graph sandbox: a loopback HTTP server speaking the Microsoft Graph v1.0 subset entra-ops uses, loaded with a
- * simulated tenant (contract: notes/SANDBOX_API.md; fidelity notes: local/sandbox/FIDELITY.md).
+ * simulated tenant (contract: local/sandbox/README.md; fidelity notes: local/sandbox/FIDELITY.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-/** Behaviour knobs (docs: notes/SANDBOX_API.md). Every sandbox duration is divided by `timeScale`. */
+/** Behaviour knobs (table in local/sandbox/README.md). Every sandbox duration is divided by `timeScale`. */
 import { z } from 'zod';
 
 export interface FaultRule {

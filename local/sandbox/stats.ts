@@ -1,4 +1,4 @@
-/** Request counters served at `/_sandbox/stats` (shape fixed by notes/SANDBOX_API.md). */
+/** Request counters served at `/_sandbox/stats`; benchmarks and tests read this shape, so keep it stable. */
 export interface SandboxStats {
   requests: number;
   subRequests: number;

@@ -1,5 +1,5 @@
 /**
- * The tenant file: collections of Graph v1.0 resource JSON (notes/SANDBOX_API.md). Objects are loose (any extra Graph
+ * The tenant file: collections of Graph v1.0 resource JSON (local/sandbox/README.md). Objects are loose (any extra Graph
  * property is kept and served); only the fields the sandbox relies on are checked. Groups carry the non-Graph
  * `members` list of direct member ids.
  */

@@ -1,14 +1,15 @@
-import { GraphError, parseGraphErrorBody } from './errors';
-import { isRetryableStatus, parseRetryAfter } from './retry';
-import type { BatchItem, BatchItemResult, GraphMethod } from './types';
-import { batchItemUrl } from './urls';
-
 /**
  * JSON batching (https://learn.microsoft.com/graph/json-batching): at most 20 requests per `$batch` call, items
  * correlated by id (the response order is not the request order), `dependsOn` chains kept in one call, and items
  * throttled inside a 200 batch (status 429/503/504 with their own Retry-After) sent again in a new batch after the
  * longest Retry-After. Graph's SDKs do not retry those items; this module does.
  */
+
+import { GraphError, parseGraphErrorBody } from './errors';
+import { isRetryableStatus, parseRetryAfter } from './retry';
+import type { BatchItem, BatchItemResult, GraphMethod } from './types';
+import { batchItemUrl } from './urls';
+
 export const MAX_BATCH_ITEMS = 20;
 
 /** One item as sent on the wire (`requests[]` of the `$batch` body). */

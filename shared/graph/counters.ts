@@ -1,11 +1,12 @@
-import type { GraphCounters } from './types';
-
-export type CounterName = keyof GraphCounters;
-
 /**
  * Counters of one scope. Increments also go to the parent scope, so a gateway's counters are the total of every run
  * it served and a run's counters are exactly its own (plus any sub-scopes it made).
  */
+
+import type { GraphCounters } from './types';
+
+export type CounterName = keyof GraphCounters;
+
 export class CounterSet {
   private readonly values: Record<CounterName, number> = { httpCalls: 0, subRequests: 0, throttled: 0, retries: 0 };
 

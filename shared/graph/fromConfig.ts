@@ -1,3 +1,8 @@
+/**
+ * The app's gateway from validated settings. One per process: its limiter and token cache are shared by every run
+ * (`graph.scoped({ deadline })` per run), because Graph's throttling budgets are per app and tenant.
+ */
+
 import type { TokenCredential } from '@azure/identity';
 import type { Logger } from 'pino';
 
@@ -6,10 +11,6 @@ import { createGraphTokenProvider } from './credentials';
 import { createGraphGateway } from './gateway';
 import type { Graph } from './types';
 
-/**
- * The app's gateway from validated settings. One per process: its limiter and token cache are shared by every run
- * (`graph.scoped({ deadline })` per run), because Graph's throttling budgets are per app and tenant.
- */
 export function createGraphFromConfig(config: AppConfig['graph'], credential?: TokenCredential, logger?: Logger): Graph {
   return createGraphGateway({
     baseUrl: config.baseUrl,

@@ -18,7 +18,7 @@ import { directoryObjectUrl } from './urls';
 
 /**
  * Group sync's Graph adapter: group lookups, member reads (full and delta) and membership writes, at the request lower
- * bound the design sets (design.md "Performance model"):
+ * bound (`ceil(S/999)` member pages to read, `ceil(N/400)` `$batch` calls to add N members; docs/benchmarks.md):
  * - A full read pages `GET /groups/{id}/members?$top=999&$select=id[,userType,accountEnabled]`. The filter properties
  *   ride on the member read itself ($select costs nothing extra), which beats a getByIds round afterwards.
  * - The first page of every group, its group object and a "sync from now" delta link

@@ -1,10 +1,11 @@
-import { GraphError } from './errors';
-import type { GraphPage } from './types';
-
 /**
  * Graph collections page with `@odata.nextLink` (follow it verbatim, it carries the skip token); a delta round ends
  * with `@odata.deltaLink` on its last page. https://learn.microsoft.com/graph/paging
  */
+
+import { GraphError } from './errors';
+import type { GraphPage } from './types';
+
 export function parsePage<T>(body: unknown, method: string, route: string): GraphPage<T> {
   const o = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
   const value = o?.value;

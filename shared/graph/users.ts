@@ -1,3 +1,10 @@
+/**
+ * Users and group membership for the phone import, all in `$batch` calls (20 per call, the gateway splits and
+ * retries throttled items). Users are looked up by UPN or object id as given in the file; guest UPNs contain `#EXT#`
+ * and are percent-encoded by `graphPath`.
+ * Docs: user-get.md ($select), user-list-transitivememberof.md, group-post-members.md.
+ */
+
 import type { AssignedLicense, AssignedPlan, User } from '@microsoft/microsoft-graph-types';
 
 import { hasSmsSignInLicence } from '../phones/licences';
@@ -7,12 +14,6 @@ import type { BatchItemResult, Graph } from './types';
 import { graphPath } from './types';
 import { directoryObjectUrl } from './urls';
 
-/**
- * Users and group membership for the phone import, all in `$batch` calls (20 per call, the gateway splits and
- * retries throttled items). Users are looked up by UPN or object id as given in the file; guest UPNs contain `#EXT#`
- * and are percent-encoded by `graphPath`.
- * Docs: user-get.md ($select), user-list-transitivememberof.md, group-post-members.md.
- */
 export const USER_SELECT = 'id,userPrincipalName,userType,accountEnabled,assignedPlans,assignedLicenses';
 
 type UserBody = Pick<User, 'id' | 'userPrincipalName' | 'userType' | 'accountEnabled'> & {

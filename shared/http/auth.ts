@@ -1,13 +1,14 @@
-import type { HttpRequest } from '@azure/functions';
-import { z } from 'zod';
-
-import { AppError } from '../errors';
-
 /**
  * Admin routes use function keys (enforced by the Functions host) and, when App Service authentication is on,
  * app roles from the `x-ms-client-principal` header that the platform injects (clients cannot forge it behind
  * App Service auth). Readers may GET; writes need EntraOps.Admin.
  */
+
+import type { HttpRequest } from '@azure/functions';
+import { z } from 'zod';
+
+import { AppError } from '../errors';
+
 export const ADMIN_ROLE = 'EntraOps.Admin';
 export const READER_ROLE = 'EntraOps.Reader';
 export type Access = 'read' | 'write';

@@ -1,12 +1,13 @@
-import { phoneKey } from './normalize';
-import type { ValidRow } from './types';
-
 /**
  * Finds rows that must not both be applied: the same user twice (which number would win?) and one number given to
  * two users (SMS sign-in needs unique numbers, and it is almost always a copy-paste slip). Both rows of a pair are
  * rejected, each naming the other. The first row of a pair has usually been streamed on already, so it is reported
  * through `lateRejects` at the end of the file. Memory: two maps of short keys, about 100 bytes per row.
  */
+
+import { phoneKey } from './normalize';
+import type { ValidRow } from './types';
+
 export class DuplicateTracker {
   private readonly users = new Map<string, number>();
   private readonly phones = new Map<string, number>();

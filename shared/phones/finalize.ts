@@ -1,15 +1,16 @@
-import type { AuditSink } from '../audit';
-import { processedPath, resultsPath, summaryPath } from './files';
-import type { ChunkStore, ImportFiles, ImportRecord, ImportRecords, JobLog, PhoneSettings, RowStore } from './ports';
-import { type ImportSummary, resultLine, RESULTS_HEADER } from './results';
-import { addCounts, emptyCounts, importOutcome, type RowCounts } from './types';
-
 /**
  * Use case 3 of 3: when every chunk is done, write `results/<name>.results.csv` (streamed chunk by chunk, in input
  * order) and `results/<name>.summary.json`, move the input to processed/ and mark the import completed. Every step
  * is idempotent (same blobs, same content), so two workers finishing the last chunks together, or a retry after a
  * crash half-way, end in the same state.
  */
+
+import type { AuditSink } from '../audit';
+import { processedPath, resultsPath, summaryPath } from './files';
+import type { ChunkStore, ImportFiles, ImportRecord, ImportRecords, JobLog, PhoneSettings, RowStore } from './ports';
+import { type ImportSummary, resultLine, RESULTS_HEADER } from './results';
+import { addCounts, emptyCounts, importOutcome, type RowCounts } from './types';
+
 export interface FinalizeDeps {
   readonly files: ImportFiles;
   readonly records: ImportRecords;

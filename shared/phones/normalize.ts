@@ -1,5 +1,3 @@
-import { type CountryCode, ParseError, parsePhoneNumberWithError } from 'libphonenumber-js/max';
-
 /**
  * Graph accepts phone methods only as `+{country code} {number}[x{extension}]`, e.g. `+1 4255550100x12`; "numbers are
  * rejected when creating or updating if they don't match the required format"
@@ -7,6 +5,9 @@ import { type CountryCode, ParseError, parsePhoneNumberWithError } from 'libphon
  * spreadsheets is turned into that form here, or rejected with a reason a person can act on.
  * The `max` metadata is used so validity means "a number that can exist", not just "has a plausible length".
  */
+
+import { type CountryCode, ParseError, parsePhoneNumberWithError } from 'libphonenumber-js/max';
+
 export type NormalizeResult = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly reason: string };
 
 // Extension markers people write: "x12", "ext 12", "ext. 12", "extension 12", "#12".

@@ -1,13 +1,14 @@
-import { maskPhone } from './mask';
-import { samePhone } from './normalize';
-import type { PhoneType, RowOutcome, RowStatus, ValidRow } from './types';
-
 /**
- * The per-row decision (house style 10): pure, from what Graph said about the user, their phone methods and the
+ * The per-row decision, planned before any write: pure, from what Graph said about the user, their phone methods and the
  * SMS policy, to the writes to make and the outcome to report if they succeed. Dry runs report the same decision.
  * Graph's one-method-per-type rule and the fixed method ids come from
  * https://learn.microsoft.com/graph/api/resources/phoneauthenticationmethod.
  */
+
+import { maskPhone } from './mask';
+import { samePhone } from './normalize';
+import type { PhoneType, RowOutcome, RowStatus, ValidRow } from './types';
+
 export const PHONE_METHOD_IDS: Readonly<Record<PhoneType, string>> = {
   mobile: '3179e48a-750b-4051-897c-87b9720928f7',
   alternateMobile: 'b6332ec1-7057-4abe-9331-3d72feddfe41',

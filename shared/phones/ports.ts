@@ -1,11 +1,11 @@
+/**
+ * The small interfaces the phone import is written against (a few methods each, so in-memory versions for tests stay
+ * small). Adapters: shared/storage (phoneImportStore.ts, phoneImportBlobs.ts), shared/graph (users.ts, phoneMethods.ts).
+ */
+
 import type { AppConfig } from '../config';
 import type { MethodsLookup, SmsPolicyFacts, UserLookup } from './plan';
 import type { FileProblem, ImportStatus, PhoneType, RowCounts, RowStatus } from './types';
-
-/**
- * The small interfaces the phone import is written against (house style 5 and 14). Adapters: shared/storage
- * (phoneImportStore.ts, phoneImportBlobs.ts), shared/graph (users.ts, phoneMethods.ts).
- */
 
 /** Blobs of the `phone-imports` container; paths are relative to it (`incoming/x.csv`, `results/x.results.csv`). */
 export interface ImportFiles {

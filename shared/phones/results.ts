@@ -1,11 +1,12 @@
-import type { StoredRow } from './ports';
-import type { FileProblem, RowCounts } from './types';
-
 /**
  * The results file: one line per input row, in input order. Columns: line, user, phone (masked, last four digits
  * kept), status, action, reason. Free-text cells that a spreadsheet would run as a formula are prefixed with `'`
  * (OWASP CSV injection), since user names and reasons can echo hostile input.
  */
+
+import type { StoredRow } from './ports';
+import type { FileProblem, RowCounts } from './types';
+
 export const RESULTS_HEADER = 'line,user,phoneNumber,status,action,reason\r\n';
 
 const FORMULA = /^[=+\-@\t\r]/;

@@ -1,3 +1,9 @@
+/**
+ * Use case for `POST /api/phone-imports`: the same pipeline as a blob drop. The body is streamed into uploads/
+ * (stopped at PHONE_MAX_FILE_BYTES, never held whole in memory), then imported. Without a `name`, the name comes
+ * from the content hash, so posting the same body twice is one import.
+ */
+
 import { createHash, randomUUID } from 'node:crypto';
 
 import { AppError } from '../errors';
@@ -5,11 +11,6 @@ import { UPLOADS } from './files';
 import { importFile, type ImportFileDeps } from './importFile';
 import { type ImportProgress, importProgress } from './status';
 
-/**
- * Use case for `POST /api/phone-imports`: the same pipeline as a blob drop. The body is streamed into uploads/
- * (stopped at PHONE_MAX_FILE_BYTES, never held whole in memory), then imported. Without a `name`, the name comes
- * from the content hash, so posting the same body twice is one import.
- */
 export interface UploadInput {
   readonly body: AsyncIterable<Uint8Array> | null;
   /** The declared Content-Length, when the client sent one: refused before reading when over the limit. */

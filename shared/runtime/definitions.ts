@@ -1,3 +1,8 @@
+/**
+ * One list of functions, two hosts, so nothing is declared twice: every trigger file exports one `FunctionDefinition`;
+ * functions/index.ts registers the list with `app.*` for Azure, and local/host runs the very same objects.
+ */
+
 import type {
   EventGridFunctionOptions,
   HttpFunctionOptions,
@@ -6,10 +11,6 @@ import type {
   TimerFunctionOptions,
 } from '@azure/functions';
 
-/**
- * One list of functions, two hosts (house style 4): every trigger file exports one `FunctionDefinition`;
- * functions/index.ts registers the list with `app.*` for Azure, and local/host runs the very same objects.
- */
 export type FunctionDefinition =
   | { readonly kind: 'http'; readonly name: string; readonly options: HttpFunctionOptions }
   | { readonly kind: 'timer'; readonly name: string; readonly options: TimerFunctionOptions }

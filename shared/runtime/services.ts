@@ -8,7 +8,7 @@ import { createStorageClients, type StorageClients } from '../storage/clients';
 
 /**
  * The composition root: config, the Graph gateway, storage and the audit log, built once per process from the app
- * settings (house style 11). Triggers reach jobs' dependencies only through here.
+ * settings. Triggers reach jobs' dependencies only through here.
  */
 export interface Services {
   readonly config: AppConfig;

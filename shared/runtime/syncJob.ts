@@ -1,3 +1,8 @@
+/**
+ * Wires group sync's ports to the real adapters; the triggers, the timer and the bench share it. Every run gets its
+ * own Graph scope, so the run record's `graphRequests` are exactly that run's requests.
+ */
+
 import { randomUUID } from 'node:crypto';
 
 import type { AuditSink } from '../audit';
@@ -8,10 +13,6 @@ import type { JobDeps } from '../sync/jobs';
 import { DEFAULT_RUN_SETTINGS, type RunDeps, runJob, type RunOptions, type RunSettings } from '../sync/runJob';
 import type { Services } from './services';
 
-/**
- * Wires group sync's ports to the real adapters; the triggers, the timer and the bench share it. Every run gets its
- * own Graph scope, so the run record's `graphRequests` are exactly that run's requests.
- */
 export interface SyncComposeOptions {
   readonly settings?: Partial<RunSettings>;
   readonly adapter?: Partial<GroupsAdapterOptions>;

@@ -1,3 +1,9 @@
+/**
+ * Tables, Blobs and Queues from one connection setting (`AzureWebJobsStorage`): a connection string locally
+ * (Azurite), identity-based `AzureWebJobsStorage__*` settings in Azure, the same ones the Functions host uses.
+ * Tables, containers and queues are created on first use, once per process.
+ */
+
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
@@ -5,11 +11,6 @@ import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
 import type { StorageSettings } from '../config';
 
-/**
- * Tables, Blobs and Queues from one connection setting (`AzureWebJobsStorage`): a connection string locally
- * (Azurite), identity-based `AzureWebJobsStorage__*` settings in Azure, the same ones the Functions host uses.
- * Tables, containers and queues are created on first use, once per process.
- */
 export interface StorageClients {
   table(name: string): Promise<TableClient>;
   container(name: string): Promise<ContainerClient>;

@@ -1,11 +1,12 @@
+/**
+ * Safety decided once, on the plan, before anything is written: limits that block a run, and targets Graph cannot or must not
+ * write. A blocked run applies nothing.
+ */
+
 import type { SyncLimits } from './jobModel';
 import type { SyncPlan } from './plan';
 import type { GroupInfo } from './ports';
 
-/**
- * Safety decided once, on the plan (house style 10): limits that block a run, and targets Graph cannot or must not
- * write. A blocked run applies nothing.
- */
 export interface LimitViolation {
   readonly limit: keyof SyncLimits;
   readonly allowed: number;

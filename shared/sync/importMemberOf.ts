@@ -1,13 +1,14 @@
-import { AppError } from '../errors';
-import { jobInputSchema, type SyncJobInput } from './jobModel';
-import { createJob, type JobDeps } from './jobs';
-import { parseMemberOfRule, usesMemberOf } from './memberOf';
-
 /**
  * memberOf import: finds dynamic groups whose rule uses `memberOf` (no longer evaluated since Microsoft retired it) and
  * proposes one mirror job per group with the rule's groups as sources. With `dryRun: false` it creates the jobs,
  * disabled: the group is still dynamic, so the admin converts it to assigned membership and then enables the job.
  */
+
+import { AppError } from '../errors';
+import { jobInputSchema, type SyncJobInput } from './jobModel';
+import { createJob, type JobDeps } from './jobs';
+import { parseMemberOfRule, usesMemberOf } from './memberOf';
+
 export interface MemberOfProposal {
   readonly group: { readonly id: string; readonly displayName: string };
   readonly rule: string;

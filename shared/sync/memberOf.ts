@@ -1,12 +1,13 @@
-import { isGuid } from '../ids';
-import { type MemberType } from './jobModel';
-
 /**
  * Parser for dynamic membership rules that use `memberOf`, e.g.
  * `user.memberof -any (group.objectId -in ['<id>', '<id>'])`. Such rules stopped being evaluated when Microsoft
  * retired them; a sync job with the listed groups as sources (mirror mode) keeps the group's membership going.
  * A rule is `exact` when it holds nothing but memberOf clauses joined by `-or`: then the job reproduces it exactly.
  */
+
+import { isGuid } from '../ids';
+import { type MemberType } from './jobModel';
+
 export interface MemberOfRule {
   readonly memberType: Extract<MemberType, 'user' | 'device'>;
   readonly groupIds: readonly string[];

@@ -1,3 +1,11 @@
+/**
+ * Reads what a run needs: the direct members of the target, the sources, the exclude groups and (for transitive ones)
+ * every nested group. The first run reads each group in full; later runs start from the stored snapshot and read only
+ * a delta round per group, so a run with few changes costs O(changes) Graph work. A snapshot is re-read in full when
+ * the job needs member properties it did not hold, or after `fullRefreshMs`: delta rounds report membership changes
+ * but not property changes (a member disabled later), so the periodic full read bounds how stale filters can be.
+ */
+
 import type { SyncJob } from './jobModel';
 import { unreadNestedGroups } from './plan';
 import type {
@@ -10,13 +18,6 @@ import type {
   SyncStateStore,
 } from './ports';
 
-/**
- * Reads what a run needs: the direct members of the target, the sources, the exclude groups and (for transitive ones)
- * every nested group. The first run reads each group in full; later runs start from the stored snapshot and read only
- * a delta round per group, so a run with few changes costs O(changes) Graph work. A snapshot is re-read in full when
- * the job needs member properties it did not hold, or after `fullRefreshMs`: delta rounds report membership changes
- * but not property changes (a member disabled later), so the periodic full read bounds how stale filters can be.
- */
 export interface MembershipDeps {
   readonly reader: MembershipReader;
   readonly state: SyncStateStore;

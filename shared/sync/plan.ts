@@ -1,10 +1,11 @@
+/**
+ * The pure difference calculator, run before any write: from the members read, compute who should be in the target and
+ * what to add and remove. No I/O; everything the run decides is decided here and in guardrails.ts.
+ */
+
 import type { MemberType, SyncMode, UserTypeFilter } from './jobModel';
 import type { MemberFacts } from './ports';
 
-/**
- * The pure difference calculator (house style 10): from the members read, compute who should be in the target and
- * what to add and remove. No I/O; everything the run decides is decided here and in guardrails.ts.
- */
 export type DirectMembers = ReadonlyMap<string, ReadonlyMap<string, MemberFacts>>;
 
 export interface MemberFilter {

@@ -1,9 +1,10 @@
-import type { MemberType, SyncJob, SyncRun } from './jobModel';
-
 /**
- * The small interfaces group sync needs from the outside (house style 1 and 5). shared/graph/groups.ts implements the
- * Graph ones, shared/storage/syncStore.ts the storage ones; tests use the in-memory versions in test/sync/fakes.ts.
+ * The small interfaces group sync needs from the outside (a few methods each; jobs never see the Graph gateway or the
+ * storage SDKs). shared/graph/groups.ts implements the Graph ones, shared/storage/syncStore.ts the storage ones; tests
+ * use the in-memory versions in test/sync/fakes.ts.
  */
+
+import type { MemberType, SyncJob, SyncRun } from './jobModel';
 
 /** Properties of a member that job filters read; only the ones a job needs are requested (`$select`). */
 export type MemberProperty = 'userType' | 'accountEnabled';

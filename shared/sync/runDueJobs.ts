@@ -1,12 +1,13 @@
+/**
+ * What the one sync timer does: every enabled job with a schedule that has an occurrence since the last one handled
+ * is run once (missed occurrences collapse). A job that is already running is skipped; it is due again next tick.
+ */
+
 import { AppError, toError } from '../errors';
 import type { SyncRun } from './jobModel';
 import type { JobRepository, SyncStateStore } from './ports';
 import { dueOccurrence } from './schedule';
 
-/**
- * What the one sync timer does: every enabled job with a schedule that has an occurrence since the last one handled
- * is run once (missed occurrences collapse). A job that is already running is skipped; it is due again next tick.
- */
 export interface DueJobsDeps {
   readonly jobs: JobRepository;
   readonly state: SyncStateStore;

@@ -1,10 +1,11 @@
-import { CronExpressionParser } from 'cron-parser';
-
 /**
  * Job schedules are NCRONTAB, the six-field format of Azure Functions timers
  * (`{second} {minute} {hour} {day} {month} {day-of-week}`, UTC). One timer (`%SYNC_TIMER_SCHEDULE%`) wakes up and runs
  * every job that is due; missed occurrences collapse into one run, so a host that was down does not replay a backlog.
  */
+
+import { CronExpressionParser } from 'cron-parser';
+
 export function scheduleProblem(expression: string): string | undefined {
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 6) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { allFunctions } from '../../functions/catalog';
 
-/** House style 17: HTTP routes are locked down, GET reads, POST/PUT/DELETE write; one definition per name. */
+/** HTTP routes are locked down (never anonymous), GET reads, POST/PUT/DELETE write; one definition per name. */
 describe('function catalog', () => {
   it('gives every function a unique name', () => {
     const names = allFunctions.map((f) => f.name);

@@ -1,3 +1,11 @@
+/**
+ * The whole local stack for end-to-end tests: in-memory Azurite on free ports, the Graph sandbox on a free port
+ * and the local host on a free port running the app's `allFunctions`. App settings come from the sample settings
+ * plus `env`, are written to process.env before the app is imported, and are restored by stop().
+ * App timers are off unless `timers: true` (a 5-minute sync must not fire in the middle of a test). Logs are silent
+ * unless STACK_LOG_LEVEL is set (e.g. STACK_LOG_LEVEL=debug npx vitest run test/e2e).
+ */
+
 import path from 'node:path';
 
 import { afterAll, beforeAll } from 'vitest';
@@ -7,13 +15,6 @@ import type { SandboxKnobs, TenantFile } from '../../local/sandbox';
 import { type LocalStack, readLocalSettings, startLocalStack } from '../../local/start';
 import { createLogger, type LogLevel } from '../../shared/log';
 
-/**
- * The whole local stack for end-to-end tests: in-memory Azurite on free ports, the Graph sandbox on a free port
- * and the local host on a free port running the app's `allFunctions`. App settings come from the sample settings
- * plus `env`, are written to process.env before the app is imported, and are restored by stop().
- * App timers are off unless `timers: true` (a 5-minute sync must not fire in the middle of a test). Logs are silent
- * unless STACK_LOG_LEVEL is set (e.g. STACK_LOG_LEVEL=debug npx vitest run test/e2e).
- */
 export interface StackOptions {
   readonly tenant?: TenantFile | string;
   readonly knobs?: Partial<SandboxKnobs>;

@@ -9,7 +9,7 @@ import { allFunctions } from '../../functions/catalog';
 import { type ArmNode, evaluateArm, isArmExpression, objectEntries, parseArmExpression, printArm } from './armExpression';
 
 /**
- * House style 19: `bicep lint` and `bicep build` of infra/ are clean, and the compiled ARM template keeps the
+ * `bicep lint` and `bicep build` of infra/ are clean, and the compiled ARM template keeps the
  * security and wiring properties the app depends on. Needs the real Bicep CLI: BICEP_BIN (CI sets it from
  * .ci/bicep/install.sh), `bicep` on PATH, or the installer's default folder. Without one the suite is skipped
  * locally, and fails under CI=true so CI can never pass by skipping it.

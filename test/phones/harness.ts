@@ -1,3 +1,8 @@
+/**
+ * Real Azurite and the Graph sandbox (demo tenant) for the phone import: use cases run with the real adapters,
+ * chunk messages go through the real queue and are drained here the way the queue trigger would deliver them.
+ */
+
 import { Writable } from 'node:stream';
 
 import { QueueClient } from '@azure/storage-queue';
@@ -15,10 +20,6 @@ import { phoneImportDeps } from '../../shared/runtime/phoneImport';
 import { buildServices, type Services } from '../../shared/runtime/services';
 import { PHONE_CHUNK_QUEUE } from '../../shared/storage/phoneImportStore';
 
-/**
- * Real Azurite and the Graph sandbox (demo tenant) for the phone import: use cases run with the real adapters,
- * chunk messages go through the real queue and are drained here the way the queue trigger would deliver them.
- */
 export interface PhoneHarness {
   readonly azurite: AzuriteInstance;
   readonly sandbox: GraphSandbox;

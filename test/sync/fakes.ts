@@ -1,3 +1,9 @@
+/**
+ * Small in-memory implementations of the sync ports: a directory with groups, members and a change log for delta
+ * rounds, and memory stores. The contract suites run the same behaviours against the real adapters
+ * (test/sync/syncStore.test.ts for the stores, test/sync/directoryContract.test.ts for the directory).
+ */
+
 import type { AuditEntry, AuditSink } from '../../shared/audit';
 import { conflict } from '../../shared/errors';
 import type { MemberType, SyncJob, SyncRun } from '../../shared/sync/jobModel';
@@ -20,10 +26,6 @@ import type {
 } from '../../shared/sync/ports';
 import { DEFAULT_RUN_SETTINGS, type RunDeps } from '../../shared/sync/runJob';
 
-/**
- * Small in-memory implementations of the sync ports (house style 14): a directory with groups, members and a change
- * log for delta rounds, and memory stores. The contract suites run the same behaviours against the real adapters.
- */
 let counter = 0;
 export const gid = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 export const nextId = (): string => gid(900_000 + ++counter);

@@ -1,3 +1,8 @@
+/**
+ * Real Azurite and the Graph sandbox (demo tenant) over HTTP for one test file, with process.env pointing the app's
+ * services at them; handlers are called with real HttpRequest/InvocationContext objects, as the Functions host builds them.
+ */
+
 import { type HttpHandler, HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -9,10 +14,6 @@ import { runSyncJob } from '../../shared/runtime/syncJob';
 import type { SyncRun } from '../../shared/sync/jobModel';
 import { eventually } from '../helpers/host';
 
-/**
- * Real Azurite and the Graph sandbox (demo tenant) over HTTP for one test file, with process.env pointing the app's
- * services at them; handlers are called with real HttpRequest/InvocationContext objects (house style 13).
- */
 export interface Harness {
   readonly sandbox: GraphSandbox;
   readonly azurite: AzuriteInstance;

@@ -22,7 +22,7 @@ const PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490';
 /** `+{country code} {number}x{extension}` (phoneauthenticationmethod.md); the subscriber part may contain spaces. */
 const PHONE_FORMAT = /^\+[1-9]\d{0,3} \d[\d ]{2,18}\d(x\d{1,10})?$/;
 
-/** Service plans that carry SMS sign-in (Entra ID P1 / P2), per notes/SANDBOX_API.md. */
+/** Service plans that carry SMS sign-in (Entra ID P1 / P2; the same ids as shared/phones/licences.ts, with their source). */
 const SMS_PLANS = new Set(['41781fb2-bc02-4b7c-bd55-b576c07bb09d', 'eec0eb4f-6444-4f95-aba0-50c24d67f998']);
 
 const err400 = (code: string, message: string): GraphError => new GraphError(400, code, message);

@@ -1,13 +1,14 @@
-import { TextDecoder } from 'node:util';
-
-import type { FileProblem } from '../types';
-
 /**
  * Turns the raw bytes of an uploaded file into text, streaming: UTF-8 with or without BOM and UTF-16 LE/BE with BOM
  * (what Excel's "Unicode text" and PowerShell's Export-Csv write). Anything that is not text (NUL bytes, invalid
  * UTF-8) or larger than the configured limit stops the read with a file-level problem, so a binary or oversized
  * upload is never held in memory.
  */
+
+import { TextDecoder } from 'node:util';
+
+import type { FileProblem } from '../types';
+
 export class CsvFileError extends Error {
   override readonly name = 'CsvFileError';
   constructor(readonly problem: FileProblem) {

@@ -1,10 +1,11 @@
-import type { FileProblem } from '../types';
-
 /**
  * Header and delimiter detection. The seed's file is `UserName,PhoneNumber`; the same data arrives as
  * `UserPrincipalName;MobilePhone` from European Excel, `Id<TAB>Phone` from Export-Csv, and so on. Column names are
  * compared ignoring case, spaces, `_`, `-` and `.`; unknown columns are ignored.
  */
+
+import type { FileProblem } from '../types';
+
 export type Delimiter = ',' | ';' | '\t';
 
 export interface ColumnMap {

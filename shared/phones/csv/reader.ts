@@ -1,3 +1,10 @@
+/**
+ * Streaming CSV reader for phone imports: bytes in, one event per record out, with the input line number of each.
+ * csv-parse does the CSV grammar (quotes, escaped quotes, CRLF, embedded newlines); this file adds encoding and
+ * delimiter detection, line numbers that point at where a record starts, and a split between record-level problems
+ * (a stray quote: that row fails, the rest goes on) and file-level ones (binary, too large, runaway quote).
+ */
+
 import { Readable } from 'node:stream';
 
 import { CsvError, parse } from 'csv-parse';
@@ -6,12 +13,6 @@ import { toError } from '../../errors';
 import { CsvFileError, decodeText } from './decode';
 import { type Delimiter, detectDelimiter } from './header';
 
-/**
- * Streaming CSV reader for phone imports: bytes in, one event per record out, with the input line number of each.
- * csv-parse does the CSV grammar (quotes, escaped quotes, CRLF, embedded newlines); this file adds encoding and
- * delimiter detection, line numbers that point at where a record starts, and a split between record-level problems
- * (a stray quote: that row fails, the rest goes on) and file-level ones (binary, too large, runaway quote).
- */
 export type CsvEvent =
   | { readonly kind: 'header'; readonly line: number; readonly fields: readonly string[]; readonly delimiter: Delimiter }
   | { readonly kind: 'record'; readonly line: number; readonly fields: readonly string[] }
