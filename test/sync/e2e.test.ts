@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
+import type { TenantFile } from '../../local/sandbox/index';
 import { DEMO_GROUPS } from '../../local/tenants/demoIds';
 import type { SyncJob, SyncRun } from '../../shared/sync/jobModel';
 import { useStack } from '../helpers/stack';
@@ -27,6 +31,20 @@ async function members(groupId: string): Promise<string[]> {
   return ((await res.json()) as { value: { id: string }[] }).value.map((m) => m.id);
 }
 
+/**
+ * What the seed job must leave in Group2Name, worked out from the demo tenant file rather than from the app's own plan:
+ * Group1Name's direct members that are users, minus disabled accounts (the job's defaults: users only, any user type,
+ * disabled accounts not synced).
+ */
+function expectedGroup2Members(): { expected: string[]; disabled: string[] } {
+  const tenant = JSON.parse(readFileSync(path.resolve(__dirname, '../../local/tenants/demo.json'), 'utf8')) as TenantFile;
+  const users = new Map((tenant.users ?? []).map((u) => [u.id, u]));
+  const direct = tenant.groups?.find((g) => g.id === DEMO_GROUPS.group1Name.id)?.members ?? [];
+  const userMembers = direct.filter((id) => users.has(id));
+  const disabled = userMembers.filter((id) => users.get(id)?.accountEnabled === false);
+  return { expected: userMembers.filter((id) => !disabled.includes(id)).sort(), disabled };
+}
+
 describe('group sync through the local host', () => {
   it('creates the seed job by group names, dry-runs it, runs it, reads the run back and deletes the job', async () => {
     const created = await api('POST', 'sync/jobs', {
@@ -50,6 +68,12 @@ describe('group sync through the local host', () => {
     expect(run.status).toBe('succeeded');
     expect(run.counts.added).toBe(dry.plan.add.length);
     expect((await members(DEMO_GROUPS.group2Name.id)).sort()).toEqual([...dry.plan.add].sort());
+    // The tenant ends up as the job promises, independently of the plan: every enabled user of Group1Name, and no
+    // disabled one (the demo tenant puts some in Group1Name precisely to check this).
+    const { expected, disabled } = expectedGroup2Members();
+    expect(disabled.length).toBeGreaterThan(0);
+    expect(expected.length).toBeGreaterThan(10);
+    expect((await members(DEMO_GROUPS.group2Name.id)).sort()).toEqual(expected);
     expect(run.graphRequests.httpCalls).toBeLessThanOrEqual(3);
 
     expect((await api('GET', `sync/jobs/${job.jobId}`)).json).toMatchObject({ jobId: job.jobId, lastRunId: run.runId });
