@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { SandboxEnv } from './env';
+import type { FaultRule } from './knobs';
 import { errorBody, errorResult, GraphError, THROTTLED_INNER } from './errors';
 import type { Router } from './router';
 import { formatRetryAfter } from './throttling';
@@ -60,8 +61,12 @@ function resourceUnits(base: number, write: boolean, query: URLSearchParams): nu
   return Math.max(1, ru);
 }
 
-const FAULT_ERRORS: Record<'429' | '503' | '504', [number, string, string]> = {
+const FAULT_ERRORS: Record<Exclude<FaultRule['kind'], 'reset'>, [number, string, string]> = {
+  // A token Graph no longer accepts (revoked, or the app lost a permission since it was issued).
+  '401': [401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.'],
   '429': [429, 'TooManyRequests', 'Please retry again later.'],
+  '500': [500, 'InternalServerError', 'An internal server error occurred while processing the request.'],
+  '502': [502, 'BadGateway', 'The server received an invalid response from an upstream server.'],
   '503': [503, 'ServiceUnavailable', 'Service is temporarily unavailable. Please retry again later.'],
   '504': [504, 'GatewayTimeout', 'The gateway did not receive a timely response from the upstream server.'],
 };
@@ -102,15 +107,17 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
   const { min, max } = env.knobs.latencyMs;
   if (max > 0 && template !== 'POST /$batch') await sleep(env.scaled(min + Math.random() * (max - min)));
 
-  const fault = env.faults.take(template, input.inBatch);
-  if (fault) {
+  const injected = (fault: FaultRule): PipelineOutcome => {
     if (fault.kind === 'reset') return { reset: true };
     const [status, code, message] = FAULT_ERRORS[fault.kind];
     if (status === 429) env.stats.throttled();
     const headers: Record<string, string> = {};
-    if (fault.retryAfterSeconds !== undefined && fault.kind !== '504') headers['Retry-After'] = String(fault.retryAfterSeconds);
+    if (fault.retryAfterSeconds !== undefined && (status === 429 || status === 503))
+      headers['Retry-After'] = String(fault.retryAfterSeconds);
     return fail(new GraphError(status, code, message, headers, status === 429 ? THROTTLED_INNER : {}));
-  }
+  };
+  const fault = env.faults.take(template, input.inBatch);
+  if (fault) return injected(fault);
 
   if (matched.kind === 'none') {
     const unknown = segments[segments.length - 1] ?? '';
@@ -153,6 +160,9 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
   };
   try {
     const result = await def.handler({ call, params, env });
+    // A fault after the handler: the write happened, the client never sees the answer.
+    const lost = env.faults.take(template, input.inBatch, 'after');
+    if (lost) return injected(lost);
     return { ...result, headers: { ...baseHeaders, ...verdict.headers, ...result.headers } };
   } catch (err) {
     if (err instanceof GraphError) return { ...fail(err), headers: { ...baseHeaders, ...verdict.headers, ...err.headers } };

@@ -110,6 +110,8 @@ export class GraphPhoneDirectory implements PhoneDirectory {
         method: 'POST' as const,
         path: graphPath`/groups/${groupId}/members/$ref`,
         body: { '@odata.id': directoryObjectUrl(this.baseUrl, id) },
+        // A repeat after a lost response answers "already a member", counted as success below.
+        idempotent: true,
       })),
     );
     const out = new Map<string, WriteResult>();
