@@ -97,6 +97,21 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     expect(idle.graphRequests.httpCalls).toBe(1);
   });
 
+  it('reads in full when Graph answers the stored delta token with 400 syncStateNotFound instead of 410', async () => {
+    const h = harness.current;
+    const job = (
+      await createJob({ name: 'expired', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], mode: 'mirror' })
+    ).body as unknown as SyncJob;
+    await runJob(job.jobId);
+    // A reset starts a new tenant epoch: every stored delta token is unknown to the sandbox from now on.
+    await graphAdmin.reset(h);
+    await graphAdmin.knobs(h, { expiredDeltaToken: '400' });
+    const again = await runJob(job.jobId);
+    expect(again.status).toBe('succeeded');
+    expect(again.target.read).toBe('full');
+    expect(again.sources[0]?.read).toBe('full');
+  });
+
   it('changes nothing on a dry run', async () => {
     const h = harness.current;
     const job = (await createJob({ name: 'dry', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] }))
