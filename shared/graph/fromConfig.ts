@@ -1,16 +1,15 @@
 import type { TokenCredential } from '@azure/identity';
-import type { Logger } from 'pino';
 
 import type { AppConfig } from '../config';
 import { createGraphTokenProvider } from './credentials';
 import { createGraphGateway } from './gateway';
-import type { Graph } from './types';
+import type { Graph, GraphLogger } from './types';
 
 /**
  * The app's gateway from validated settings. One per process: its limiter and token cache are shared by every run
  * (`graph.scoped({ deadline })` per run), because Graph's throttling budgets are per app and tenant.
  */
-export function createGraphFromConfig(config: AppConfig['graph'], credential?: TokenCredential, logger?: Logger): Graph {
+export function createGraphFromConfig(config: AppConfig['graph'], credential?: TokenCredential, logger?: GraphLogger): Graph {
   return createGraphGateway({
     baseUrl: config.baseUrl,
     tokenProvider: createGraphTokenProvider(config, credential),

@@ -15,7 +15,6 @@
 import { randomUUID } from 'node:crypto';
 
 import type { TokenCredential } from '@azure/identity';
-import type { Logger } from 'pino';
 
 import { type BatchRunner, type BatchWireRequest, type BatchWireResponse, prepareItems, runBatch } from './batch';
 import { abortError, AdaptiveLimiter, type Permit } from './concurrency';
@@ -29,6 +28,7 @@ import type {
   BatchItemResult,
   Graph,
   GraphCounters,
+  GraphLogger,
   GraphMethod,
   GraphPage,
   GraphRequest,
@@ -53,7 +53,7 @@ export interface GraphGatewayOptions {
   readonly maxBackoffMs: number;
   readonly fetch?: typeof fetch;
   /** Retry and failure lines: method, route, status, delay. Never tokens, queries or bodies. */
-  readonly logger?: Logger;
+  readonly logger?: GraphLogger;
   readonly random?: () => number;
   readonly sleep?: Sleep;
   readonly now?: () => number;
@@ -83,7 +83,7 @@ interface Shared {
   readonly tokens: GraphTokenProvider;
   readonly limiter: AdaptiveLimiter;
   readonly fetch: typeof fetch;
-  readonly logger: Logger | undefined;
+  readonly logger: GraphLogger | undefined;
   readonly random: () => number;
   readonly sleep: Sleep;
   readonly now: () => number;
@@ -137,7 +137,7 @@ export function createGraphGateway(options: GraphGatewayOptions): Graph {
     maxRetries: options.maxRetries,
     maxBackoffMs: options.maxBackoffMs,
   };
-  return new GraphScope(shared, new CounterSet(), undefined, undefined);
+  return new GraphScope(shared, new CounterSet(), undefined, undefined, undefined);
 }
 
 const isOk = (status: number): boolean => status >= 200 && status < 300;
@@ -148,7 +148,12 @@ class GraphScope implements Graph {
     private readonly counterSet: CounterSet,
     private readonly deadline: number | undefined,
     private readonly signal: AbortSignal | undefined,
+    private readonly scopeLogger: GraphLogger | undefined,
   ) {}
+
+  private get log(): GraphLogger | undefined {
+    return this.scopeLogger ?? this.shared.logger;
+  }
 
   get counters(): GraphCounters {
     return this.counterSet.snapshot();
@@ -159,7 +164,7 @@ class GraphScope implements Graph {
       options.deadline === undefined ? this.deadline : Math.min(options.deadline, this.deadline ?? Number.POSITIVE_INFINITY);
     const signals = [this.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
-    return new GraphScope(this.shared, new CounterSet(this.counterSet), deadline, signal);
+    return new GraphScope(this.shared, new CounterSet(this.counterSet), deadline, signal, options.logger ?? this.scopeLogger);
   }
 
   async request<T = unknown>(req: GraphRequest): Promise<T> {
@@ -284,7 +289,7 @@ class GraphScope implements Graph {
   private async execute(call: Call): Promise<RawResponse> {
     const { method, url } = call;
     const route = this.route(url);
-    const log = this.shared.logger;
+    const log = this.log;
     // One client-request-id for every attempt of this request, so Graph support can follow a retried call.
     const clientRequestId = randomUUID();
     let tokenRenewed = false;
@@ -426,10 +431,7 @@ class GraphScope implements Graph {
 
   private httpError(method: string, route: string, res: RawResponse, attempts: number): GraphError {
     const fields = this.errorFields(res);
-    this.shared.logger?.info(
-      { method, route, status: res.status, code: fields.code, requestId: fields.requestId },
-      'graph request failed',
-    );
+    this.log?.info({ method, route, status: res.status, code: fields.code, requestId: fields.requestId }, 'graph request failed');
     return new GraphError({
       kind: 'http',
       method,

@@ -73,6 +73,14 @@ export interface GraphScopeOptions {
   /** Epoch ms after which no new request starts; in-flight waits end with a `GraphError` of kind `deadline`. */
   readonly deadline?: number;
   readonly signal?: AbortSignal;
+  /** Where this scope's retry and failure lines go (the invocation's logger, with its run id); else the gateway's. */
+  readonly logger?: GraphLogger;
+}
+
+/** The logger shape the gateway writes to (pino's). */
+export interface GraphLogger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
 }
 
 export interface Graph {
