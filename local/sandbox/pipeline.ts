@@ -6,8 +6,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { SandboxEnv } from './env';
-import type { FaultRule } from './knobs';
 import { errorBody, errorResult, GraphError, THROTTLED_INNER } from './errors';
+import type { FaultRule } from './knobs';
 import type { Router } from './router';
 import { formatRetryAfter } from './throttling';
 import type { GraphCall, GraphResult } from './types';

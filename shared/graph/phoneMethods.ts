@@ -85,7 +85,9 @@ export class GraphPhoneMethods implements PhoneMethodsApi {
   private async confirmCreates(writes: readonly PhoneWrite[], results: WriteResult[]): Promise<WriteResult[]> {
     const suspects = writes
       .map((w, i) => ({ w, i, r: results[i] }))
-      .filter(({ w, r }) => w.kind === 'create' && r && !r.ok && r.status === 400 && ALREADY_EXISTS.test(`${r.code} ${r.message}`));
+      .filter(
+        ({ w, r }) => w.kind === 'create' && r && !r.ok && r.status === 400 && ALREADY_EXISTS.test(`${r.code} ${r.message}`),
+      );
     if (suspects.length === 0) return results;
     const current = await this.listPhoneMethods([...new Set(suspects.map(({ w }) => w.userId))]);
     const out = [...results];

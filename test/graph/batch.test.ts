@@ -80,11 +80,18 @@ describe('planChunks', () => {
       const dependent = c.slice(1).filter((p) => p.dependsOn.length > 0).length;
       expect(dependent === 0 || dependent === c.length - 1).toBe(true);
     }
-    expect(chunks.map((c) => c.map((p) => p.id))).toEqual([['x', 'y'], ['1', '4']]);
+    expect(chunks.map((c) => c.map((p) => p.id))).toEqual([
+      ['x', 'y'],
+      ['1', '4'],
+    ]);
   });
 
   it('refuses an item with more than one dependency (a fan-in cannot be fully sequential after a retry)', () => {
-    const items = [get('/a', { id: 'a' }), get('/b', { id: 'b', dependsOn: ['a'] }), get('/c', { id: 'c', dependsOn: ['a', 'b'] })];
+    const items = [
+      get('/a', { id: 'a' }),
+      get('/b', { id: 'b', dependsOn: ['a'] }),
+      get('/c', { id: 'c', dependsOn: ['a', 'b'] }),
+    ];
     expect(() => prepareItems(items, BASE)).toThrow(/one dependency per item/);
   });
 

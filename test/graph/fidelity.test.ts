@@ -130,7 +130,11 @@ describe('lost responses and safe retries', () => {
       .catch((e: unknown) => e);
     expect((err as GraphError).status).toBe(500);
     expect(graph.counters.httpCalls).toBe(1);
-    const listed = await graph.all<{ id: string }>({ method: 'GET', path: '/groups', query: { $filter: "displayName eq 'Once'" } });
+    const listed = await graph.all<{ id: string }>({
+      method: 'GET',
+      path: '/groups',
+      query: { $filter: "displayName eq 'Once'" },
+    });
     expect(listed).toHaveLength(1);
   });
 
