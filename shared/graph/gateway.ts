@@ -199,7 +199,10 @@ class GraphScope implements Graph {
       send: (requests, signal, safeToRepeat) => this.sendBatch(requests, signal, safeToRepeat),
       delay: (retries, retryAfterMs) => retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random),
       sleep: (ms) => this.pause(ms, 'POST', '/$batch'),
-      countRetries: (n) => this.counterSet.add('retries', n),
+      countRetries: (n) => {
+        this.counterSet.add('retries', n);
+        this.log?.info({ method: 'POST', route: '/$batch', items: n }, 'graph retry of batch items');
+      },
       maxRetries: this.shared.maxRetries,
       now: this.shared.now,
     };
