@@ -204,7 +204,7 @@ async function runRows(
         ? await deps.directory.memberOf(smsUsers, groups)
         : new Map<string, ReadonlySet<string>>();
     for (const id of smsUsers)
-      eligibility.set(id, smsEligibility(policy, memberships.get(id) ?? new Set(), settings.smsSignInGroupId));
+      eligibility.set(id, smsEligibility(policy, memberships.get(id) ?? new Set(), settings.smsSignInGroupId, id));
   }
 
   const options = { overwrite: settings.overwrite, enableSmsWithoutLicence: settings.enableSmsWithoutLicence, dryRun };

@@ -142,6 +142,29 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect(await phonesOf(U.salesManager.id)).toEqual([]);
   });
 
+  it('enables SMS sign-in for a user the SMS policy targets directly (targetType user)', async () => {
+    const res = await fetch(
+      `${h.current.sandbox.url}/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/sms`,
+      {
+        method: 'PATCH',
+        headers: { authorization: 'Bearer phones-tests', 'content-type': 'application/json' },
+        body: JSON.stringify({
+          '@odata.type': '#microsoft.graph.smsAuthenticationMethodConfiguration',
+          includeTargets: [{ targetType: 'user', id: U.salesManager.id, isRegistrationRequired: false, isUsableForSignIn: true }],
+        }),
+      },
+    );
+    expect(res.status).toBe(204);
+    const { rows } = await importCsv(
+      'smsuser.csv',
+      `UserName,PhoneNumber,EnableSmsSignIn
+${U.salesManager.userPrincipalName},+1 425 555 0166,true
+`,
+    );
+    expect(rows[0]).toMatchObject({ status: 'smsEnabled', action: 'add mobile; enable SMS sign-in' });
+    expect((await phonesOf(U.salesManager.id))[0]?.smsSignInState).toBe('ready');
+  });
+
   it('adds users to the SMS_SIGNIN_GROUP_ID group so the policy reaches them', async () => {
     const { rows } = await importCsv(
       'smsgroup.csv',
