@@ -81,10 +81,26 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
   };
 
   const { path, search } = splitTarget(input.url);
-  const segments = path
-    .split('/')
-    .filter((s) => s.length > 0)
-    .map(decodeSegment);
+  const segments: string[] = [];
+  for (const raw of path.split('/').filter((s) => s.length > 0)) {
+    // OData key syntax: `users('$adele@contoso.com')` addresses the same object as `users/{key}`.
+    const keyed = /^([A-Za-z]+)\('((?:[^']|'')*)'\)$/.exec(raw);
+    if (keyed?.[1] && keyed[2] !== undefined) segments.push(keyed[1], decodeSegment(keyed[2]).replace(/''/g, "'"));
+    else {
+      const segment = decodeSegment(raw);
+      // user-get.md: a UPN starting with `$` must use the key syntax; in a plain path `$` names a system segment.
+      if (
+        segments.length === 1 &&
+        segments[0]?.toLowerCase() === 'users' &&
+        segment.startsWith('$') &&
+        !/^\$(count|ref|batch)$/i.test(segment)
+      ) {
+        env.stats.count('GET /users/{id}', input.inBatch);
+        return fail(new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`));
+      }
+      segments.push(segment);
+    }
+  }
   const matched = router.match(input.method.toUpperCase(), segments);
   const template = matched.kind === 'match' ? matched.match.template : matched.template;
   env.stats.count(template, input.inBatch);

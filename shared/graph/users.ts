@@ -5,7 +5,7 @@ import type { UserLookup } from '../phones/plan';
 import { isTransient, type PhoneDirectory, type WriteResult } from '../phones/ports';
 import type { BatchItemResult, Graph } from './types';
 import { graphPath } from './types';
-import { directoryObjectUrl } from './urls';
+import { directoryObjectUrl, userPath } from './urls';
 
 /**
  * Users and group membership for the phone import, all in `$batch` calls (20 per call, the gateway splits and
@@ -43,7 +43,7 @@ export class GraphPhoneDirectory implements PhoneDirectory {
 
   async resolveUsers(refs: readonly string[]): Promise<Map<string, UserLookup>> {
     const results = await this.graph.batch<UserBody>(
-      refs.map((ref) => ({ method: 'GET' as const, path: `${graphPath`/users/${ref}`}?$select=${USER_SELECT}` })),
+      refs.map((ref) => ({ method: 'GET' as const, path: `${userPath(ref)}?$select=${USER_SELECT}` })),
     );
     const out = new Map<string, UserLookup>();
     refs.forEach((ref, i) => {

@@ -10,6 +10,7 @@ import { tokenProviderFromCredential } from '../../shared/graph/credentials';
 import { GraphError } from '../../shared/graph/errors';
 import { createGroupsAdapter } from '../../shared/graph/groups';
 import { GraphPhoneMethods } from '../../shared/graph/phoneMethods';
+import { GraphPhoneDirectory } from '../../shared/graph/users';
 import { graphPath } from '../../shared/graph/types';
 import { BIG_GROUP, recordingGateway, SandboxControl, SMALL_GROUP, userId } from './sandbox';
 
@@ -156,5 +157,40 @@ describe('lost responses and safe retries', () => {
       { userId: userId(7), kind: 'create', methodId: '', phoneType: 'mobile', phoneNumber: '+1 4255550199' },
     ]);
     expect(clash).toMatchObject({ ok: false, status: 400 });
+  });
+});
+
+describe('addressing and projection', () => {
+  it("addresses a UPN that starts with $ as /users('$...'); the plain form is refused as Graph does", async () => {
+    const { graph } = recordingGateway(sb.url);
+    const upn = '$svc.backup@gateway.example';
+    await graph.request({
+      method: 'POST',
+      path: '/users',
+      body: {
+        accountEnabled: true,
+        displayName: 'Backup service',
+        mailNickname: 'svcbackup',
+        userPrincipalName: upn,
+        passwordProfile: { password: 'not-kept-by-the-sandbox' },
+      },
+    });
+    const plain = await graph.send({ method: 'GET', path: `/users/${upn}` }, [400]);
+    expect(plain.status).toBe(400);
+    const found = await new GraphPhoneDirectory(graph, sb.url).resolveUsers([upn]);
+    expect(found.get(upn)).toMatchObject({ kind: 'found', user: { userPrincipalName: upn } });
+  });
+
+  it('honours $select on directoryObjects/getByIds', async () => {
+    const { graph } = recordingGateway(sb.url);
+    const body = await graph.request<{ value: Record<string, unknown>[] }>({
+      method: 'POST',
+      path: '/directoryObjects/getByIds?$select=id,accountEnabled',
+      body: { ids: [userId(1), userId(2)] },
+    });
+    expect(body.value).toHaveLength(2);
+    for (const o of body.value) expect(Object.keys(o).sort()).toEqual(['@odata.type', 'accountEnabled', 'id']);
+    const facts = await groups().describe([userId(3)], ['accountEnabled']);
+    expect(facts).toEqual([{ id: userId(3), type: 'user', accountEnabled: true }]);
   });
 });
