@@ -10,8 +10,8 @@ import { tokenProviderFromCredential } from '../../shared/graph/credentials';
 import { GraphError } from '../../shared/graph/errors';
 import { createGroupsAdapter } from '../../shared/graph/groups';
 import { GraphPhoneMethods } from '../../shared/graph/phoneMethods';
-import { GraphPhoneDirectory } from '../../shared/graph/users';
 import { graphPath } from '../../shared/graph/types';
+import { GraphPhoneDirectory } from '../../shared/graph/users';
 import { BIG_GROUP, recordingGateway, SandboxControl, SMALL_GROUP, userId } from './sandbox';
 
 let sb: SandboxControl;
