@@ -2,7 +2,9 @@ import type { FunctionDefinition } from '../shared/runtime/definitions';
 import { health } from './health';
 import { phoneImportBlob } from './phoneImportBlob';
 import { phoneImportGet } from './phoneImportGet';
+import { phoneImportPoison } from './phoneImportPoison';
 import { phoneImportPost } from './phoneImportPost';
+import { phoneImportSweep } from './phoneImportSweep';
 import { phoneImportWorker } from './phoneImportWorker';
 import { syncImportMemberOf } from './syncImportMemberOf';
 import { syncJobDelete } from './syncJobDelete';
@@ -19,7 +21,9 @@ export const allFunctions: readonly FunctionDefinition[] = [
   health,
   phoneImportBlob,
   phoneImportGet,
+  phoneImportPoison,
   phoneImportPost,
+  phoneImportSweep,
   phoneImportWorker,
   syncImportMemberOf,
   syncJobDelete,

@@ -8,7 +8,7 @@ import { jobIdParams } from '../shared/sync/jobModel';
 export const syncJobRunHandler = httpHandler(async ({ request, services, caller, log }) => {
   const { jobId } = readParams(request, jobIdParams);
   const { dryRun } = readQuery(request, dryRunQuery);
-  const run = await runSyncJob(services, jobId, { dryRun, actor: caller.name, trigger: 'http' });
+  const run = await runSyncJob(services, jobId, { dryRun, actor: caller.name, trigger: 'http' }, { log });
   log.info(
     { jobId, runId: run.runId, status: run.status, counts: run.counts, graphRequests: run.graphRequests },
     'sync run finished',

@@ -12,7 +12,7 @@ export async function syncTimerHandler(_timer: Timer, context: InvocationContext
     jobs: deps.jobs,
     state: deps.state,
     now: () => new Date(),
-    run: (jobId) => runSyncJob(services, jobId, { dryRun: false, actor: 'timer', trigger: 'timer' }),
+    run: (jobId) => runSyncJob(services, jobId, { dryRun: false, actor: 'timer', trigger: 'timer' }, { log }),
   });
   for (const o of outcomes) log[o.status === 'error' ? 'error' : 'info']({ ...o }, 'scheduled sync');
 }

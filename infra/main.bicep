@@ -108,6 +108,10 @@ param syncTimerSchedule string = '0 */5 * * * *'
 @maxValue(10000000)
 param syncLargeTargetWarning int = 50000
 
+@description('PHONE_SWEEP_SCHEDULE: NCRONTAB (six fields, seconds first, UTC) of the timer that finishes phone imports stuck in running.')
+@minLength(11)
+param phoneSweepSchedule string = '0 */15 * * * *'
+
 @description('PHONE_DEFAULT_REGION: ISO 3166 region (US, GB, ...) for phone numbers written without a leading +. Empty: such numbers are rejected.')
 @maxLength(2)
 param phoneDefaultRegion string = ''
@@ -408,6 +412,7 @@ var appSettings = union(keyVaultReferences, {
   LOG_LEVEL: logLevel
   SYNC_TIMER_SCHEDULE: syncTimerSchedule
   SYNC_LARGE_TARGET_WARNING: string(syncLargeTargetWarning)
+  PHONE_SWEEP_SCHEDULE: phoneSweepSchedule
   PHONE_DEFAULT_REGION: toUpper(phoneDefaultRegion)
   PHONE_OVERWRITE: phoneOverwrite ? 'true' : 'false'
   PHONE_ENABLE_SMS_SIGNIN: phoneEnableSmsSignIn ? 'true' : 'false'

@@ -43,6 +43,7 @@ const settingsSchema = z.object({
   SYNC_LARGE_TARGET_WARNING: int(50_000, 1, 10_000_000),
 
   // Bulk phone import
+  PHONE_SWEEP_SCHEDULE: z.string().trim().min(1).default('0 */15 * * * *'),
   PHONE_DEFAULT_REGION: z
     .string()
     .trim()

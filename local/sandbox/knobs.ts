@@ -4,13 +4,18 @@ import { z } from 'zod';
 export interface FaultRule {
   /** `"<METHOD> <template>"` (e.g. `"PATCH /groups/{id}"`) or `"*"` (default). */
   route?: string;
-  kind: '429' | '503' | '504' | 'reset';
+  kind: '401' | '429' | '500' | '502' | '503' | '504' | 'reset';
   /** The next `times` matching requests fail, then the rule is spent. */
   times: number;
   /** Retry-After to send with 429/503; omitted = no Retry-After header. */
   retryAfterSeconds?: number;
   /** Default `any`; `reset` rules only ever match top-level requests. */
   scope?: 'any' | 'topLevel' | 'batchItem';
+  /**
+   * Default `before`: the request fails without effect. `after`: the request is applied, then its response is lost
+   * (503/504/reset after the write, as when a gateway times out on a write the directory completed).
+   */
+  when?: 'before' | 'after';
 }
 
 export interface SandboxKnobs {
@@ -19,6 +24,8 @@ export interface SandboxKnobs {
   throttling: { enabled: boolean; tenantSize: 'auto' | 'S' | 'M' | 'L' };
   eventualConsistencyMs: number;
   faults: FaultRule[];
+  /** How an expired or unknown `groups/delta` token is answered: 410 Gone (documented) or 400 (seen from directory delta). */
+  expiredDeltaToken: '410' | '400';
 }
 
 export function defaultKnobs(): SandboxKnobs {
@@ -28,15 +35,17 @@ export function defaultKnobs(): SandboxKnobs {
     throttling: { enabled: true, tenantSize: 'auto' },
     eventualConsistencyMs: 0,
     faults: [],
+    expiredDeltaToken: '410',
   };
 }
 
 export const faultRuleSchema = z.strictObject({
   route: z.string().min(1).optional(),
-  kind: z.enum(['429', '503', '504', 'reset']),
+  kind: z.enum(['401', '429', '500', '502', '503', '504', 'reset']),
   times: z.number().int().min(0),
   retryAfterSeconds: z.number().min(0).optional(),
   scope: z.enum(['any', 'topLevel', 'batchItem']).optional(),
+  when: z.enum(['before', 'after']).optional(),
 });
 
 export const knobsPatchSchema = z.strictObject({
@@ -48,6 +57,7 @@ export const knobsPatchSchema = z.strictObject({
   throttling: z.strictObject({ enabled: z.boolean(), tenantSize: z.enum(['auto', 'S', 'M', 'L']) }).optional(),
   eventualConsistencyMs: z.number().min(0).optional(),
   faults: z.array(faultRuleSchema).optional(),
+  expiredDeltaToken: z.enum(['410', '400']).optional(),
 });
 
 export type KnobsPatch = z.infer<typeof knobsPatchSchema>;
@@ -60,5 +70,6 @@ export function mergeKnobs(base: SandboxKnobs, patch: Partial<SandboxKnobs>): Sa
     throttling: patch.throttling ? { ...patch.throttling } : base.throttling,
     eventualConsistencyMs: patch.eventualConsistencyMs ?? base.eventualConsistencyMs,
     faults: patch.faults ? patch.faults.map((f) => ({ ...f })) : base.faults,
+    expiredDeltaToken: patch.expiredDeltaToken ?? base.expiredDeltaToken,
   };
 }

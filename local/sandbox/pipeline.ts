@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { SandboxEnv } from './env';
 import { errorBody, errorResult, GraphError, THROTTLED_INNER } from './errors';
+import type { FaultRule } from './knobs';
 import type { Router } from './router';
 import { formatRetryAfter } from './throttling';
 import type { GraphCall, GraphResult } from './types';
@@ -60,8 +61,12 @@ function resourceUnits(base: number, write: boolean, query: URLSearchParams): nu
   return Math.max(1, ru);
 }
 
-const FAULT_ERRORS: Record<'429' | '503' | '504', [number, string, string]> = {
+const FAULT_ERRORS: Record<Exclude<FaultRule['kind'], 'reset'>, [number, string, string]> = {
+  // A token Graph no longer accepts (revoked, or the app lost a permission since it was issued).
+  '401': [401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.'],
   '429': [429, 'TooManyRequests', 'Please retry again later.'],
+  '500': [500, 'InternalServerError', 'An internal server error occurred while processing the request.'],
+  '502': [502, 'BadGateway', 'The server received an invalid response from an upstream server.'],
   '503': [503, 'ServiceUnavailable', 'Service is temporarily unavailable. Please retry again later.'],
   '504': [504, 'GatewayTimeout', 'The gateway did not receive a timely response from the upstream server.'],
 };
@@ -76,10 +81,26 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
   };
 
   const { path, search } = splitTarget(input.url);
-  const segments = path
-    .split('/')
-    .filter((s) => s.length > 0)
-    .map(decodeSegment);
+  const segments: string[] = [];
+  for (const raw of path.split('/').filter((s) => s.length > 0)) {
+    // OData key syntax: `users('$adele@contoso.com')` addresses the same object as `users/{key}`.
+    const keyed = /^([A-Za-z]+)\('((?:[^']|'')*)'\)$/.exec(raw);
+    if (keyed?.[1] && keyed[2] !== undefined) segments.push(keyed[1], decodeSegment(keyed[2]).replace(/''/g, "'"));
+    else {
+      const segment = decodeSegment(raw);
+      // user-get.md: a UPN starting with `$` must use the key syntax; in a plain path `$` names a system segment.
+      if (
+        segments.length === 1 &&
+        segments[0]?.toLowerCase() === 'users' &&
+        segment.startsWith('$') &&
+        !/^\$(count|ref|batch)$/i.test(segment)
+      ) {
+        env.stats.count('GET /users/{id}', input.inBatch);
+        return fail(new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`));
+      }
+      segments.push(segment);
+    }
+  }
   const matched = router.match(input.method.toUpperCase(), segments);
   const template = matched.kind === 'match' ? matched.match.template : matched.template;
   env.stats.count(template, input.inBatch);
@@ -102,15 +123,17 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
   const { min, max } = env.knobs.latencyMs;
   if (max > 0 && template !== 'POST /$batch') await sleep(env.scaled(min + Math.random() * (max - min)));
 
-  const fault = env.faults.take(template, input.inBatch);
-  if (fault) {
+  const injected = (fault: FaultRule): PipelineOutcome => {
     if (fault.kind === 'reset') return { reset: true };
     const [status, code, message] = FAULT_ERRORS[fault.kind];
     if (status === 429) env.stats.throttled();
     const headers: Record<string, string> = {};
-    if (fault.retryAfterSeconds !== undefined && fault.kind !== '504') headers['Retry-After'] = String(fault.retryAfterSeconds);
+    if (fault.retryAfterSeconds !== undefined && (status === 429 || status === 503))
+      headers['Retry-After'] = String(fault.retryAfterSeconds);
     return fail(new GraphError(status, code, message, headers, status === 429 ? THROTTLED_INNER : {}));
-  }
+  };
+  const fault = env.faults.take(template, input.inBatch);
+  if (fault) return injected(fault);
 
   if (matched.kind === 'none') {
     const unknown = segments[segments.length - 1] ?? '';
@@ -153,6 +176,9 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
   };
   try {
     const result = await def.handler({ call, params, env });
+    // A fault after the handler: the write happened, the client never sees the answer.
+    const lost = env.faults.take(template, input.inBatch, 'after');
+    if (lost) return injected(lost);
     return { ...result, headers: { ...baseHeaders, ...verdict.headers, ...result.headers } };
   } catch (err) {
     if (err instanceof GraphError) return { ...fail(err), headers: { ...baseHeaders, ...verdict.headers, ...err.headers } };

@@ -6,7 +6,7 @@
  */
 
 import { GraphError, parseGraphErrorBody } from './errors';
-import { isRetryableStatus, parseRetryAfter } from './retry';
+import { isRetryableStatus, isSafeToRepeat, parseRetryAfter } from './retry';
 import type { BatchItem, BatchItemResult, GraphMethod } from './types';
 import { batchItemUrl } from './urls';
 
@@ -38,6 +38,7 @@ export interface PreparedItem {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   readonly dependsOn: readonly string[];
+  readonly safeToRepeat: boolean;
 }
 
 const invalid = (message: string): GraphError =>
@@ -72,6 +73,7 @@ export function prepareItems(items: readonly BatchItem[], baseUrl: string): Prep
       ...(item.body === undefined ? {} : { body: item.body }),
       ...(headers === undefined ? {} : { headers }),
       dependsOn: [...(item.dependsOn ?? [])],
+      safeToRepeat: isSafeToRepeat(item.method, item.idempotent),
     };
   });
   for (const item of prepared) {
@@ -81,7 +83,23 @@ export function prepareItems(items: readonly BatchItem[], baseUrl: string): Prep
     }
   }
   assertAcyclic(prepared);
+  assertOneDependency(prepared);
   return prepared;
+}
+
+/**
+ * A call that uses `dependsOn` must be fully sequential: every item but the first depends on an earlier one. With at
+ * most one dependency per item, linked items form trees, and any subset of a tree (the items a retry round sends
+ * again) splits into trees with one root each, so every call stays fully sequential in retry rounds too.
+ */
+function assertOneDependency(items: readonly PreparedItem[]): void {
+  for (const item of items) {
+    if (item.dependsOn.length > 1) {
+      throw invalid(
+        `Batch item "${item.id}" depends on ${item.dependsOn.length} items; Graph needs each call fully sequential, so one dependency per item`,
+      );
+    }
+  }
 }
 
 function assertAcyclic(items: readonly PreparedItem[]): void {
@@ -99,9 +117,11 @@ function assertAcyclic(items: readonly PreparedItem[]): void {
 }
 
 /**
- * Packs items into `$batch` calls of at most `max`: items linked by `dependsOn` (in either direction, transitively)
- * form a group that must travel in one call; groups are packed first-fit in order of first appearance and every
- * call lists its items in input order, dependencies first. Dependencies on items not in `items` are ignored (they already succeeded).
+ * Packs items into `$batch` calls of at most `max`. Graph refuses a batch that mixes `dependsOn` items with independent
+ * ones (400 "Batch should be either fully sequential or fully parallel", json-batching.md), so every call is one or
+ * the other: items linked by `dependsOn` (a tree with one root, see `prepareItems`) travel alone in one fully
+ * sequential call, dependencies first; independent items are packed into fully parallel calls in input order.
+ * Dependencies on items not in `items` are ignored (they already succeeded in an earlier round).
  */
 export function planChunks(items: readonly PreparedItem[], max = MAX_BATCH_ITEMS): PreparedItem[][] {
   const present = new Map(items.map((item, pos) => [item.id, pos]));
@@ -130,15 +150,23 @@ export function planChunks(items: readonly PreparedItem[], max = MAX_BATCH_ITEMS
     groups.set(root, group);
   });
   const chunks: PreparedItem[][] = [];
+  let parallel: PreparedItem[] = [];
   for (const group of groups.values()) {
     if (group.length > max) {
       throw invalid(`${group.length} batch items are linked by dependsOn; one $batch call carries at most ${max}`);
     }
-    const target = chunks.find((c) => c.length + group.length <= max);
-    if (target) target.push(...group);
-    else chunks.push([...group]);
+    if (group.length > 1) {
+      chunks.push(dependenciesFirst(group));
+      continue;
+    }
+    parallel.push(...group);
+    if (parallel.length === max) {
+      chunks.push(parallel);
+      parallel = [];
+    }
   }
-  return chunks.map(dependenciesFirst);
+  if (parallel.length > 0) chunks.push(parallel);
+  return chunks;
 }
 
 /**
@@ -177,8 +205,11 @@ export function toWire(item: PreparedItem, pending: ReadonlySet<string>): BatchW
 
 /** What `runBatch` needs from the gateway. */
 export interface BatchRunner {
-  /** Sends one `$batch` call (with the gateway's top-level retries) and returns its item responses. */
-  send(requests: readonly BatchWireRequest[], signal: AbortSignal): Promise<BatchWireResponse[]>;
+  /**
+   * Sends one `$batch` call (with the gateway's top-level retries; a call carrying an item that is not safe to repeat
+   * is not re-sent after a lost response) and returns its item responses.
+   */
+  send(requests: readonly BatchWireRequest[], signal: AbortSignal, safeToRepeat: boolean): Promise<BatchWireResponse[]>;
   /** The retry policy's delay (Retry-After when given, else jittered backoff), as for top-level requests. */
   delay(retriesSoFar: number, retryAfterMs: number | undefined): number;
   /** Waits before a retry round; rejects with a `GraphError` of kind `deadline` when the wait cannot finish in time. */
@@ -228,7 +259,7 @@ export async function runBatch<T>(prepared: readonly PreparedItem[], runner: Bat
     for (const item of pending) {
       const res = responses.get(item.id);
       const used = retriesOf.get(item.id) ?? 0;
-      if (res && isRetryableStatus(res.status) && used < runner.maxRetries) {
+      if (res && isRetryableStatus(res.status, item.safeToRepeat) && used < runner.maxRetries) {
         retry.add(item.id);
         retriesOf.set(item.id, used + 1);
         mostRetries = Math.max(mostRetries, used);
@@ -279,6 +310,7 @@ async function sendAll(
         return await runner.send(
           chunk.map((item) => toWire(item, pendingIds)),
           cancel.signal,
+          chunk.every((item) => item.safeToRepeat),
         );
       } catch (e) {
         firstError ??= { reason: e };

@@ -6,6 +6,8 @@ import { GraphError } from './errors';
 /** What the gateway needs from authentication: a bearer token for Graph, cached and refreshed behind the scenes. */
 export interface GraphTokenProvider {
   getToken(signal?: AbortSignal): Promise<string>;
+  /** Drops a cached token Graph refused (401), so the next `getToken` asks the credential again. */
+  invalidate?(): void;
 }
 
 /** Refresh this long before expiry, so a token never expires between being handed out and reaching Graph. */
@@ -62,6 +64,9 @@ export function tokenProviderFromCredential(
       });
       cached = await inFlight;
       return cached.token;
+    },
+    invalidate() {
+      cached = undefined;
     },
   };
 }

@@ -4,14 +4,13 @@
  */
 
 import type { TokenCredential } from '@azure/identity';
-import type { Logger } from 'pino';
 
 import type { AppConfig } from '../config';
 import { createGraphTokenProvider } from './credentials';
 import { createGraphGateway } from './gateway';
-import type { Graph } from './types';
+import type { Graph, GraphLogger } from './types';
 
-export function createGraphFromConfig(config: AppConfig['graph'], credential?: TokenCredential, logger?: Logger): Graph {
+export function createGraphFromConfig(config: AppConfig['graph'], credential?: TokenCredential, logger?: GraphLogger): Graph {
   return createGraphGateway({
     baseUrl: config.baseUrl,
     tokenProvider: createGraphTokenProvider(config, credential),

@@ -6,14 +6,15 @@
  * links (it treats only `https://` URLs as absolute and never authenticates them), which breaks the local sandbox
  * (toolchain.md §4). Types come from `@microsoft/microsoft-graph-types` in the typed adapters.
  *
- * Retries: 429/503/504 and connection failures are retried for every method, writes included. The writes the jobs
- * send are idempotent by design (adding a member that is already there or removing one that is gone is treated as
- * success by the callers, PATCHes set absolute values), so a retry after an unseen success is harmless.
+ * Retries: 429 and 503 (Graph refused the request before doing it) for every request; 500, 502, 504 and connection
+ * failures, which may follow a write the service completed, only for requests that are safe to repeat (GET, PUT,
+ * PATCH, DELETE, and POSTs their caller marks `idempotent`: reads such as getByIds, and writes whose repeat is answered
+ * "already done" and reconciled by the caller, such as `$ref` adds and phone-method creates). A 401 drops the cached
+ * token and is retried once with a new one (a revoked token, a permission change).
  */
 import { randomUUID } from 'node:crypto';
 
 import type { TokenCredential } from '@azure/identity';
-import type { Logger } from 'pino';
 
 import { type BatchRunner, type BatchWireRequest, type BatchWireResponse, prepareItems, runBatch } from './batch';
 import { abortError, AdaptiveLimiter, type Permit } from './concurrency';
@@ -21,12 +22,13 @@ import { CounterSet } from './counters';
 import { graphScope, type GraphTokenProvider, tokenProviderFromCredential } from './credentials';
 import { GraphError, parseGraphErrorBody } from './errors';
 import { followPages, parsePage } from './paging';
-import { connectionErrorCode, isRetryableStatus, parseRetryAfter, retryDelay } from './retry';
+import { connectionErrorCode, isRetryableStatus, isSafeToRepeat, parseRetryAfter, retryDelay } from './retry';
 import type {
   BatchItem,
   BatchItemResult,
   Graph,
   GraphCounters,
+  GraphLogger,
   GraphMethod,
   GraphPage,
   GraphRequest,
@@ -50,8 +52,8 @@ export interface GraphGatewayOptions {
   /** Longest single wait, for backoff and for Retry-After alike. */
   readonly maxBackoffMs: number;
   readonly fetch?: typeof fetch;
-  /** Debug lines only (retries, failures): method, route, status, delay. Never tokens, queries or bodies. */
-  readonly logger?: Logger;
+  /** Retry and failure lines: method, route, status, delay. Never tokens, queries or bodies. */
+  readonly logger?: GraphLogger;
   readonly random?: () => number;
   readonly sleep?: Sleep;
   readonly now?: () => number;
@@ -81,7 +83,7 @@ interface Shared {
   readonly tokens: GraphTokenProvider;
   readonly limiter: AdaptiveLimiter;
   readonly fetch: typeof fetch;
-  readonly logger: Logger | undefined;
+  readonly logger: GraphLogger | undefined;
   readonly random: () => number;
   readonly sleep: Sleep;
   readonly now: () => number;
@@ -101,6 +103,8 @@ interface Call {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
   readonly allow?: readonly number[];
+  /** May be sent again after a 500/502/504 or a connection failure (see the module comment). */
+  readonly safeToRepeat: boolean;
   /** Extra cancellation for this call only (a `$batch` sibling failed). */
   readonly signal?: AbortSignal;
   /** Called with each response before retry decisions (the batch path counts throttled items). */
@@ -133,7 +137,7 @@ export function createGraphGateway(options: GraphGatewayOptions): Graph {
     maxRetries: options.maxRetries,
     maxBackoffMs: options.maxBackoffMs,
   };
-  return new GraphScope(shared, new CounterSet(), undefined, undefined);
+  return new GraphScope(shared, new CounterSet(), undefined, undefined, undefined);
 }
 
 const isOk = (status: number): boolean => status >= 200 && status < 300;
@@ -144,7 +148,12 @@ class GraphScope implements Graph {
     private readonly counterSet: CounterSet,
     private readonly deadline: number | undefined,
     private readonly signal: AbortSignal | undefined,
+    private readonly scopeLogger: GraphLogger | undefined,
   ) {}
+
+  private get log(): GraphLogger | undefined {
+    return this.scopeLogger ?? this.shared.logger;
+  }
 
   get counters(): GraphCounters {
     return this.counterSet.snapshot();
@@ -155,7 +164,7 @@ class GraphScope implements Graph {
       options.deadline === undefined ? this.deadline : Math.min(options.deadline, this.deadline ?? Number.POSITIVE_INFINITY);
     const signals = [this.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
-    return new GraphScope(this.shared, new CounterSet(this.counterSet), deadline, signal);
+    return new GraphScope(this.shared, new CounterSet(this.counterSet), deadline, signal, options.logger ?? this.scopeLogger);
   }
 
   async request<T = unknown>(req: GraphRequest): Promise<T> {
@@ -187,10 +196,13 @@ class GraphScope implements Graph {
     if (items.length === 0) return [];
     const prepared = prepareItems(items, this.shared.baseUrl);
     const runner: BatchRunner = {
-      send: (requests, signal) => this.sendBatch(requests, signal),
+      send: (requests, signal, safeToRepeat) => this.sendBatch(requests, signal, safeToRepeat),
       delay: (retries, retryAfterMs) => retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random),
       sleep: (ms) => this.pause(ms, 'POST', '/$batch'),
-      countRetries: (n) => this.counterSet.add('retries', n),
+      countRetries: (n) => {
+        this.counterSet.add('retries', n);
+        this.log?.info({ method: 'POST', route: '/$batch', items: n }, 'graph retry of batch items');
+      },
       maxRetries: this.shared.maxRetries,
       now: this.shared.now,
     };
@@ -201,16 +213,22 @@ class GraphScope implements Graph {
     return {
       method: req.method,
       url: requestUrl(this.shared.baseUrl, req.path, req.query),
+      safeToRepeat: isSafeToRepeat(req.method, req.idempotent),
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.headers === undefined ? {} : { headers: req.headers }),
     };
   }
 
-  private async sendBatch(requests: readonly BatchWireRequest[], signal: AbortSignal): Promise<BatchWireResponse[]> {
+  private async sendBatch(
+    requests: readonly BatchWireRequest[],
+    signal: AbortSignal,
+    safeToRepeat: boolean,
+  ): Promise<BatchWireResponse[]> {
     const res = await this.execute({
       method: 'POST',
       url: this.shared.batchUrl,
       body: { requests },
+      safeToRepeat,
       signal,
       inspect: (raw, permit) => {
         if (!isOk(raw.status)) return;
@@ -274,9 +292,10 @@ class GraphScope implements Graph {
   private async execute(call: Call): Promise<RawResponse> {
     const { method, url } = call;
     const route = this.route(url);
-    const log = this.shared.logger;
+    const log = this.log;
     // One client-request-id for every attempt of this request, so Graph support can follow a retried call.
     const clientRequestId = randomUUID();
+    let tokenRenewed = false;
     for (let retries = 0; ; retries++) {
       this.checkDeadline(method, route, retries, call.signal);
       let permit: Permit;
@@ -300,10 +319,35 @@ class GraphScope implements Graph {
         permit.release();
       }
 
+      if (res?.status === 401 && !tokenRenewed && this.shared.tokens.invalidate) {
+        // The cached token was revoked or lost a permission: one more attempt with a fresh token, then the 401 stands.
+        tokenRenewed = true;
+        this.shared.tokens.invalidate();
+        log?.warn({ method, route, status: 401 }, 'graph token refused; retrying once with a new token');
+        this.counterSet.add('retries');
+        continue;
+      }
+      if (networkCode !== undefined && !call.safeToRepeat) {
+        log?.warn({ method, route, code: networkCode }, 'graph connection failed on a request that is not safe to repeat');
+        throw new GraphError({
+          kind: 'http',
+          method,
+          route,
+          status: 0,
+          attempts: retries + 1,
+          code: networkCode,
+          message: `Graph ${method} ${route} lost its connection (${networkCode}); not sent again because it is not safe to repeat`,
+          cause: networkError,
+        });
+      }
       let retryAfterMs: number | undefined;
       if (res) {
         call.inspect?.(res, permit);
-        if (isOk(res.status) || (call.allow?.includes(res.status) ?? false) || !isRetryableStatus(res.status)) {
+        if (
+          isOk(res.status) ||
+          (call.allow?.includes(res.status) ?? false) ||
+          !isRetryableStatus(res.status, call.safeToRepeat)
+        ) {
           this.shared.limiter.succeeded();
           if (isOk(res.status) || (call.allow?.includes(res.status) ?? false)) return res;
           throw this.httpError(method, route, res, retries + 1);
@@ -319,7 +363,7 @@ class GraphScope implements Graph {
         const last = res
           ? `${res.status} ${parseGraphErrorBody(res.body)?.code ?? ''}`.trim()
           : `connection failure ${networkCode}`;
-        log?.debug({ method, route, status: res?.status ?? 0, attempts: retries + 1 }, 'graph retries exhausted');
+        log?.warn({ method, route, status: res?.status ?? 0, attempts: retries + 1 }, 'graph retries exhausted');
         throw new GraphError({
           kind: 'retriesExhausted',
           method,
@@ -331,7 +375,7 @@ class GraphScope implements Graph {
         });
       }
       const delayMs = retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random);
-      log?.debug(
+      log?.info(
         {
           method,
           route,
@@ -390,10 +434,7 @@ class GraphScope implements Graph {
 
   private httpError(method: string, route: string, res: RawResponse, attempts: number): GraphError {
     const fields = this.errorFields(res);
-    this.shared.logger?.debug(
-      { method, route, status: res.status, code: fields.code, requestId: fields.requestId },
-      'graph request failed',
-    );
+    this.log?.info({ method, route, status: res.status, code: fields.code, requestId: fields.requestId }, 'graph request failed');
     return new GraphError({
       kind: 'http',
       method,

@@ -21,17 +21,20 @@ import { directoryObjectUrl } from './urls';
  * bound (`ceil(S/999)` member pages to read, `ceil(N/400)` `$batch` calls to add N members; docs/benchmarks.md):
  * - A full read pages `GET /groups/{id}/members?$top=999&$select=id[,userType,accountEnabled]`. The filter properties
  *   ride on the member read itself ($select costs nothing extra), which beats a getByIds round afterwards.
- * - The first page of every group, its group object and a "sync from now" delta link
- *   (`groups/delta?$filter=id eq '{id}'&$select=members&$deltatoken=latest`, delta-query-overview.md) travel in one
- *   `$batch`, so a first run costs one call plus the remaining pages, and later runs need no extra full read to start
- *   delta. The member read depends on the token, so no change can fall between the two.
+ * - A first read takes two fully parallel `$batch` rounds: every group object with a "sync from now" delta link
+ *   (`groups/delta?$filter=id eq '{id}'&$select=members&$deltatoken=latest`, delta-query-overview.md), then every
+ *   group's first member page, so later runs need no extra full read to start delta. The member read comes after the
+ *   token, so no change can fall between the two (a change after the token is replayed by the next delta round). One
+ *   batch with `dependsOn` per group would save a call, but Graph refuses batches that mix dependent and independent
+ *   items ("Batch should be either fully sequential or fully parallel", json-batching.md).
  * - Delta rounds only carry `@odata.type` and `id` of changed members (group-delta.md), so added members' filter
  *   properties come from `directoryObjects/getByIds` (1,000 ids per request): O(changes), instead of a full re-read.
  * - Adds: `PATCH /groups/{id}` with 20 `members@odata.bind` each (group-post-members.md), 20 PATCHes per `$batch`
  *   = 400 members per HTTP call. A bind PATCH is all-or-nothing: when one of its 20 is already a member (400) or not
  *   visible yet (404), only that chunk falls back to per-member `POST members/$ref`, where "already a member" is
  *   success and 404/400 on fresh objects (eventual consistency) is retried after a delay.
- * - Removes: `DELETE /groups/{id}/members/{id}/$ref`, 20 per `$batch`; 404 (not a member) is success.
+ * - Removes: `DELETE /groups/{id}/members/{id}/$ref`, 20 per `$batch`; "not a member" (404, or 400 "One or more
+ *   removed object references do not exist" when the object exists) is success.
  */
 export interface GroupsAdapterOptions {
   /** Graph root for `members@odata.bind` URLs (config.graph.baseUrl: public cloud, a national cloud or the sandbox). */
@@ -46,6 +49,7 @@ const GETBYIDS_MAX = 1000;
 const GROUP_SELECT =
   'id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled,isAssignableToRole,membershipRule';
 const ALREADY_MEMBER = /already exist/i;
+const NOT_A_MEMBER = /removed object references do not exist/i;
 
 type MemberJson = DirectoryObject & {
   readonly '@odata.type'?: string;
@@ -98,8 +102,12 @@ function groupKind(g: GroupInfo): string {
 const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const ok = (status: number) => status >= 200 && status < 300;
 const selectFor = (props: readonly MemberProperty[]) => ['id', ...props].join(',');
-const isExpiredDelta = (r: BatchItemResult) =>
-  r.status === 410 || /syncstate|resync|token.*(expired|invalid)/i.test(r.error?.code ?? '');
+/**
+ * A delta round Graph refuses with a 4xx is a token it no longer honours: 410 Gone is documented, but directory delta
+ * also answers 400 (`syncStateNotFound`, "Request_BadRequest"), so any 4xx but auth and throttling falls back to a
+ * full read, which then finds out whether the group still exists.
+ */
+const isExpiredDelta = (r: BatchItemResult) => r.status >= 400 && r.status < 500 && ![401, 403, 429].includes(r.status);
 
 export type GroupsAdapter = GroupDirectory & MembershipReader & MembershipWriter;
 
@@ -133,24 +141,12 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
     const group = results.get(`g:${r.groupId}`);
     if (members?.status === 404 || group?.status === 404) return { groupId: r.groupId, status: 'notFound' };
     failIfUnread(r, group);
-    let first = members;
-    if (first && !ok(first.status) && first.status !== 424) {
-      throw new Error(`Reading the members of group ${r.groupId} failed: ${first.status} ${first.error?.code ?? ''}`.trim());
-    }
-    if (!first || !ok(first.status)) {
-      // 424: the "sync from now" token item failed, so the member read never ran. Read alone; no delta link this time.
-      const page = await graph.send<PageJson<MemberJson>>(
-        {
-          method: 'GET',
-          path: graphPath`/groups/${r.groupId}/members`,
-          query: { $top: '999', $select: selectFor(r.properties) },
-        },
-        [404],
+    if (!members || !ok(members.status)) {
+      throw new Error(
+        `Reading the members of group ${r.groupId} failed: ${members?.status ?? 'no response'} ${members?.error?.code ?? ''}`.trim(),
       );
-      if (page.status === 404) return { groupId: r.groupId, status: 'notFound' };
-      first = { id: 'm', status: page.status, headers: page.headers, body: page.body };
     }
-    const { items } = await rest(first.body as PageJson<MemberJson>);
+    const { items } = await rest(members.body as PageJson<MemberJson>);
     const token = results.get(`t:${r.groupId}`);
     const deltaLink = token && ok(token.status) ? (token.body as PageJson<unknown>)['@odata.deltaLink'] : undefined;
     return {
@@ -210,6 +206,8 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
           method: 'POST',
           path: graphPath`/groups/${groupId}/members/$ref`,
           body: { '@odata.id': bindUrl(id) },
+          // A repeat after a lost response answers "already a member", counted as success below.
+          idempotent: true,
         })),
       );
       const retry: string[] = [];
@@ -297,14 +295,17 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
           method: 'GET',
           path: `/groups/delta?$filter=${filter}&$select=members&$deltatoken=latest`,
         });
-        items.push({
+      }
+      const results = new Map((await graph.batch(items)).map((res, i) => [items[i]?.id as string, res]));
+      // Second round, after every token exists: the first member page of each group read in full.
+      const pages: BatchItem[] = requests
+        .filter((r) => !r.deltaLink && results.get(`g:${r.groupId}`)?.status !== 404)
+        .map((r) => ({
           id: `m:${r.groupId}`,
           method: 'GET',
           path: `${graphPath`/groups/${r.groupId}/members`}?$top=999&$select=${selectFor(r.properties)}`,
-          dependsOn: [`t:${r.groupId}`],
-        });
-      }
-      const results = new Map((await graph.batch(items)).map((res, i) => [items[i]?.id as string, res]));
+        }));
+      if (pages.length > 0) (await graph.batch(pages)).forEach((res, i) => results.set(pages[i]?.id as string, res));
       return Promise.all(requests.map((r) => (r.deltaLink ? readDelta(r, results) : readFull(r, results))));
     },
 
@@ -315,6 +316,7 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
           method: 'POST',
           path: `/directoryObjects/getByIds?$select=${selectFor(properties)}`,
           body: { ids: ids.slice(i, i + GETBYIDS_MAX) },
+          idempotent: true,
         });
       }
       const out: MemberFacts[] = [];
@@ -354,7 +356,9 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
       return results.map((res, i): WriteOutcome => {
         const id = memberIds[i] as string;
         if (ok(res.status)) return { id, ok: true, noop: false };
-        if (res.status === 404) return { id, ok: true, noop: true };
+        // Not a member: 404, or (for an object that exists) 400 "One or more removed object references do not exist".
+        if (res.status === 404 || (res.status === 400 && NOT_A_MEMBER.test(res.error?.message ?? '')))
+          return { id, ok: true, noop: true };
         return {
           id,
           ok: false,
@@ -371,7 +375,12 @@ export function createGroupsAdapter(graph: Graph, options: GroupsAdapterOptions)
 
   /** One getByIds call on its own (a `$batch` around a single request would only add a sub-request). */
   async function single(item: BatchItem): Promise<BatchItemResult> {
-    const res = await graph.send({ method: item.method, path: item.path, body: item.body });
+    const res = await graph.send({
+      method: item.method,
+      path: item.path,
+      body: item.body,
+      ...(item.idempotent === undefined ? {} : { idempotent: item.idempotent }),
+    });
     return { id: '1', status: res.status, headers: res.headers, body: res.body };
   }
 }

@@ -25,6 +25,7 @@ export type {
   BatchItemResult,
   Graph,
   GraphCounters,
+  GraphLogger,
   GraphMethod,
   GraphPage,
   GraphRequest,

@@ -14,6 +14,9 @@ import { writeResult } from './users';
  * phoneauthenticationmethod-update.md (PATCH `phoneNumber`), phoneauthenticationmethod-enablesmssignin.md (POST, no
  * body, on the mobile method id), smsauthenticationmethodconfiguration-get.md.
  */
+const ALREADY_EXISTS = /already ?exists|already has/i;
+const digits = (n: string): string => n.replace(/\D/g, '');
+
 const isPhoneType = (t: unknown): t is PhoneType => typeof t === 'string' && (PHONE_TYPES as readonly string[]).includes(t);
 
 export class GraphPhoneMethods implements PhoneMethodsApi {
@@ -58,6 +61,8 @@ export class GraphPhoneMethods implements PhoneMethodsApi {
               method: 'POST' as const,
               path: graphPath`/users/${w.userId}/authentication/phoneMethods`,
               body: { phoneNumber: w.phoneNumber, phoneType: w.phoneType },
+              // A repeat after a lost response meets "already exists"; confirmCreates re-reads and compares.
+              idempotent: true,
             }
           : {
               method: 'PATCH' as const,
@@ -66,7 +71,32 @@ export class GraphPhoneMethods implements PhoneMethodsApi {
             },
       ),
     );
-    return writes.map((_, i) => writeResult(results[i]));
+    return this.confirmCreates(
+      writes,
+      writes.map((_, i) => writeResult(results[i])),
+    );
+  }
+
+  /**
+   * A create whose first response was lost (a 503 or reset after Graph stored the number) is sent again by the gateway
+   * and then meets "already exists". Re-read those users' methods: the number we asked for in place is a success, a
+   * different one stays a failure with Graph's reason.
+   */
+  private async confirmCreates(writes: readonly PhoneWrite[], results: WriteResult[]): Promise<WriteResult[]> {
+    const suspects = writes
+      .map((w, i) => ({ w, i, r: results[i] }))
+      .filter(
+        ({ w, r }) => w.kind === 'create' && r && !r.ok && r.status === 400 && ALREADY_EXISTS.test(`${r.code} ${r.message}`),
+      );
+    if (suspects.length === 0) return results;
+    const current = await this.listPhoneMethods([...new Set(suspects.map(({ w }) => w.userId))]);
+    const out = [...results];
+    for (const { w, i } of suspects) {
+      const lookup = current.get(w.userId);
+      const method = lookup?.ok ? lookup.methods.find((m) => m.phoneType === w.phoneType) : undefined;
+      if (method && digits(method.phoneNumber) === digits(w.phoneNumber)) out[i] = { ok: true };
+    }
+    return out;
   }
 
   async enableSmsSignIn(userIds: readonly string[]): Promise<Map<string, WriteResult>> {
@@ -74,6 +104,8 @@ export class GraphPhoneMethods implements PhoneMethodsApi {
       userIds.map((id) => ({
         method: 'POST' as const,
         path: graphPath`/users/${id}/authentication/phoneMethods/${PHONE_METHOD_IDS.mobile}/enableSmsSignIn`,
+        // Enabling twice is a no-op for Graph.
+        idempotent: true,
       })),
     );
     return new Map(userIds.map((id, i) => [id, writeResult(results[i])]));

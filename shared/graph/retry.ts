@@ -6,7 +6,27 @@
  */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
 
-export const isRetryableStatus = (status: number): boolean => RETRYABLE_STATUSES.has(status);
+/**
+ * Statuses worth another attempt. 429 and 503 are Graph refusing the request before doing it (throttling guidance:
+ * retry after Retry-After), so every request is retried. 500, 502 and 504 may come after the service applied the
+ * request (a gateway that gave up waiting), so only requests that are safe to repeat are retried on them.
+ */
+export function isRetryableStatus(status: number, safeToRepeat = true): boolean {
+  if (status === 429 || status === 503) return true;
+  return safeToRepeat && (status === 500 || status === 502 || status === 504);
+}
+
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Whether sending a request twice has the effect of sending it once (RFC 9110 §9.2.2): GET, PUT, PATCH and DELETE are;
+ * a POST is only when its caller says so (reads such as getByIds, actions whose repeat is answered "already done" and
+ * handled). A request that is not safe is never re-sent after an answer that may follow a completed write (500, 502,
+ * 504, a connection reset): the caller sees the failure and re-reads instead.
+ */
+export function isSafeToRepeat(method: string, idempotent?: boolean): boolean {
+  return idempotent ?? IDEMPOTENT_METHODS.has(method.toUpperCase());
+}
 
 /** First backoff step when Graph gives no Retry-After. */
 export const BASE_BACKOFF_MS = 500;

@@ -15,6 +15,11 @@ export interface GraphRequest {
   readonly query?: Readonly<Record<string, string>>;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Safe to send again after a lost response (500/502/504, connection reset)? Default: true for GET, PUT, PATCH and
+   * DELETE, false for POST. Set it on POSTs that read (getByIds) or whose repeat is answered "already done".
+   */
+  readonly idempotent?: boolean;
 }
 
 export interface GraphResponse<T> {
@@ -37,11 +42,13 @@ export interface BatchItem {
   readonly path: string;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
-  /** Ids of items in the same call that must succeed first; items that depend on each other land in one $batch. */
+  /** Id of an item in the same call that must succeed first (one at most: each call is fully sequential or parallel). */
   readonly dependsOn?: readonly string[];
+  /** As `GraphRequest.idempotent`: whether the item may be sent again after a 500/502/504. */
+  readonly idempotent?: boolean;
 }
 
-/** Final outcome of one batch item after the gateway's retries (429/503/504 inside the batch are retried). */
+/** Final outcome of one batch item after the gateway's retries (429/503 inside the batch, 500/502/504 when safe). */
 export interface BatchItemResult<T = unknown> {
   readonly id: string;
   readonly status: number;
@@ -66,6 +73,14 @@ export interface GraphScopeOptions {
   /** Epoch ms after which no new request starts; in-flight waits end with a `GraphError` of kind `deadline`. */
   readonly deadline?: number;
   readonly signal?: AbortSignal;
+  /** Where this scope's retry and failure lines go (the invocation's logger, with its run id); else the gateway's. */
+  readonly logger?: GraphLogger;
+}
+
+/** The logger shape the gateway writes to (pino's). */
+export interface GraphLogger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
 }
 
 export interface Graph {

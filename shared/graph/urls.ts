@@ -111,3 +111,13 @@ export function routeOf(pathOrUrl: string): string {
   }
   return pathOrUrl.split('?')[0] ?? pathOrUrl;
 }
+
+/**
+ * Path of one user by object id or UPN. A UPN that starts with `$` must be addressed as `/users('$...')` (user-get.md:
+ * remove the slash after /users and put the UPN in parentheses and single quotes), or Graph reads it as a system
+ * segment such as `$count` and refuses the request.
+ */
+export function userPath(idOrUpn: string): string {
+  const encoded = encodeURIComponent(idOrUpn).replace(/^%24/, '$');
+  return idOrUpn.startsWith('$') ? `/users('${encoded.replace(/'/g, "''")}')` : `/users/${encoded}`;
+}

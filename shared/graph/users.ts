@@ -12,7 +12,7 @@ import type { UserLookup } from '../phones/plan';
 import { isTransient, type PhoneDirectory, type WriteResult } from '../phones/ports';
 import type { BatchItemResult, Graph } from './types';
 import { graphPath } from './types';
-import { directoryObjectUrl } from './urls';
+import { directoryObjectUrl, userPath } from './urls';
 
 export const USER_SELECT = 'id,userPrincipalName,userType,accountEnabled,assignedPlans,assignedLicenses';
 
@@ -44,7 +44,7 @@ export class GraphPhoneDirectory implements PhoneDirectory {
 
   async resolveUsers(refs: readonly string[]): Promise<Map<string, UserLookup>> {
     const results = await this.graph.batch<UserBody>(
-      refs.map((ref) => ({ method: 'GET' as const, path: `${graphPath`/users/${ref}`}?$select=${USER_SELECT}` })),
+      refs.map((ref) => ({ method: 'GET' as const, path: `${userPath(ref)}?$select=${USER_SELECT}` })),
     );
     const out = new Map<string, UserLookup>();
     refs.forEach((ref, i) => {
@@ -111,6 +111,8 @@ export class GraphPhoneDirectory implements PhoneDirectory {
         method: 'POST' as const,
         path: graphPath`/groups/${groupId}/members/$ref`,
         body: { '@odata.id': directoryObjectUrl(this.baseUrl, id) },
+        // A repeat after a lost response answers "already a member", counted as success below.
+        idempotent: true,
       })),
     );
     const out = new Map<string, WriteResult>();

@@ -78,14 +78,19 @@ async function finalize(record: ImportRecord, chunkCounts: readonly RowCounts[],
   await deps.files.write(summaryPath(record.file), JSON.stringify(summary, null, 2), 'application/json');
   const target = processedPath(record.file);
   if (record.source !== target) await deps.files.move(record.source, target);
-  await deps.records.update(record.importId, {
-    status: 'completed',
-    source: target,
-    resultsBlob: results,
-    summaryBlob: summaryPath(record.file),
-    finishedAt,
-    updatedAt: finishedAt,
-  });
+  const completed = await deps.records.update(
+    record.importId,
+    {
+      status: 'completed',
+      source: target,
+      resultsBlob: results,
+      summaryBlob: summaryPath(record.file),
+      finishedAt,
+      updatedAt: finishedAt,
+    },
+    'running',
+  );
+  if (!completed) return;
   deps.log.info({ importId: record.importId, file: record.file, dryRun: record.dryRun, counts }, 'phone import: completed');
   await deps.audit?.write([
     {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import type { AuditSink } from '../audit';
 import { CsvFileError } from './csv/decode';
 import { type ColumnMap, mapHeader } from './csv/header';
@@ -36,7 +38,13 @@ export interface ImportFileDeps {
   readonly audit?: AuditSink;
   readonly actor?: string;
   readonly now?: () => Date;
+  /** Identity of this delivery (the trigger's invocation); a random one when not given. */
+  readonly owner?: string;
 }
+
+/** How long one delivery may validate a file before another may take over; renewed while it reads. */
+export const VALIDATION_LEASE_MS = 10 * 60_000;
+const RENEW_EVERY_CHUNKS = 20;
 
 export interface ImportFileInput {
   /** Blob path of the input in the container (`incoming/x.csv`, `uploads/x.csv`). */
@@ -87,16 +95,30 @@ export async function importFile(input: ImportFileInput, deps: ImportFileDeps): 
     return { outcome: 'resumed', record };
   }
 
-  const validated = await validateIntoChunks(record, deps);
+  // Two deliveries of one file (a retried trigger, the same file posted twice): one validates, the other leaves it.
+  const owner = deps.owner ?? randomUUID();
+  if (!(await deps.records.claimValidation(importId, owner, VALIDATION_LEASE_MS))) {
+    log({ status: record.status }, 'phone import: another delivery is validating this file; nothing to do here');
+    return { outcome: 'resumed', record };
+  }
+  const validated = await validateIntoChunks(record, deps, owner);
   if (!validated.ok) return { outcome: 'rejected', record: await rejectFile(record, validated.problem, deps, now) };
 
-  await deps.records.update(importId, {
-    status: 'running',
-    totalRows: validated.totalRows,
-    rejectedRows: validated.rejectedRows,
-    chunkCount: validated.chunkCount,
-    updatedAt: now().toISOString(),
-  });
+  const started = await deps.records.update(
+    importId,
+    {
+      status: 'running',
+      totalRows: validated.totalRows,
+      rejectedRows: validated.rejectedRows,
+      chunkCount: validated.chunkCount,
+      updatedAt: now().toISOString(),
+    },
+    'validating',
+  );
+  if (!started) {
+    log({}, 'phone import: another delivery finished validating first; nothing queued twice');
+    return { outcome: 'resumed', record: (await deps.records.get(importId)) ?? record };
+  }
   for (let chunk = 0; chunk < validated.chunkCount; chunk++) await deps.queue.enqueue({ importId, chunk });
   log(
     { rows: validated.totalRows, rejected: validated.rejectedRows, chunks: validated.chunkCount, dryRun },
@@ -126,7 +148,7 @@ type Validation =
   | { readonly ok: true; readonly totalRows: number; readonly rejectedRows: number; readonly chunkCount: number }
   | { readonly ok: false; readonly problem: FileProblem };
 
-async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): Promise<Validation> {
+async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps, owner: string): Promise<Validation> {
   const { settings } = deps;
   const tracker = new DuplicateTracker();
   const chunkStarts: number[] = [];
@@ -143,6 +165,13 @@ async function validateIntoChunks(record: ImportRecord, deps: ImportFileDeps): P
     const rows = buffer;
     const n = chunk++;
     buffer = [];
+    if (
+      n > 0 &&
+      n % RENEW_EVERY_CHUNKS === 0 &&
+      !(await deps.records.claimValidation(record.importId, owner, VALIDATION_LEASE_MS))
+    ) {
+      throw new Error('Another delivery took over validating this file (this one stalled past its lease); stopping');
+    }
     const write = (async () => {
       await deps.rows.putRows(record.importId, n, rows);
       await deps.chunks.putChunk(record.importId, {
@@ -310,7 +339,8 @@ async function rejectFile(
     finishedAt,
     updatedAt: finishedAt,
   };
-  await deps.records.update(record.importId, patch);
+  if (!(await deps.records.update(record.importId, patch, 'validating')))
+    return (await deps.records.get(record.importId)) ?? record;
   deps.log.warn(
     { importId: record.importId, file: record.file, code: problem.code, line: problem.line },
     'phone import: file rejected',

@@ -155,7 +155,7 @@ export function planRow(
 /** Decides whether the SMS policy lets the user sign in with SMS (policy targets are groups or `all_users`). */
 export interface SmsPolicyFacts {
   readonly enabled: boolean;
-  /** Include targets usable for sign-in (`isUsableForSignIn` not false): group ids or `all_users`. */
+  /** Include targets usable for sign-in (`isUsableForSignIn` not false): group ids, user ids (`targetType: user`) or `all_users`. */
   readonly signInTargets: readonly string[];
   readonly excludeGroupIds: readonly string[];
 }
@@ -164,11 +164,14 @@ export function smsEligibility(
   policy: SmsPolicyFacts,
   memberOf: ReadonlySet<string>,
   smsGroupId: string | undefined,
+  userId?: string,
 ): SmsEligibility {
   if (!policy.enabled) return { kind: 'notAllowed', reason: 'the SMS method is disabled in the authentication methods policy' };
   const excluded = policy.excludeGroupIds.find((g) => memberOf.has(g));
   if (excluded) return { kind: 'notAllowed', reason: `the user is in group ${excluded}, which the SMS policy excludes` };
   if (policy.signInTargets.includes('all_users')) return { kind: 'allowed' };
+  // The policy can name users directly (`targetType: user`), not only groups.
+  if (userId !== undefined && policy.signInTargets.includes(userId)) return { kind: 'allowed' };
   if (policy.signInTargets.some((g) => memberOf.has(g))) return { kind: 'allowed' };
   if (smsGroupId && policy.signInTargets.includes(smsGroupId)) return { kind: 'viaGroup', groupId: smsGroupId };
   return {

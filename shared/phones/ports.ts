@@ -42,9 +42,17 @@ export interface ImportRecords {
   /** Creates the record unless one with this id exists; returns the stored one either way. */
   create(record: ImportRecord): Promise<{ created: boolean; record: ImportRecord }>;
   get(importId: string): Promise<ImportRecord | undefined>;
-  update(importId: string, patch: Partial<Omit<ImportRecord, 'importId'>>): Promise<void>;
+  /** Imports still `validating` or `running` (for the sweep that finishes stuck ones). */
+  listUnfinished(): Promise<ImportRecord[]>;
+  /**
+   * Merges `patch`. With `from`, only while the stored status is still `from` (checked and written with If-Match), so a
+   * late or duplicate delivery can never turn `completed` back to `running`; false when the status had moved on.
+   */
+  update(importId: string, patch: Partial<Omit<ImportRecord, 'importId'>>, from?: ImportStatus): Promise<boolean>;
   /** One finalizer at a time: true when `owner` holds (or retakes) the finalize lease. */
   claimFinalize(importId: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** One validator at a time (two deliveries of one file): true when `owner` holds, retakes or renews the lease. */
+  claimValidation(importId: string, owner: string, leaseMs: number): Promise<boolean>;
 }
 
 /** Per-row state, keyed by import + chunk + line. The normalised number is stored for the worker, never logged. */
@@ -78,6 +86,10 @@ export interface ChunkState {
   readonly firstLine: number;
   readonly lastLine: number;
   readonly counts?: RowCounts;
+  /** Last change of the chunk's state or lease (storage timestamp). */
+  readonly updatedAt?: string;
+  /** Epoch ms until which a worker holds the chunk. */
+  readonly leaseUntil?: number;
 }
 
 export interface ChunkStore {
@@ -90,6 +102,8 @@ export interface ChunkStore {
   anyPending(importId: string): Promise<boolean>;
   /** Gives up `owner`'s lease so a deferred retry (a new message) can take the chunk at once. */
   releaseChunk(importId: string, chunk: number, owner: string): Promise<void>;
+  /** Extends `owner`'s lease while it works; false when the chunk is done or another owner holds it now. */
+  renewChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<boolean>;
 }
 
 export interface ChunkMessage {

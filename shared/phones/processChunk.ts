@@ -49,26 +49,77 @@ export type ProcessChunkResult = 'processed' | 'deferred' | 'alreadyDone' | 'bus
 
 /** Deferred retries of a chunk that Graph kept throttling, before its rows are recorded as failed. */
 export const MAX_CHUNK_ATTEMPTS = 8;
+export const DEFAULT_CHUNK_LEASE_MS = 10 * 60_000;
 
 export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps): Promise<ProcessChunkResult> {
   const record = await deps.records.get(message.importId);
   if (!record || record.status !== 'running') return 'stale';
-  const claim = await deps.chunks.claimChunk(message.importId, message.chunk, deps.owner, deps.leaseMs ?? 10 * 60_000);
+  const claim = await deps.chunks.claimChunk(message.importId, message.chunk, deps.owner, deps.leaseMs ?? DEFAULT_CHUNK_LEASE_MS);
   if (claim === 'done') {
     await finalizeIfDone(message.importId, deps);
     return 'alreadyDone';
   }
   if (claim === 'busy') return 'busy';
+  const stopRenewing = keepChunkLease(message, deps);
+  try {
+    return await workChunk(message, record.dryRun, deps);
+  } finally {
+    stopRenewing();
+  }
+}
 
+/** Renews the chunk's lease while it works, so a long chunk (throttled, slow Graph) is never taken by a second worker. */
+function keepChunkLease(message: ChunkMessage, deps: ProcessChunkDeps): () => void {
+  const leaseMs = deps.leaseMs ?? DEFAULT_CHUNK_LEASE_MS;
+  const timer = setInterval(
+    () => {
+      deps.chunks.renewChunk(message.importId, message.chunk, deps.owner, leaseMs).then(
+        (held) => {
+          if (!held) deps.log.warn({ importId: message.importId, chunk: message.chunk }, 'phone import: chunk lease lost');
+        },
+        () => undefined,
+      );
+    },
+    Math.max(250, Math.floor(leaseMs / 3)),
+  );
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+const canDefer = (message: ChunkMessage, deps: ProcessChunkDeps): boolean =>
+  deps.finalAttempt !== true && (message.attempt ?? 1) < MAX_CHUNK_ATTEMPTS;
+
+/** A new, delayed message rather than a failed delivery: throttling must not use up the queue's dequeue count. */
+async function defer(message: ChunkMessage, deps: ProcessChunkDeps, rows: number, why: string): Promise<'deferred'> {
+  const attempt = message.attempt ?? 1;
+  const delay = deps.retryDelaySeconds?.(attempt) ?? Math.min(600, 30 * attempt);
+  await deps.chunks.releaseChunk(message.importId, message.chunk, deps.owner);
+  await deps.queue.enqueue({ importId: message.importId, chunk: message.chunk, attempt: attempt + 1 }, delay);
+  deps.log.warn(
+    { importId: message.importId, chunk: message.chunk, rows, attempt, delaySeconds: delay, reason: why },
+    'phone import: chunk deferred',
+  );
+  return 'deferred';
+}
+
+async function workChunk(message: ChunkMessage, dryRun: boolean, deps: ProcessChunkDeps): Promise<ProcessChunkResult> {
   const stored = await deps.rows.chunkRows(message.importId, message.chunk);
   const todo = stored.filter((r) => r.state !== 'done' && r.phoneNumber && r.phoneType);
   let outcomes = new Map<number, RowOutcome>();
   if (todo.length > 0) {
-    const ran = await runRows(message, todo, record.dryRun, deps);
+    let ran: Awaited<ReturnType<typeof runRows>>;
+    try {
+      ran = await runRows(message, todo, dryRun, deps);
+    } catch (err) {
+      // Failed outside Graph's per-item answers (a read that threw, a storage error): the whole chunk is retried
+      // later like throttled rows; on the last attempt its rows are recorded failed with the reason.
+      const why = err instanceof Error ? err.message : String(err);
+      if (canDefer(message, deps)) return defer(message, deps, todo.length, why);
+      ran = { outcomes: failedOutcomes(todo, why), transient: new Set<number>() };
+    }
     outcomes = ran.outcomes;
     const transient = ran.transient;
-    const attempt = message.attempt ?? 1;
-    const retryLater = transient.size > 0 && deps.finalAttempt !== true && attempt < MAX_CHUNK_ATTEMPTS;
+    const retryLater = transient.size > 0 && canDefer(message, deps);
     const settled = todo.filter((r) => !(retryLater && transient.has(r.line)));
     await deps.rows.patchRows(
       message.importId,
@@ -82,17 +133,7 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
         return { line: r.line, state: 'done' as const, status: o.status, action: o.action, reason, phoneNumber: '' };
       }),
     );
-    if (retryLater) {
-      // A new, delayed message rather than a failed delivery: throttling must not use up the queue's dequeue count.
-      const delay = deps.retryDelaySeconds?.(attempt) ?? Math.min(600, 30 * attempt);
-      await deps.chunks.releaseChunk(message.importId, message.chunk, deps.owner);
-      await deps.queue.enqueue({ importId: message.importId, chunk: message.chunk, attempt: attempt + 1 }, delay);
-      deps.log.warn(
-        { importId: message.importId, chunk: message.chunk, rows: transient.size, attempt, delaySeconds: delay },
-        'phone import: Graph throttled or failed beyond retries; chunk deferred',
-      );
-      return 'deferred';
-    }
+    if (retryLater) return defer(message, deps, transient.size, 'Graph throttled or failed beyond retries');
   }
   const counts = emptyCounts();
   for (const r of stored) counts[outcomes.get(r.line)?.status ?? r.status ?? 'failed']++;
@@ -100,6 +141,23 @@ export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps
   deps.log.info({ importId: message.importId, chunk: message.chunk, rows: stored.length, counts }, 'phone import: chunk done');
   await finalizeIfDone(message.importId, deps);
   return 'processed';
+}
+
+/** Every row of a chunk that could not be worked, failed with the reason (rows already `applying` may be applied). */
+function failedOutcomes(rows: readonly StoredRow[], why: string): Map<number, RowOutcome> {
+  return new Map(
+    rows.map((r) => [
+      r.line,
+      {
+        status: 'failed' as const,
+        action: 'none',
+        reason:
+          r.state === 'applying'
+            ? `the chunk failed before its outcome was known (${why}); check the user's phone methods`
+            : `the chunk failed: ${why}`,
+      },
+    ]),
+  );
 }
 
 const asValid = (r: StoredRow): ValidRow => ({
@@ -146,7 +204,7 @@ async function runRows(
         ? await deps.directory.memberOf(smsUsers, groups)
         : new Map<string, ReadonlySet<string>>();
     for (const id of smsUsers)
-      eligibility.set(id, smsEligibility(policy, memberships.get(id) ?? new Set(), settings.smsSignInGroupId));
+      eligibility.set(id, smsEligibility(policy, memberships.get(id) ?? new Set(), settings.smsSignInGroupId, id));
   }
 
   const options = { overwrite: settings.overwrite, enableSmsWithoutLicence: settings.enableSmsWithoutLicence, dryRun };

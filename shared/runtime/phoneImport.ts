@@ -13,7 +13,7 @@ import type { Services } from './services';
 export function phoneImportDeps(
   services: Services,
   log: Logger,
-  graph: Graph = services.graph,
+  graph: Graph = services.graph.scoped({ logger: log }),
 ): ImportFileDeps & Omit<ProcessChunkDeps, 'owner'> {
   return {
     files: new BlobImportFiles(() => services.storage.container(PHONE_CONTAINER)),

@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import { type AppConfig, loadConfig } from '../config';
 import { createGraphFromConfig } from '../graph';
 import type { Graph } from '../graph/types';
+import { createLogger } from '../log';
 import { AUDIT_TABLE, AuditTable } from '../storage/auditTable';
 import { createStorageClients, type StorageClients } from '../storage/clients';
 
@@ -24,7 +25,9 @@ export function buildServices(
   const storage = createStorageClients(config.storage, options.storageCredential);
   return {
     config,
-    graph: createGraphFromConfig(config.graph, options.graphCredential),
+    // Process-wide Graph lines (retries, failures) go to stdout; runs and imports scope the gateway to their own
+    // invocation logger, so their lines reach the Functions logs with the run id.
+    graph: createGraphFromConfig(config.graph, options.graphCredential, createLogger(config.logLevel)),
     storage,
     audit: new AuditTable(() => storage.table(AUDIT_TABLE)),
   };

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { AuditSink } from '../audit';
 import { createGroupsAdapter, type GroupsAdapterOptions } from '../graph/groups';
+import { createLogger, type Logger } from '../log';
 import { SyncStore } from '../storage/syncStore';
 import type { SyncRun } from '../sync/jobModel';
 import type { JobDeps } from '../sync/jobs';
@@ -18,6 +19,8 @@ export interface SyncComposeOptions {
   readonly adapter?: Partial<GroupsAdapterOptions>;
   /** Where member adds/removes are audited; the app's audit table by default. */
   readonly audit?: AuditSink;
+  /** The invocation's logger; the run binds its run id, and the run's Graph retries and failures log through it. */
+  readonly log?: Logger;
 }
 
 export function syncJobDeps(services: Services, options: SyncComposeOptions = {}): JobDeps {
@@ -33,7 +36,17 @@ export function syncJobDeps(services: Services, options: SyncComposeOptions = {}
 
 export function syncRunDeps(services: Services, options: SyncComposeOptions = {}): RunDeps {
   const store = new SyncStore(services.storage);
-  const groups = createGroupsAdapter(services.graph.scoped(), { baseUrl: services.config.graph.baseUrl, ...options.adapter });
+  const settings = { ...DEFAULT_RUN_SETTINGS, largeTargetWarning: services.config.sync.largeTargetWarning, ...options.settings };
+  // The run id is chosen here so every line of the run, the gateway's included, carries it.
+  const runId = randomUUID();
+  const log = (options.log ?? createLogger(services.config.logLevel)).child({ runId });
+  const cancel = new AbortController();
+  const graph = services.graph.scoped({
+    logger: log,
+    signal: cancel.signal,
+    deadline: Date.now() + settings.runDeadlineMs,
+  });
+  const groups = createGroupsAdapter(graph, { baseUrl: services.config.graph.baseUrl, ...options.adapter });
   return {
     jobs: store,
     state: store,
@@ -41,8 +54,10 @@ export function syncRunDeps(services: Services, options: SyncComposeOptions = {}
     writer: groups,
     audit: options.audit ?? services.audit,
     now: () => new Date(),
-    newId: randomUUID,
-    settings: { ...DEFAULT_RUN_SETTINGS, largeTargetWarning: services.config.sync.largeTargetWarning, ...options.settings },
+    newId: () => runId,
+    settings,
+    log,
+    cancel: (reason) => cancel.abort(reason),
   };
 }
 

@@ -11,7 +11,7 @@ import type {
   RowStore,
   StoredRow,
 } from '../phones/ports';
-import { ROW_STATUSES, type RowCounts, type RowStatus } from '../phones/types';
+import { type ImportStatus, ROW_STATUSES, type RowCounts, type RowStatus } from '../phones/types';
 import type { StorageClients } from './clients';
 
 /**
@@ -27,6 +27,8 @@ export const PHONE_IMPORTS_TABLE = 'phoneimports';
 export const PHONE_ROWS_TABLE = 'phoneimportrows';
 export const PHONE_CHUNKS_TABLE = 'phoneimportchunks';
 export const PHONE_CHUNK_QUEUE = 'phone-import-chunks';
+/** Where the Functions host moves a chunk message after its last failed delivery (`<queue>-poison`). */
+export const PHONE_CHUNK_POISON_QUEUE = `${PHONE_CHUNK_QUEUE}-poison`;
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const rowPartition = (importId: string, chunk: number) => `${importId}_${pad(chunk, 6)}`;
@@ -98,22 +100,51 @@ export class TableImportRecords implements ImportRecords {
     }
   }
 
-  async update(importId: string, patch: Partial<Omit<ImportRecord, 'importId'>>): Promise<void> {
+  async listUnfinished(): Promise<ImportRecord[]> {
     const client = await this.table();
-    await client.updateEntity({ partitionKey: 'import', rowKey: importId, ...this.toEntity(patch) }, 'Merge');
+    const out: ImportRecord[] = [];
+    const filter = "PartitionKey eq 'import' and (status eq 'running' or status eq 'validating')";
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
+      out.push(this.fromEntity(e));
+    return out;
   }
 
-  async claimFinalize(importId: string, owner: string, leaseMs: number): Promise<boolean> {
+  async update(importId: string, patch: Partial<Omit<ImportRecord, 'importId'>>, from?: ImportStatus): Promise<boolean> {
+    const client = await this.table();
+    const entity = { partitionKey: 'import', rowKey: importId, ...this.toEntity(patch) };
+    if (from === undefined) {
+      await client.updateEntity(entity, 'Merge');
+      return true;
+    }
+    const current = await client.getEntity<Record<string, unknown>>('import', importId);
+    if (current.status !== from) return false;
+    try {
+      await client.updateEntity(entity, 'Merge', { etag: current.etag });
+      return true;
+    } catch (err) {
+      if (errStatus(err) === 412) return false;
+      throw err;
+    }
+  }
+
+  claimFinalize(importId: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.claim(importId, 'finalize', owner, leaseMs);
+  }
+
+  claimValidation(importId: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.claim(importId, 'validate', owner, leaseMs);
+  }
+
+  /** A lease on one step of an import (`<step>Owner`, `<step>Until`), taken and renewed with If-Match. */
+  private async claim(importId: string, step: 'finalize' | 'validate', owner: string, leaseMs: number): Promise<boolean> {
     const client = await this.table();
     const entity = await client.getEntity<Record<string, unknown>>('import', importId);
-    if (num(entity.finalizeUntil) > Date.now() && entity.finalizeOwner !== owner) return false;
+    if (num(entity[`${step}Until`]) > Date.now() && entity[`${step}Owner`] !== owner) return false;
     try {
       await client.updateEntity(
-        { partitionKey: 'import', rowKey: importId, finalizeOwner: owner, finalizeUntil: Date.now() + leaseMs },
+        { partitionKey: 'import', rowKey: importId, [`${step}Owner`]: owner, [`${step}Until`]: Date.now() + leaseMs },
         'Merge',
-        {
-          etag: entity.etag,
-        },
+        { etag: entity.etag },
       );
       return true;
     } catch (err) {
@@ -208,17 +239,23 @@ export class TableChunkStore implements ChunkStore {
 
   async putChunk(importId: string, chunk: ChunkState): Promise<void> {
     const client = await this.table();
-    await client.upsertEntity(
-      {
-        partitionKey: importId,
-        rowKey: pad(chunk.chunk, 6),
-        chunk: chunk.chunk,
-        state: chunk.state,
-        firstLine: chunk.firstLine,
-        lastLine: chunk.lastLine,
-      },
-      'Replace',
-    );
+    const entity = {
+      partitionKey: importId,
+      rowKey: pad(chunk.chunk, 6),
+      chunk: chunk.chunk,
+      state: chunk.state,
+      firstLine: chunk.firstLine,
+      lastLine: chunk.lastLine,
+    };
+    try {
+      await client.createEntity(entity);
+    } catch (err) {
+      if (errStatus(err) !== 409) throw err;
+      // Written again by a validator that took over: never reset a chunk a worker already finished.
+      const existing = await client.getEntity<Record<string, unknown>>(importId, pad(chunk.chunk, 6));
+      if (existing.state === 'done') return;
+      await client.updateEntity(entity, 'Replace', { etag: existing.etag });
+    }
   }
 
   async claimChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<'claimed' | 'busy' | 'done'> {
@@ -276,6 +313,21 @@ export class TableChunkStore implements ChunkStore {
     }
   }
 
+  async renewChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<boolean> {
+    const client = await this.table();
+    const entity = await client.getEntity<Record<string, unknown>>(importId, pad(chunk, 6));
+    if (entity.state === 'done' || entity.leaseOwner !== owner) return false;
+    try {
+      await client.updateEntity({ partitionKey: importId, rowKey: pad(chunk, 6), leaseUntil: this.now() + leaseMs }, 'Merge', {
+        etag: entity.etag,
+      });
+      return true;
+    } catch (err) {
+      if (errStatus(err) === 412) return false;
+      throw err;
+    }
+  }
+
   async listChunks(importId: string): Promise<ChunkState[]> {
     const client = await this.table();
     const out: ChunkState[] = [];
@@ -289,6 +341,8 @@ export class TableChunkStore implements ChunkStore {
         firstLine: num(e.firstLine),
         lastLine: num(e.lastLine),
         ...(counts && { counts }),
+        ...(typeof e.timestamp === 'string' && { updatedAt: e.timestamp }),
+        leaseUntil: num(e.leaseUntil),
       });
     }
     return out.sort((a, b) => a.chunk - b.chunk);

@@ -224,14 +224,20 @@ export class SyncStore implements JobRepository, SyncStateStore {
       etag = replaced.etag;
       takenOver = String(held.runId);
     }
+    const renewOnce = async (): Promise<boolean> => {
+      const renewed = await orUndefined(table.updateEntity(entity(), 'Replace', { etag }), 404, 412);
+      if (!renewed) return false;
+      etag = renewed.etag;
+      return true;
+    };
+    // Renewals are conditional on the etag of the previous one, so a heartbeat and a fence must not race each other.
+    let last: Promise<boolean> = Promise.resolve(true);
     const lease: RunLease = {
       runId,
       ...(takenOver ? { takenOver } : {}),
-      renew: async () => {
-        const renewed = await orUndefined(table.updateEntity(entity(), 'Replace', { etag }), 404, 412);
-        if (!renewed) return false;
-        etag = renewed.etag;
-        return true;
+      renew: () => {
+        last = last.then(renewOnce, renewOnce);
+        return last;
       },
       release: async () => {
         await orUndefined(table.deleteEntity(jobId, 'lease', { etag }), 404, 412);

@@ -23,6 +23,8 @@ export interface MembershipDeps {
   readonly state: SyncStateStore;
   readonly now: () => Date;
   readonly fullRefreshMs: number;
+  /** Throws unless the run still holds its lease (renewed on its etag); called before every snapshot write. */
+  readonly fence?: () => Promise<void>;
 }
 
 export interface LoadedMembership {
@@ -180,6 +182,7 @@ async function readRound(
     if (!snapshot || !members) continue;
     const complete = { ...snapshot, members: [...members.values()] };
     out.snapshots.set(id, complete);
+    await deps.fence?.();
     await deps.state.saveSnapshot(jobId, complete);
   }
 }

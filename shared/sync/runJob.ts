@@ -3,17 +3,10 @@ import { AppError, conflict, notFound, toError } from '../errors';
 import { appliedOutcome, type RunOutcome } from '../runOutcome';
 import { describeViolations, fanOutWarning, limitViolations, targetProblems, targetWarnings } from './guardrails';
 import type { RunError, RunGroupRef, SyncJob, SyncRun } from './jobModel';
+import { LEASE_LOST, LeaseGuard } from './leaseGuard';
 import { type LoadedMembership, loadMembership } from './membership';
 import { computePlan, desiredMembers, expandMembers } from './plan';
-import type {
-  JobRepository,
-  MemberFacts,
-  MembershipReader,
-  MembershipWriter,
-  RunLease,
-  SyncStateStore,
-  WriteOutcome,
-} from './ports';
+import type { JobRepository, MemberFacts, MembershipReader, MembershipWriter, SyncStateStore, WriteOutcome } from './ports';
 
 /**
  * The run use case: read, plan, check guardrails, apply, record. Reached by HTTP (`POST /api/sync/jobs/{id}/run`) and
@@ -27,6 +20,11 @@ export interface RunSettings {
   readonly fullRefreshMs: number;
   /** Members per write slice; after each slice the run record (checkpoint), ledger and audit log are written. */
   readonly writeSliceSize: number;
+  /**
+   * A run starts no new work after this long. Shorter than the lease, so a run ends before the lease it took could
+   * lapse even if every heartbeat failed; the next run continues from what was applied.
+   */
+  readonly runDeadlineMs: number;
 }
 
 export const DEFAULT_RUN_SETTINGS: RunSettings = {
@@ -34,7 +32,14 @@ export const DEFAULT_RUN_SETTINGS: RunSettings = {
   leaseTtlMs: 15 * 60_000,
   fullRefreshMs: 24 * 3600_000,
   writeSliceSize: 4000,
+  runDeadlineMs: 12 * 60_000,
 };
+
+/** What a run logs (pino's shape; every line carries the run id through the logger's bindings). */
+export interface RunLog {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
 
 export interface RunDeps {
   readonly jobs: JobRepository;
@@ -45,6 +50,9 @@ export interface RunDeps {
   readonly now: () => Date;
   readonly newId: () => string;
   readonly settings: RunSettings;
+  readonly log?: RunLog;
+  /** Cancels the run's Graph calls in flight (the lease was lost or the deadline passed). */
+  readonly cancel?: (reason: Error) => void;
 }
 
 export interface RunOptions {
@@ -63,11 +71,25 @@ export async function runJob(deps: RunDeps, jobId: string, options: RunOptions):
       runId: lease.heldBy,
     });
   }
+  const guard = new LeaseGuard(lease, {
+    heartbeatMs: Math.max(250, Math.floor(deps.settings.leaseTtlMs / 3)),
+    deadlineAt: deps.now().getTime() + deps.settings.runDeadlineMs,
+    now: () => deps.now().getTime(),
+    onStop: (reason) => {
+      deps.log?.warn({ jobId, code: reason.code, reason: reason.message }, 'sync run stopping');
+      deps.cancel?.(reason);
+    },
+  });
+  guard.start();
   try {
     if (lease.takenOver) await markInterrupted(deps, lease.takenOver);
-    return await execute(deps, record.job, runId, options, lease);
+    deps.log?.info({ jobId, dryRun: options.dryRun, trigger: options.trigger }, 'sync run started');
+    const run = await execute(deps, record.job, runId, options, guard);
+    deps.log?.info({ jobId, status: run.status, counts: run.counts, graphRequests: run.graphRequests }, 'sync run ended');
+    return run;
   } finally {
-    await lease.release();
+    guard.stop();
+    if (guard.reason?.code !== LEASE_LOST) await lease.release();
   }
 }
 
@@ -92,7 +114,7 @@ async function markInterrupted(deps: RunDeps, runId: string): Promise<void> {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type RunDraft = Omit<Mutable<SyncRun>, 'warnings'> & { warnings: string[] };
 
-async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunOptions, lease: RunLease): Promise<SyncRun> {
+async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunOptions, guard: LeaseGuard): Promise<SyncRun> {
   const run: RunDraft = {
     runId,
     jobId: job.jobId,
@@ -142,10 +164,18 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
   let loaded: LoadedMembership;
   try {
     loaded = await loadMembership(
-      { reader: deps.reader, state: deps.state, now: deps.now, fullRefreshMs: deps.settings.fullRefreshMs },
+      {
+        reader: deps.reader,
+        state: deps.state,
+        now: deps.now,
+        fullRefreshMs: deps.settings.fullRefreshMs,
+        fence: () => guard.fence(),
+      },
       job,
     );
-  } catch (err) {
+  } catch (caught) {
+    // A Graph call cancelled because the lease was lost reports the lease, not the cancellation.
+    const err = guard.reason ?? caught;
     return finish('failed', [
       { id: job.jobId, code: err instanceof AppError ? err.code : 'SYNC_READ_FAILED', message: toError(err).message },
     ]);
@@ -197,13 +227,22 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
   // bookkeeping still knows those members are the job's (additive mode may remove them later).
   const owned = new Set([...ledger].filter((id) => current.has(id)));
   for (const id of plan.add) owned.add(id);
-  await deps.state.saveLedger(job.jobId, owned);
+  try {
+    await guard.fence();
+    await deps.state.saveLedger(job.jobId, owned);
+  } catch (err) {
+    return finish('failed', [
+      { id: job.jobId, code: err instanceof AppError ? err.code : 'SYNC_WRITE_FAILED', message: toError(err).message },
+    ]);
+  }
 
   const facts = new Map<string, MemberFacts>();
   for (const members of loaded.groups.values()) for (const [id, m] of members) if (desired.has(id)) facts.set(id, m);
   const errors: RunError[] = [];
   const apply = async (kind: 'add' | 'remove', ids: readonly string[]) => {
     for (let i = 0; i < ids.length; i += deps.settings.writeSliceSize) {
+      // Only the lease holder writes: a stale run (paused past its lease) must not apply an old plan.
+      await guard.fence();
       const slice = ids.slice(i, i + deps.settings.writeSliceSize);
       const outcomes = kind === 'add' ? await deps.writer.add(job.target, slice) : await deps.writer.remove(job.target, slice);
       const entries: AuditEntry[] = [];
@@ -227,25 +266,27 @@ async function execute(deps: RunDeps, job: SyncJob, runId: string, options: RunO
       run.graphRequests = deps.writer.counters();
       await deps.audit.write(entries);
       await deps.state.saveRun(run);
-      if (!(await lease.renew()))
-        throw new Error('The run lost its lease (it ran longer than the lease time); stopping to avoid two writers');
     }
   };
 
   try {
     await apply('add', plan.add);
     await apply('remove', plan.remove);
-  } catch (err) {
+  } catch (caught) {
+    const err = guard.reason ?? caught;
     run.errors = [];
     return finish(run.counts.added + run.counts.removed > 0 ? 'partial' : 'failed', [
       ...errors,
       { id: job.jobId, code: err instanceof AppError ? err.code : 'SYNC_WRITE_FAILED', message: toError(err).message },
     ]);
   } finally {
-    await deps.state.saveLedger(job.jobId, owned);
-    const snapshot = loaded.snapshots.get(job.target);
-    // The target snapshot keeps its delta link; the next round replays these same changes, which is harmless.
-    if (snapshot) await deps.state.saveSnapshot(job.jobId, { ...snapshot, members: [...targetMembers.values()] });
+    // Written only while this run still holds the lease (renewed on its etag first): never over a newer run's state.
+    if (await guard.holdsLease()) {
+      await deps.state.saveLedger(job.jobId, owned);
+      const snapshot = loaded.snapshots.get(job.target);
+      // The target snapshot keeps its delta link; the next round replays these same changes, which is harmless.
+      if (snapshot) await deps.state.saveSnapshot(job.jobId, { ...snapshot, members: [...targetMembers.values()] });
+    }
   }
   run.errors = [];
   return finish(appliedOutcome(run.counts.added + run.counts.removed, errors.length), errors);

@@ -70,7 +70,29 @@ describe('planChunks', () => {
 
   it('lists a dependency before its dependent even when the caller gave them the other way round', () => {
     const items = [get('/b', { id: 'b', dependsOn: ['a'] }), get('/c'), get('/a', { id: 'a' })];
-    expect(planChunks(prepareItems(items, BASE))[0]?.map((p) => p.id)).toEqual(['a', 'b', '2']);
+    expect(planChunks(prepareItems(items, BASE)).map((c) => c.map((p) => p.id))).toEqual([['a', 'b'], ['2']]);
+  });
+
+  it('never mixes dependsOn items with independent ones in one call (Graph refuses such batches)', () => {
+    const items = [get('/p1'), get('/x', { id: 'x' }), get('/y', { id: 'y', dependsOn: ['x'] }), get('/p2')];
+    const chunks = planChunks(prepareItems(items, BASE));
+    for (const c of chunks) {
+      const dependent = c.slice(1).filter((p) => p.dependsOn.length > 0).length;
+      expect(dependent === 0 || dependent === c.length - 1).toBe(true);
+    }
+    expect(chunks.map((c) => c.map((p) => p.id))).toEqual([
+      ['x', 'y'],
+      ['1', '4'],
+    ]);
+  });
+
+  it('refuses an item with more than one dependency (a fan-in cannot be fully sequential after a retry)', () => {
+    const items = [
+      get('/a', { id: 'a' }),
+      get('/b', { id: 'b', dependsOn: ['a'] }),
+      get('/c', { id: 'c', dependsOn: ['a', 'b'] }),
+    ];
+    expect(() => prepareItems(items, BASE)).toThrow(/one dependency per item/);
   });
 
   it('refuses a dependsOn group larger than one call', () => {
@@ -81,7 +103,7 @@ describe('planChunks', () => {
   });
 
   it('sends every item exactly once, in calls of at most 20, with its dependencies beside it', () => {
-    const arb = fc.array(fc.array(fc.nat(), { maxLength: 2 }), { minLength: 1, maxLength: 120 }).map((deps) =>
+    const arb = fc.array(fc.array(fc.nat(), { maxLength: 1 }), { minLength: 1, maxLength: 120 }).map((deps) =>
       deps.map((ds, i): BatchItem => {
         const targets = i === 0 ? [] : [...new Set(ds.map((d) => `i${d % i}`))];
         // Keep dependency groups small enough to fit, as a caller must.
@@ -101,7 +123,9 @@ describe('planChunks', () => {
           const ids = new Set(c.map((p) => p.id));
           const position = new Map(c.map((p, k) => [p.id, k]));
           const depsFirst = c.every((p, k) => p.dependsOn.every((d) => (position.get(d) ?? Infinity) < k));
-          return c.length <= 20 && depsFirst && c.every((p) => p.dependsOn.every((d) => ids.has(d)));
+          const dependent = c.slice(1).filter((p) => p.dependsOn.length > 0).length;
+          const notMixed = dependent === 0 || dependent === c.length - 1;
+          return c.length <= 20 && depsFirst && notMixed && c.every((p) => p.dependsOn.every((d) => ids.has(d)));
         });
       }),
     );

@@ -350,7 +350,7 @@ describe('scopes and counters', () => {
 });
 
 describe('logging', () => {
-  it('logs retries at debug level without tokens, queries or bodies', async () => {
+  it('logs retries at info level without tokens, queries or bodies', async () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -358,7 +358,7 @@ describe('logging', () => {
         done();
       },
     });
-    const logger = pino({ level: 'debug' }, sink);
+    const logger = pino({ level: 'info' }, sink);
     const { graph } = recordingGateway(sb.url, { logger });
     await sb.faults([{ route: 'GET /users', kind: '429', times: 1, retryAfterSeconds: 1 }]);
     await graph.request({ method: 'GET', path: '/users', query: { $filter: "userPrincipalName eq 'user1@gateway.example'" } });

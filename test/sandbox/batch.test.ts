@@ -46,6 +46,31 @@ describe('sandbox $batch', () => {
     expect((await call(sb, 'POST', '/$batch', { body: { requests: dup } })).status).toBe(400);
   });
 
+  it('refuses a batch that mixes dependsOn items with independent ones, as Graph does', async () => {
+    const r = await call(sb, 'POST', '/$batch', {
+      body: {
+        requests: [
+          { id: '1', method: 'GET', url: '/users' },
+          { id: '2', method: 'GET', url: '/groups', dependsOn: ['1'] },
+          { id: '3', method: 'GET', url: '/users' },
+          { id: '4', method: 'GET', url: '/groups', dependsOn: ['3'] },
+        ],
+      },
+    });
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.body)).toContain('Batch should be either fully sequential or fully parallel');
+    const fanOut = await call(sb, 'POST', '/$batch', {
+      body: {
+        requests: [
+          { id: '1', method: 'GET', url: '/users' },
+          { id: '2', method: 'GET', url: '/groups', dependsOn: ['1'] },
+          { id: '3', method: 'GET', url: '/users', dependsOn: ['1'] },
+        ],
+      },
+    });
+    expect(fanOut.status).toBe(200);
+  });
+
   it('answers 424 for dependents of a failed item', async () => {
     const r = await call(sb, 'POST', '/$batch', {
       body: {

@@ -103,11 +103,15 @@ describe('sandbox groups and membership', () => {
     expect(errorCode(r)).toBe('Request_ResourceNotFound');
   });
 
-  it('removes a member with $ref and 404s when not a member', async () => {
+  it('removes a member with $ref; a second remove of an existing object is 400 "removed object references do not exist"', async () => {
     await call(sb, 'POST', `/groups/${groupId(6)}/members/$ref`, { body: ref(userId(11)) });
     expect((await call(sb, 'DELETE', `/groups/${groupId(6)}/members/${userId(11)}/$ref`)).status).toBe(204);
     const again = await call(sb, 'DELETE', `/groups/${groupId(6)}/members/${userId(11)}/$ref`);
-    expect(again.status).toBe(404);
+    expect(again.status).toBe(400);
+    expect(errorCode(again)).toBe('Request_BadRequest');
+    expect(JSON.stringify(again.body)).toContain('One or more removed object references do not exist');
+    const unknown = await call(sb, 'DELETE', `/groups/${groupId(6)}/members/99999999-0000-0000-0000-000000000000/$ref`);
+    expect(unknown.status).toBe(404);
   });
 
   it('caps members@odata.bind at 20', async () => {

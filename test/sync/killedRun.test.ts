@@ -13,7 +13,9 @@ import { graphAdmin, membersOf, runOnceLeaseExpires, useSyncHarness } from './ha
 /**
  * A run that dies mid-way (host killed, worker recycled): from the point of death no code of the run executes, so its
  * lease stays taken, its record says `running` and the target snapshot is stale. Simulated by a Graph whose write
- * batches never answer after the first one; the next run must take over once the lease expires and converge.
+ * batches never answer after the first one; the next run must take over once the lease expires and converge. In one
+ * process the run's heartbeat would keep renewing its lease, so the run's own deadline (4 s) stops it: from then on
+ * nothing renews the lease, as after a real death (test/sync/sigkill.test.ts kills a real process).
  */
 const harness = useSyncHarness();
 
@@ -59,7 +61,7 @@ describe('a run killed mid-way', () => {
       dying,
       job.jobId,
       { dryRun: false, actor: 'test', trigger: 'http' },
-      { settings: { leaseTtlMs: 1500, writeSliceSize: 20 } },
+      { settings: { leaseTtlMs: 1500, writeSliceSize: 20, runDeadlineMs: 4000 } },
     );
     await eventually('the first slice of adds', async () => (await membersOf(h, G.group2Name.id)).length >= 22);
 

@@ -218,9 +218,11 @@ describe('runJob', () => {
       return 'heldBy' in lease ? lease : { ...lease, renew: async () => false };
     };
     const result = await run(w, jobId);
-    expect(result.status).toBe('partial');
-    expect(result.counts.added).toBe(3);
-    expect(result.errors.at(-1)?.message).toContain('lost its lease');
+    // The lease is checked before the first state write (a snapshot while reading), so nothing is written or applied.
+    expect(result.status).toBe('failed');
+    expect(result.counts.added).toBe(0);
+    expect(result.errors.at(-1)?.code).toBe('SYNC_LEASE_LOST');
+    expect(w.dir.members(target)).toEqual([]);
   });
 
   it('refuses a second concurrent run of the same job', async () => {

@@ -69,8 +69,9 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     expect([...run.plan.add].sort()).toEqual(expected);
     expect(run.counts).toMatchObject({ added: expected.length, removed: 0, failed: 0 });
     expect(await membersOf(h, G.group2Name.id)).toEqual(expected);
-    // One $batch with both groups' first pages, group objects and delta tokens; one $batch of bind PATCHes.
-    expect(run.graphRequests.httpCalls).toBe(1 + Math.ceil(expected.length / 400));
+    // Two fully parallel $batch calls (group objects and delta tokens, then first member pages; Graph refuses batches
+    // mixing dependsOn with independent items), then one $batch of bind PATCHes.
+    expect(run.graphRequests.httpCalls).toBe(2 + Math.ceil(expected.length / 400));
     expect(run.target).toMatchObject({ id: G.group2Name.id, displayName: 'Group2Name', read: 'full' });
 
     const fetched = await call(syncRunGetHandler, { params: { runId: run.runId } });
@@ -94,6 +95,21 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     const idle = await runJob(job.jobId);
     expect(idle.plan).toEqual({ add: [], remove: [] });
     expect(idle.graphRequests.httpCalls).toBe(1);
+  });
+
+  it('reads in full when Graph answers the stored delta token with 400 syncStateNotFound instead of 410', async () => {
+    const h = harness.current;
+    const job = (
+      await createJob({ name: 'expired', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], mode: 'mirror' })
+    ).body as unknown as SyncJob;
+    await runJob(job.jobId);
+    // A reset starts a new tenant epoch: every stored delta token is unknown to the sandbox from now on.
+    await graphAdmin.reset(h);
+    await graphAdmin.knobs(h, { expiredDeltaToken: '400' });
+    const again = await runJob(job.jobId);
+    expect(again.status).toBe('succeeded');
+    expect(again.target.read).toBe('full');
+    expect(again.sources[0]?.read).toBe('full');
   });
 
   it('changes nothing on a dry run', async () => {

@@ -37,7 +37,7 @@ function parseRequests(body: Json): BatchRequest[] {
   if (raw.length > MAX_REQUESTS)
     throw invalidBatch(`Invalid batch payload: a batch can contain at most ${MAX_REQUESTS} requests (got ${raw.length}).`);
   const seen = new Set<string>();
-  return raw.map((item, index): BatchRequest => {
+  const requests = raw.map((item, index): BatchRequest => {
     if (!isJsonObject(item)) throw invalidBatch(`Invalid batch payload: request ${index} is not an object.`);
     const id = typeof item.id === 'number' ? String(item.id) : item.id;
     if (typeof id !== 'string' || id.length === 0) throw invalidBatch(`Invalid batch payload: request ${index} has no id.`);
@@ -61,6 +61,19 @@ function parseRequests(body: Json): BatchRequest[] {
     seen.add(id);
     return { id, method: item.method.toUpperCase(), url: item.url, headers, body: item.body, dependsOn };
   });
+  assertNotMixed(requests);
+  return requests;
+}
+
+/**
+ * json-batching.md: "Batch should be either fully sequential or fully parallel." Graph refuses a batch in which some
+ * requests use `dependsOn` and others (beyond the first, which has nothing to depend on) do not, with this message.
+ */
+function assertNotMixed(requests: readonly BatchRequest[]): void {
+  const sequential = requests.slice(1).filter((r) => r.dependsOn.length > 0).length;
+  if (sequential > 0 && sequential < requests.length - 1) {
+    throw invalidBatch('Batch should be either fully sequential or fully parallel.');
+  }
 }
 
 function toResponse(id: string, outcome: PipelineOutcome): BatchResponse {

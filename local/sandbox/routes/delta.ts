@@ -71,10 +71,14 @@ function initialUrl(call: GraphCall, q: DeltaQuery | undefined): string {
   return `${call.origin}/v1.0/groups/delta${query ? `?${query}` : ''}`;
 }
 
-/** delta-query-overview.md "Synchronization reset": 410 Gone with a Location header holding the initial request. */
-const resyncRequired = (call: GraphCall, q?: DeltaQuery): GraphError =>
+/**
+ * delta-query-overview.md "Synchronization reset": 410 Gone with a Location header holding the initial request. With
+ * the `expiredDeltaToken: "400"` knob the same answer comes as 400, as reported for directory delta queries
+ * (microsoft-graph-docs-contrib issues #7414 and #7897): clients must not rely on 410 alone.
+ */
+const resyncRequired = (call: GraphCall, q?: DeltaQuery, status: 400 | 410 = 410): GraphError =>
   new GraphError(
-    410,
+    status,
     'syncStateNotFound',
     'The delta token is unknown or has expired; restart with a full synchronization (see the Location header).',
     {
@@ -83,18 +87,19 @@ const resyncRequired = (call: GraphCall, q?: DeltaQuery): GraphError =>
   );
 
 function decode(env: SandboxEnv, call: GraphCall, token: string): DeltaState {
+  const status = env.knobs.expiredDeltaToken === '400' ? 400 : 410;
   let state: unknown;
   try {
     state = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw resyncRequired(call);
+    throw resyncRequired(call, undefined, status);
   }
   const s = state as Partial<DeltaState> | null;
   if (!s || s.v !== 1 || typeof s.s !== 'number' || typeof s.t !== 'number' || typeof s.q !== 'object' || s.q === null)
-    throw resyncRequired(call);
+    throw resyncRequired(call, undefined, status);
   const expired = Date.now() - s.t > env.scaled(TOKEN_LIFETIME_MS);
   if (s.e !== env.state.epoch || expired || s.s < env.state.changes.oldestAnswerable || s.s > env.state.changes.seq)
-    throw resyncRequired(call, s.q);
+    throw resyncRequired(call, s.q, status);
   return s as DeltaState;
 }
 

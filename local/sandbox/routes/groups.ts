@@ -25,6 +25,9 @@ import { DIRECTORY_PAGE, directoryListRoutes } from './directoryList';
 /** group-update.md: "up to 20 members" per members@odata.bind PATCH. */
 const MAX_BIND = 20;
 
+export const NOT_A_MEMBER =
+  "One or more removed object references do not exist for the following modified properties: 'members'.";
+
 export const ALREADY_MEMBER =
   "One or more added object references already exist for the following modified properties: 'members'.";
 
@@ -285,7 +288,11 @@ export const groupRoutes: RouteDef[] = [
       const rec = requireGroup(env, params[0] ?? '');
       const memberId = params[1] ?? '';
       assertMembershipWritable(rec);
-      if (!rec.members.has(memberId)) throw resourceNotFound(memberId);
+      if (!rec.members.has(memberId)) {
+        // An object that exists but is not a member: Graph answers 400, not 404 (see FIDELITY.md).
+        if (env.state.kindOf(memberId) !== undefined) throw badRequest(NOT_A_MEMBER);
+        throw resourceNotFound(memberId);
+      }
       env.state.removeMember(String(rec.obj.id), memberId);
       return noContent();
     },
