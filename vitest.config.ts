@@ -9,6 +9,17 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default', './test/summaryReporter.ts'],
-    coverage: { provider: 'v8', include: ['shared/**/*.ts'] },
+    // `npm test` (and so CI) measures coverage of shared/, where the logic lives; the run fails when a figure drops
+    // below its threshold. Thresholds sit a little under the last measured figures (docs/testing.md); raise them when
+    // coverage rises, never lower them to make a change pass.
+    coverage: {
+      provider: 'v8',
+      include: ['shared/**/*.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      // Figures are printed even when a test fails, so a run that fails for another reason still shows them.
+      reportOnFailure: true,
+      // Measured 2026-12-02 on the full suite: statements 91.7%, branches 77.9%, functions 95.5%, lines 94.5%.
+      thresholds: { statements: 90, branches: 76, functions: 94, lines: 93 },
+    },
   },
 });
