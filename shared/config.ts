@@ -72,6 +72,17 @@ const settingsSchema = z.object({
   PHONE_CHUNK_SIZE: int(100, 1, 500),
   PHONE_MAX_FILE_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
+  // Privileged users (directory roles, role-assignable groups) the import may change anyway: object ids or UPNs.
+  PHONE_PRIVILEGED_ALLOWLIST: z
+    .string()
+    .trim()
+    .transform((v) =>
+      v
+        .split(/[\s,;]+/)
+        .filter(Boolean)
+        .map((e) => e.toLowerCase()),
+    )
+    .default([]),
 });
 
 /** Rules that span several settings; checked on the raw values so they are reported together with schema errors. */
@@ -160,6 +171,7 @@ export interface AppConfig {
     readonly chunkSize: number;
     readonly maxFileBytes: number;
     readonly maxRows: number;
+    readonly privilegedAllowList: readonly string[];
   };
 }
 
@@ -226,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       chunkSize: s.PHONE_CHUNK_SIZE,
       maxFileBytes: s.PHONE_MAX_FILE_BYTES,
       maxRows: s.PHONE_MAX_ROWS,
+      privilegedAllowList: s.PHONE_PRIVILEGED_ALLOWLIST,
     }),
   });
 }

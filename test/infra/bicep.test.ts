@@ -265,6 +265,16 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
     expect(required.filter((n) => !(n in file.parameters))).toEqual([]);
   });
 
+  it('sends blob write and delete logs to Log Analytics, so every CSV upload names its uploader', () => {
+    const diagnostics = resourcesOfType(template, 'Microsoft.Insights/diagnosticSettings');
+    const blob = diagnostics.find((d) => JSON.stringify(d).includes('blobServices'));
+    expect(blob, 'a diagnostic setting scoped to the blob service').toBeDefined();
+    const props = record(blob?.properties);
+    expect(String(props.workspaceId)).toContain('Microsoft.OperationalInsights/workspaces');
+    const logs = z.array(z.object({ category: z.string(), enabled: z.boolean() })).parse(props.logs);
+    expect(logs.filter((l) => l.enabled).map((l) => l.category).sort()).toEqual(['StorageDelete', 'StorageWrite']);
+  });
+
   it('names every role assignment with a deterministic guid()', () => {
     const assignments = allTemplates(template).flatMap((t) => resourcesOfType(t, 'Microsoft.Authorization/roleAssignments'));
     expect(assignments.length).toBeGreaterThanOrEqual(5);

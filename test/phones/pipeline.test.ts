@@ -57,6 +57,38 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     expect(await h.current.download('processed/seed.csv')).toBe(csv);
   });
 
+  it('never changes privileged users (role holders, role-assignable group members) unless allow-listed', async () => {
+    const csv = [
+      'UserName,PhoneNumber,EnableSmsSignIn',
+      `${U.globalAdmin.userPrincipalName},+1 425 555 0161,`, // 2 Global Administrator
+      `${U.breakGlass1.userPrincipalName},+1 425 555 0162,`, // 3 Global Administrator (break glass)
+      `${U.authenticationAdmin.userPrincipalName},+1 425 555 0163,`, // 4 role holder and role-assignable group member
+      `${U.smsNoPhone.userPrincipalName},+1 425 555 0164,`, // 5 not privileged
+      `${U.exchangeOnly.userPrincipalName},+1 425 555 0165,`, // 6 not privileged
+    ].join('\n');
+    const dry = byLine((await importCsv('privileged.dryrun.csv', csv)).rows);
+    expect(dry.get(2)).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/^privilegedUser: holds Global Administrator/) as string,
+    });
+    const { rows } = await importCsv('privileged.csv', csv, { privilegedAllowList: [U.breakGlass1.id] });
+    const r = byLine(rows);
+    expect([...r.values()].map((x) => [x.line, x.status])).toEqual([
+      ['2', 'skipped'],
+      ['3', 'created'],
+      ['4', 'skipped'],
+      ['5', 'created'],
+      ['6', 'created'],
+    ]);
+    expect(r.get(4)?.reason).toMatch(
+      /holds Authentication Administrator; member of role-assignable group Role - Helpdesk Administrators/,
+    );
+    expect(r.get(4)?.reason).toContain('PHONE_PRIVILEGED_ALLOWLIST');
+    expect((await phonesOf(U.globalAdmin.id)).map((m) => m.phoneNumber)).not.toContain('+1 4255550161');
+    expect((await phonesOf(U.authenticationAdmin.id)).map((m) => m.phoneNumber)).not.toContain('+1 4255550163');
+    expect((await phonesOf(U.breakGlass1.id)).map((m) => m.phoneNumber)).toContain('+1 4255550162');
+  });
+
   it('gives every bad row its own result and applies the good ones', async () => {
     const csv = [
       'upn;Mobile;PhoneType',
