@@ -58,8 +58,11 @@ describe('results file', () => {
 
 describe('file naming and identity', () => {
   it('names results after the input and recognises dry runs', () => {
-    expect(resultsPath('contacts.csv')).toBe('results/contacts.results.csv');
-    expect(summaryPath('team/contacts.dryrun.csv')).toBe('results/team/contacts.dryrun.summary.json');
+    const id = importIdFor('contacts.csv', 'h1', false);
+    expect(resultsPath(id, 'contacts.csv')).toBe(`results/${id}/contacts.results.csv`);
+    expect(summaryPath(id, 'contacts.dryrun.csv')).toBe(`results/${id}/contacts.dryrun.summary.json`);
+    // Two imports of one file name (new content) get separate outputs: neither overwrites the other's results.
+    expect(resultsPath(importIdFor('contacts.csv', 'h2', false), 'contacts.csv')).not.toBe(resultsPath(id, 'contacts.csv'));
     expect(isDryRunName('x.DryRun.csv')).toBe(true);
     expect(isDryRunName('dryrun.txt.csv')).toBe(false);
   });
