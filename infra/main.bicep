@@ -143,6 +143,9 @@ param phoneMaxFileBytes int = 67108864
 @maxValue(5000000)
 param phoneMaxRows int = 500000
 
+@description('PHONE_PRIVILEGED_ALLOWLIST: object ids or UPNs of privileged users (directory role holders, role-assignable group members) whose phone methods the import may change. Empty: privileged users are always skipped.')
+param phonePrivilegedAllowList string[] = []
+
 // ---------------------------------------------------------------------------------------------------------------
 // Event Grid delivery of CSV drops
 // ---------------------------------------------------------------------------------------------------------------
@@ -254,6 +257,21 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01'
     // CSV drops, results and CA backups are audit evidence: keep deleted ones recoverable for a week.
     deleteRetentionPolicy: { enabled: true, days: 7 }
     containerDeleteRetentionPolicy: { enabled: true, days: 7 }
+  }
+}
+
+// Uploads are attributable: blob writes and deletes (a CSV dropped into phone-imports, results, moves) go to Log
+// Analytics with the caller's identity (RequesterObjectId, UPN, IP) and the request id (CorrelationId), which the
+// import's audit entry records with the blob's ETag and time. Reads are left out: the app reads every file twice.
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'blob-writes-to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalytics.id
+    logs: [
+      { category: 'StorageWrite', enabled: true }
+      { category: 'StorageDelete', enabled: true }
+    ]
   }
 }
 
@@ -406,9 +424,13 @@ var appSettings = union(keyVaultReferences, {
   GRAPH_MAX_CONCURRENCY: string(graphMaxConcurrency)
   GRAPH_MAX_RETRIES: string(graphMaxRetries)
   GRAPH_MAX_BACKOFF_MS: string(graphMaxBackoffMs)
-  // x-ms-client-principal can only be trusted when App Service authentication strips forged copies, so app roles
-  // are required exactly when authentication is configured below.
+  // The app validates Entra bearer tokens itself (Flex Consumption's App Service authentication is documented as
+  // limited), for this tenant and the registration's two audience forms; app roles are required exactly then.
   REQUIRE_APP_ROLES: empty(appAuthClientId) ? 'false' : 'true'
+  AUTH_TENANT_ID: empty(appAuthClientId) ? '' : tenant().tenantId
+  AUTH_AUDIENCE: empty(appAuthClientId) ? '' : '${appAuthClientId},api://${appAuthClientId}'
+  AUTH_AUTHORITY_HOST: environment().authentication.loginEndpoint
+  AUTH_CLOCK_SKEW_SECONDS: '300'
   LOG_LEVEL: logLevel
   SYNC_TIMER_SCHEDULE: syncTimerSchedule
   SYNC_LARGE_TARGET_WARNING: string(syncLargeTargetWarning)
@@ -421,6 +443,7 @@ var appSettings = union(keyVaultReferences, {
   PHONE_CHUNK_SIZE: string(phoneChunkSize)
   PHONE_MAX_FILE_BYTES: string(phoneMaxFileBytes)
   PHONE_MAX_ROWS: string(phoneMaxRows)
+  PHONE_PRIVILEGED_ALLOWLIST: join(phonePrivilegedAllowList, ',')
 })
 
 resource functionApp 'Microsoft.Web/sites@2024-11-01' = {

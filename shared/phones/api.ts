@@ -2,12 +2,18 @@
 
 import { z } from 'zod';
 
+/**
+ * Names of imported files, whether posted (`?name=`) or dropped under incoming/: one path segment, so a name can
+ * never reach into results/, processed/ or another import's blobs (`../`, `/`, control characters).
+ */
+export const csvFileName = z
+  .string()
+  .regex(/^[\w][\w .()-]{0,100}\.csv$/i, 'must be a file name ending in .csv (letters, digits, space, . _ - ( ))')
+  .refine((n) => !n.includes('..'), 'must not contain ..');
+
 /** `?name=` of `POST /api/phone-imports` (the trigger adds the API's common `dryRun` flag). */
 export const uploadQuery = z.object({
-  name: z
-    .string()
-    .regex(/^[\w][\w .()-]{0,100}\.csv$/i, 'must be a file name ending in .csv (letters, digits, space, . _ - ( ))')
-    .optional(),
+  name: csvFileName.optional(),
 });
 
 export const importIdParams = z.object({ importId: z.string().regex(/^imp[0-9a-f]{29}$/, 'is not an import id') });

@@ -8,10 +8,14 @@ export const INCOMING = 'incoming/';
 export const UPLOADS = 'uploads/';
 
 const base = (file: string) => file.replace(/\.csv$/i, '');
-export const resultsPath = (file: string) => `results/${base(file)}.results.csv`;
-export const summaryPath = (file: string) => `results/${base(file)}.summary.json`;
-export const processedPath = (file: string) => `processed/${file}`;
-export const failedPath = (file: string) => `failed/${file}`;
+/**
+ * Every output of an import sits under its import id: a second import of the same file name (new content, or the
+ * same content as a dry run) can never overwrite another import's results, summary or processed input.
+ */
+export const resultsPath = (importId: string, file: string) => `results/${importId}/${base(file)}.results.csv`;
+export const summaryPath = (importId: string, file: string) => `results/${importId}/${base(file)}.summary.json`;
+export const processedPath = (importId: string, file: string) => `processed/${importId}/${file}`;
+export const failedPath = (importId: string, file: string) => `failed/${importId}/${file}`;
 
 /** `x.dryrun.csv` is validated and planned only. */
 export const isDryRunName = (file: string) => /\.dryrun\.csv$/i.test(file);

@@ -54,7 +54,7 @@ async function finalize(record: ImportRecord, chunkCounts: readonly RowCounts[],
   const now = deps.now ?? (() => new Date());
   const counts = emptyCounts();
   for (const c of chunkCounts) addCounts(counts, c);
-  const results = resultsPath(record.file);
+  const results = resultsPath(record.importId, record.file);
   const finishedAt = now().toISOString();
   const s = deps.settings;
   const summary: ImportSummary = {
@@ -75,8 +75,8 @@ async function finalize(record: ImportRecord, chunkCounts: readonly RowCounts[],
     resultsBlob: results,
   };
   await deps.files.write(results, resultLines(record, deps.rows), 'text/csv; charset=utf-8');
-  await deps.files.write(summaryPath(record.file), JSON.stringify(summary, null, 2), 'application/json');
-  const target = processedPath(record.file);
+  await deps.files.write(summaryPath(record.importId, record.file), JSON.stringify(summary, null, 2), 'application/json');
+  const target = processedPath(record.importId, record.file);
   if (record.source !== target) await deps.files.move(record.source, target);
   const completed = await deps.records.update(
     record.importId,
@@ -84,7 +84,7 @@ async function finalize(record: ImportRecord, chunkCounts: readonly RowCounts[],
       status: 'completed',
       source: target,
       resultsBlob: results,
-      summaryBlob: summaryPath(record.file),
+      summaryBlob: summaryPath(record.importId, record.file),
       finishedAt,
       updatedAt: finishedAt,
     },

@@ -83,7 +83,10 @@ export async function importFile(input: ImportFileInput, deps: ImportFileDeps): 
   if (!created && (record.status === 'completed' || record.status === 'failed')) {
     // The same file again: nothing to apply. Move this copy out of incoming/ so it does not trigger again.
     if (input.path !== record.source)
-      await deps.files.move(input.path, record.status === 'failed' ? failedPath(input.file) : processedPath(input.file));
+      await deps.files.move(
+        input.path,
+        record.status === 'failed' ? failedPath(importId, input.file) : processedPath(importId, input.file),
+      );
     log({ status: record.status }, 'phone import: the same file was already imported; nothing applied');
     return { outcome: 'duplicate', record };
   }
@@ -313,7 +316,7 @@ async function rejectFile(
   now: () => Date,
 ): Promise<ImportRecord> {
   const finishedAt = now().toISOString();
-  const results = resultsPath(record.file);
+  const results = resultsPath(record.importId, record.file);
   const summary: ImportSummary = {
     importId: record.importId,
     file: record.file,
@@ -327,14 +330,14 @@ async function rejectFile(
     resultsBlob: results,
   };
   await deps.files.write(results, fileProblemResults(problem), 'text/csv; charset=utf-8');
-  await deps.files.write(summaryPath(record.file), JSON.stringify(summary, null, 2), 'application/json');
-  const target = failedPath(record.file);
+  await deps.files.write(summaryPath(record.importId, record.file), JSON.stringify(summary, null, 2), 'application/json');
+  const target = failedPath(record.importId, record.file);
   await deps.files.move(record.source, target);
   const patch = {
     status: 'failed' as const,
     problem,
     resultsBlob: results,
-    summaryBlob: summaryPath(record.file),
+    summaryBlob: summaryPath(record.importId, record.file),
     source: target,
     finishedAt,
     updatedAt: finishedAt,

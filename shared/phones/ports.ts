@@ -141,6 +141,16 @@ export interface PhoneDirectory {
   addMembers(groupId: string, userIds: readonly string[]): Promise<Map<string, WriteResult>>;
 }
 
+/** Why a user counts as privileged: an active directory role, or membership of a role-assignable group. */
+export type PrivilegeFact =
+  | { readonly kind: 'directoryRole'; readonly roleName: string }
+  | { readonly kind: 'roleAssignableGroup'; readonly groupName: string };
+
+/** Privileged users among these object ids (shared/graph/privilegedUsers.ts); throws when it cannot tell. */
+export interface PrivilegedUserReader {
+  privilegedAmong(userIds: readonly string[]): Promise<Map<string, readonly PrivilegeFact[]>>;
+}
+
 /** Phone authentication methods and the SMS policy (shared/graph/phoneMethods.ts). */
 export interface PhoneMethodsApi {
   listPhoneMethods(userIds: readonly string[]): Promise<Map<string, MethodsLookup>>;

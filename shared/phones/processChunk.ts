@@ -16,6 +16,7 @@ import {
   type PhoneDirectory,
   type PhoneMethodsApi,
   type PhoneWrite,
+  type PrivilegedUserReader,
   type RowPatch,
   type StoredRow,
   type WriteResult,
@@ -31,6 +32,8 @@ import { emptyCounts, type RowOutcome, type ValidRow } from './types';
 export interface ProcessChunkDeps extends FinalizeDeps {
   readonly directory: PhoneDirectory;
   readonly methods: PhoneMethodsApi;
+  /** Directory role holders and role-assignable group members are never changed unless allow-listed. */
+  readonly privileged: PrivilegedUserReader;
   /** Identity of this delivery: a redelivered message keeps its id, so it may take over its own lease. */
   readonly owner: string;
   /**
@@ -223,6 +226,7 @@ async function runRows(
     });
   }
 
+  await skipPrivileged(plans, users, deps);
   const outcomes = new Map<number, RowOutcome>();
   const acting = [...plans.values()].filter((p) => p.userId && (p.plan.phoneWrite || p.plan.enableSms || p.plan.addToGroup));
   for (const p of plans.values()) if (!acting.includes(p) || dryRun) outcomes.set(p.row.line, p.plan.outcome);
@@ -297,6 +301,39 @@ async function runRows(
     );
   }
   return { outcomes, transient };
+}
+
+/**
+ * A phone number is a sign-in factor: whoever can set an admin's number can take over the admin. So rows that would
+ * change a privileged user (directory role holder, role-assignable group member) are `skipped` unless the user is in
+ * PHONE_PRIVILEGED_ALLOWLIST (object id or UPN). Dry runs report the same.
+ */
+async function skipPrivileged(
+  plans: Map<number, { row: StoredRow; userId?: string; plan: RowPlan }>,
+  users: Map<string, UserLookup>,
+  deps: ProcessChunkDeps,
+): Promise<void> {
+  const changing = [...plans.values()].filter((p) => p.userId && (p.plan.phoneWrite || p.plan.enableSms || p.plan.addToGroup));
+  if (changing.length === 0) return;
+  const privileged = await deps.privileged.privilegedAmong([...new Set(changing.map((p) => p.userId ?? ''))]);
+  const allowed = new Set(deps.settings.privilegedAllowList);
+  for (const p of changing) {
+    const facts = privileged.get(p.userId ?? '');
+    const lookup = users.get(p.row.user);
+    const upn = lookup?.kind === 'found' ? lookup.user.userPrincipalName.toLowerCase() : '';
+    if (!facts || allowed.has((p.userId ?? '').toLowerCase()) || allowed.has(upn)) continue;
+    const why = facts.map((f) =>
+      f.kind === 'directoryRole' ? `holds ${f.roleName}` : `member of role-assignable group ${f.groupName}`,
+    );
+    p.plan = {
+      outcome: {
+        status: 'skipped',
+        action: 'none',
+        reason: `privilegedUser: ${why.join('; ')}; add the user to PHONE_PRIVILEGED_ALLOWLIST to change their methods`,
+      },
+      enableSms: false,
+    };
+  }
 }
 
 const missing: WriteResult = { ok: false, status: 0, code: 'noResult', message: 'Graph returned no result for this item' };

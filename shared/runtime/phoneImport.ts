@@ -1,4 +1,5 @@
 import { GraphPhoneMethods } from '../graph/phoneMethods';
+import { GraphPrivilegedUsers } from '../graph/privilegedUsers';
 import type { Graph } from '../graph/types';
 import { GraphPhoneDirectory } from '../graph/users';
 import type { Logger } from '../log';
@@ -20,6 +21,7 @@ export function phoneImportDeps(
     ...phoneImportStores(services.storage),
     directory: new GraphPhoneDirectory(graph, services.config.graph.baseUrl),
     methods: new GraphPhoneMethods(graph),
+    privileged: new GraphPrivilegedUsers(graph),
     settings: services.config.phones,
     audit: services.audit,
     log,

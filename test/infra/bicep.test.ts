@@ -224,6 +224,10 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
 
     it('requires app roles exactly when App Service authentication is configured', () => {
       expect(setting('REQUIRE_APP_ROLES')).toBe("if(empty(parameters('appAuthClientId')), 'false', 'true')");
+      // The app validates bearer tokens itself for the deployment's tenant, both audience forms, the cloud's authority.
+      expect(setting('AUTH_TENANT_ID')).toBe("if(empty(parameters('appAuthClientId')), '', tenant().tenantId)");
+      expect(setting('AUTH_AUDIENCE')).toContain("parameters('appAuthClientId')");
+      expect(setting('AUTH_AUTHORITY_HOST')).toBe('environment().authentication.loginEndpoint');
       const auth = resourcesOfType(template, 'Microsoft.Web/sites/config').filter((r) => r.name.includes("'authsettingsV2'"));
       expect(auth.map((r) => r.condition)).toEqual(["[not(empty(parameters('appAuthClientId')))]"]);
     });
@@ -259,6 +263,16 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
     const required = Object.entries(template.parameters).filter(([, p]) => p.defaultValue === undefined).map(([n]) => n);
     expect(Object.keys(file.parameters).filter((n) => !known.includes(n))).toEqual([]);
     expect(required.filter((n) => !(n in file.parameters))).toEqual([]);
+  });
+
+  it('sends blob write and delete logs to Log Analytics, so every CSV upload names its uploader', () => {
+    const diagnostics = resourcesOfType(template, 'Microsoft.Insights/diagnosticSettings');
+    const blob = diagnostics.find((d) => JSON.stringify(d).includes('blobServices'));
+    expect(blob, 'a diagnostic setting scoped to the blob service').toBeDefined();
+    const props = record(blob?.properties);
+    expect(String(props.workspaceId)).toContain('Microsoft.OperationalInsights/workspaces');
+    const logs = z.array(z.object({ category: z.string(), enabled: z.boolean() })).parse(props.logs);
+    expect(logs.filter((l) => l.enabled).map((l) => l.category).sort()).toEqual(['StorageDelete', 'StorageWrite']);
   });
 
   it('names every role assignment with a deterministic guid()', () => {

@@ -20,6 +20,13 @@ async function blobText(path: string): Promise<string | undefined> {
   const blob = container().getBlobClient(path);
   return (await blob.exists()) ? (await blob.downloadToBuffer()).toString('utf8') : undefined;
 }
+/** An output under its import id: `results/x.results.csv` finds `results/<importId>/x.results.csv`. */
+async function outputText(path: string): Promise<string | undefined> {
+  const [folder, ...rest] = path.split('/');
+  for await (const b of container().listBlobsFlat({ prefix: `${folder}/` }))
+    if (/^imp[0-9a-f]{29}$/.test(b.name.split('/')[1] ?? '') && b.name.endsWith(`/${rest.join('/')}`)) return blobText(b.name);
+  return undefined;
+}
 async function phones(id: string): Promise<{ phoneNumber: string; smsSignInState: string }[]> {
   const res = await fetch(`${stack.current.sandboxUrl}/v1.0/users/${id}/authentication/phoneMethods`, {
     headers: { authorization: 'Bearer e2e-check' },
@@ -39,7 +46,7 @@ describe('phone import end to end (local host + Azurite + Graph sandbox)', () =>
     ].join('\r\n');
     await container().getBlockBlobClient('incoming/drop.csv').upload(csv, Buffer.byteLength(csv));
 
-    const results = await eventually('results of drop.csv', () => blobText('results/drop.results.csv'), 30_000);
+    const results = await eventually('results of drop.csv', () => outputText('results/drop.results.csv'), 30_000);
     const rows = parseResults(results);
     expect(rows.map((r) => [r.line, r.status])).toEqual([
       ['2', 'smsEnabled'],
@@ -47,13 +54,13 @@ describe('phone import end to end (local host + Azurite + Graph sandbox)', () =>
       ['4', 'created'],
       ['5', 'failed'],
     ]);
-    const summary = JSON.parse((await blobText('results/drop.summary.json')) ?? '{}') as { rows: Record<string, number> };
+    const summary = JSON.parse((await outputText('results/drop.summary.json')) ?? '{}') as { rows: Record<string, number> };
     expect(summary.rows).toMatchObject({ total: 4, smsEnabled: 1, created: 2, failed: 1 });
     expect(await phones(U.smsNoPhone.id)).toEqual([
       expect.objectContaining({ phoneNumber: '+1 4255550201', smsSignInState: 'ready' }),
     ]);
     expect((await phones(U.deviceNotCompliant.id))[0]?.phoneNumber).toBe('+1 4255550203');
-    expect(await blobText('processed/drop.csv')).toBe(csv);
+    expect(await outputText('processed/drop.csv')).toBe(csv);
     expect(await blobText('incoming/drop.csv')).toBeUndefined();
   });
 
@@ -78,9 +85,15 @@ describe('phone import end to end (local host + Azurite + Graph sandbox)', () =>
       },
       30_000,
     );
-    expect(done).toMatchObject({ rows: { total: 2, done: 2, created: 2 }, resultsBlob: 'results/api.results.csv' });
+    expect(done).toMatchObject({
+      rows: { total: 2, done: 2, created: 2 },
+      resultsBlob: expect.stringMatching(/^results\/imp[0-9a-f]{29}\/api\.results\.csv$/) as string,
+    });
     expect((await phones(U.salesManager.id))[0]?.phoneNumber).toBe('+1 4255550211');
-    expect(parseResults((await blobText('results/api.results.csv')) ?? '').map((r) => r.status)).toEqual(['created', 'created']);
+    expect(parseResults((await outputText('results/api.results.csv')) ?? '').map((r) => r.status)).toEqual([
+      'created',
+      'created',
+    ]);
 
     // The same body again is the same import: nothing is applied twice.
     const again = await fetch(`${stack.current.apiUrl}/api/phone-imports?name=api.csv`, {
@@ -106,7 +119,7 @@ describe('phone import end to end (local host + Azurite + Graph sandbox)', () =>
       file: expect.stringMatching(/^upload-[0-9a-f]{12}\.dryrun\.csv$/) as unknown,
     });
     const base = accepted.file.replace(/\.csv$/, '');
-    const results = await eventually('dry-run results', () => blobText(`results/${base}.results.csv`), 30_000);
+    const results = await eventually('dry-run results', () => outputText(`results/${base}.results.csv`), 30_000);
     expect(parseResults(results)[0]).toMatchObject({
       status: 'skipped',
       reason: expect.stringMatching(/^notAllowedByPolicy/) as unknown,
@@ -129,7 +142,10 @@ describe('phone import end to end (local host + Azurite + Graph sandbox)', () =>
     });
     expect(bad.status).toBe(422);
     expect(await bad.json()).toMatchObject({
-      error: { code: 'CSV_MISSING_COLUMNS', details: { line: 1, resultsBlob: 'results/bad.results.csv' } },
+      error: {
+        code: 'CSV_MISSING_COLUMNS',
+        details: { line: 1, resultsBlob: expect.stringMatching(/^results\/imp[0-9a-f]{29}\/bad\.results\.csv$/) as string },
+      },
     });
     const missing = await fetch(`${api}/api/phone-imports/imp${'0'.repeat(29)}`);
     expect(missing.status).toBe(404);

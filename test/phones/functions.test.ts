@@ -5,7 +5,7 @@ import type * as ExtensionsBase from '@azure/functions-extensions-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { allFunctions } from '../../functions/catalog';
-import { phoneImportBlob } from '../../functions/phoneImportBlob';
+import { phoneImportBlob, phoneImportBlobHandler } from '../../functions/phoneImportBlob';
 import { phoneImportPostHandler } from '../../functions/phoneImportPost';
 import { phoneImportWorker, phoneImportWorkerHandler } from '../../functions/phoneImportWorker';
 import { setServices } from '../../shared/runtime/services';
@@ -66,6 +66,46 @@ describe('phoneImportWorkerHandler', () => {
     );
     expect(res.status).toBe(413);
     expect(res.jsonBody).toMatchObject({ error: { code: 'FILE_TOO_LARGE', details: { limit: 64 * 1024 * 1024 } } });
+  });
+
+  it('accepts text/csv only: text/plain and form types are what a web page can POST cross-site without a preflight', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/csvx', '']) {
+      const res = await phoneImportPostHandler(
+        new HttpRequest({
+          method: 'POST',
+          url: 'http://localhost/api/phone-imports',
+          headers: type ? { 'content-type': type } : {},
+          body: { string: 'UserName,PhoneNumber\n' },
+        }),
+        new InvocationContext({ invocationId: 'inv', functionName: 'phoneImportPost' }),
+      );
+      expect([type, res.status]).toEqual([type, 415]);
+    }
+  });
+
+  it('refuses blob names an upload would refuse, before reading storage or starting an import', async () => {
+    process.env.LOG_LEVEL = 'warn';
+    setServices(undefined);
+    for (const name of [
+      '../results/x.csv',
+      'team/../../processed/a.csv',
+      'sub/dir.csv',
+      'x.csv.exe',
+      '.hidden.csv',
+      'a\u0000.csv',
+    ]) {
+      const logs: string[] = [];
+      const context = new InvocationContext({
+        invocationId: 'inv',
+        functionName: 'phoneImportBlob',
+        triggerMetadata: { blobTrigger: `phone-imports/incoming/${name}` },
+        logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')),
+      });
+      await expect(phoneImportBlobHandler(null, context), name).resolves.toBeUndefined();
+      expect(logs.join('\n'), name).toContain('blob name refused');
+    }
+    process.env.LOG_LEVEL = 'silent';
+    setServices(undefined);
   });
 
   it('drops a message that can never parse instead of retrying it into the poison queue', async () => {

@@ -29,6 +29,8 @@ export interface PhoneHarness {
   deps(settings?: Partial<PhoneSettings>): Omit<ProcessChunkDeps, 'owner'> & ReturnType<typeof phoneImportDeps>;
   upload(path: string, body: string | Uint8Array): Promise<void>;
   download(path: string): Promise<string | undefined>;
+  /** An import's output by its per-import path without the id: `results/x.results.csv` finds `results/<importId>/x.results.csv` (the newest). */
+  output(path: string): Promise<string | undefined>;
   run(input: ImportFileInput, settings?: Partial<PhoneSettings>): Promise<ImportFileResult>;
   drain(
     settings?: Partial<PhoneSettings>,
@@ -92,6 +94,17 @@ export function usePhoneHarness(knobs: Partial<SandboxKnobs> = {}): { readonly c
         const blob = c.getBlobClient(path);
         if (!(await blob.exists())) return undefined;
         return (await blob.downloadToBuffer()).toString('utf8');
+      },
+      async output(path) {
+        const c = await container();
+        const [folder, ...rest] = path.split('/');
+        const pattern = new RegExp(`^${folder}/imp[0-9a-f]{29}/${rest.join('/').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+        let newest: { name: string; at: number } | undefined;
+        for await (const b of c.listBlobsFlat({ prefix: `${folder}/` })) {
+          const at = b.properties.lastModified.getTime();
+          if (pattern.test(b.name) && (!newest || at >= newest.at)) newest = { name: b.name, at };
+        }
+        return newest ? (await c.getBlobClient(newest.name).downloadToBuffer()).toString('utf8') : undefined;
       },
       run: (input, settings) => importFile(input, deps(settings)),
       async drain(settings, onMessage) {
@@ -187,6 +200,7 @@ export function parseResults(text: string): Record<string, string>[] {
       } else cur += ch;
     }
     cells.push(cur);
-    return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
+    // A spreadsheet shows a formula-guarded cell without its leading apostrophe; so do these parsed rows.
+    return Object.fromEntries(header.map((h, i) => [h, (cells[i] ?? '').replace(/^'/, '')]));
   });
 }

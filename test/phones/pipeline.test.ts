@@ -22,8 +22,8 @@ async function importCsv(file: string, body: string | Uint8Array, settings: Part
   const result = await h.current.run({ path: `incoming/${file}`, file }, settings);
   await h.current.drain(settings);
   const base = file.replace(/\.csv$/i, '');
-  const results = await h.current.download(`results/${base}.results.csv`);
-  const summary = await h.current.download(`results/${base}.summary.json`);
+  const results = await h.current.output(`results/${base}.results.csv`);
+  const summary = await h.current.output(`results/${base}.summary.json`);
   return {
     result,
     rows: results ? parseResults(results) : [],
@@ -54,7 +54,52 @@ describe('phone import pipeline (Azurite + Graph sandbox)', () => {
     const table = await h.current.services.storage.table('phoneimportrows');
     for await (const e of table.listEntities<{ phoneNumber?: string; maskedPhone?: string }>())
       expect(e.phoneNumber ?? '').toBe('');
-    expect(await h.current.download('processed/seed.csv')).toBe(csv);
+    expect(await h.current.output('processed/seed.csv')).toBe(csv);
+  });
+
+  it('keeps each import of one file name in its own results, summary and processed blobs', async () => {
+    const first = await importCsv('same.csv', `UserName,PhoneNumber\n${U.smsNoPhone.userPrincipalName},+1 425 555 0171\n`);
+    const second = await importCsv('same.csv', `UserName,PhoneNumber\n${U.exchangeOnly.userPrincipalName},+1 425 555 0172\n`);
+    const ids = [first.result, second.result].map((r) => ('record' in r ? r.record.importId : ''));
+    expect(new Set(ids).size).toBe(2);
+    for (const [i, id] of ids.entries()) {
+      const rows = parseResults((await h.current.download(`results/${id}/same.results.csv`)) ?? '');
+      expect(rows.map((r) => r.user)).toEqual([[U.smsNoPhone, U.exchangeOnly][i]?.userPrincipalName]);
+      expect(await h.current.download(`results/${id}/same.summary.json`)).toContain(id);
+      expect(await h.current.download(`processed/${id}/same.csv`)).toContain(i === 0 ? '0171' : '0172');
+    }
+  });
+
+  it('never changes privileged users (role holders, role-assignable group members) unless allow-listed', async () => {
+    const csv = [
+      'UserName,PhoneNumber,EnableSmsSignIn',
+      `${U.globalAdmin.userPrincipalName},+1 425 555 0161,`, // 2 Global Administrator
+      `${U.breakGlass1.userPrincipalName},+1 425 555 0162,`, // 3 Global Administrator (break glass)
+      `${U.authenticationAdmin.userPrincipalName},+1 425 555 0163,`, // 4 role holder and role-assignable group member
+      `${U.smsNoPhone.userPrincipalName},+1 425 555 0164,`, // 5 not privileged
+      `${U.exchangeOnly.userPrincipalName},+1 425 555 0165,`, // 6 not privileged
+    ].join('\n');
+    const dry = byLine((await importCsv('privileged.dryrun.csv', csv)).rows);
+    expect(dry.get(2)).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/^privilegedUser: holds Global Administrator/) as string,
+    });
+    const { rows } = await importCsv('privileged.csv', csv, { privilegedAllowList: [U.breakGlass1.id] });
+    const r = byLine(rows);
+    expect([...r.values()].map((x) => [x.line, x.status])).toEqual([
+      ['2', 'skipped'],
+      ['3', 'created'],
+      ['4', 'skipped'],
+      ['5', 'created'],
+      ['6', 'created'],
+    ]);
+    expect(r.get(4)?.reason).toMatch(
+      /holds Authentication Administrator; member of role-assignable group Role - Helpdesk Administrators/,
+    );
+    expect(r.get(4)?.reason).toContain('PHONE_PRIVILEGED_ALLOWLIST');
+    expect((await phonesOf(U.globalAdmin.id)).map((m) => m.phoneNumber)).not.toContain('+1 4255550161');
+    expect((await phonesOf(U.authenticationAdmin.id)).map((m) => m.phoneNumber)).not.toContain('+1 4255550163');
+    expect((await phonesOf(U.breakGlass1.id)).map((m) => m.phoneNumber)).toContain('+1 4255550162');
   });
 
   it('gives every bad row its own result and applies the good ones', async () => {
@@ -289,7 +334,7 @@ ${U.salesManager.userPrincipalName},+1 425 555 0166,true
       'deferred',
     );
     await delivery.remove();
-    expect(await h.current.download('results/storm2.results.csv')).toBeUndefined();
+    expect(await h.current.output('results/storm2.results.csv')).toBeUndefined();
     // The storm passes; the deferred retry (a new message, attempt 2) applies the rows.
     await h.current.sandboxPost('/_sandbox/knobs', { faults: [] });
     const [retry] = await h.current.take();
@@ -297,7 +342,7 @@ ${U.salesManager.userPrincipalName},+1 425 555 0166,true
     if (!retry) throw new Error('no deferred message');
     expect(await processChunk(retry.message, { ...h.current.deps(), owner: retry.owner })).toBe('processed');
     await retry.remove();
-    expect(parseResults((await h.current.download('results/storm2.results.csv')) ?? '').map((r) => r.status)).toEqual([
+    expect(parseResults((await h.current.output('results/storm2.results.csv')) ?? '').map((r) => r.status)).toEqual([
       'created',
       'created',
     ]);
@@ -309,7 +354,7 @@ ${U.salesManager.userPrincipalName},+1 425 555 0166,true
     if (!last) throw new Error('no chunk message');
     expect(await processChunk({ ...last.message, attempt: 8 }, { ...h.current.deps(), owner: last.owner })).toBe('processed');
     await last.remove();
-    const [row] = parseResults((await h.current.download('results/storm3.results.csv')) ?? '');
+    const [row] = parseResults((await h.current.output('results/storm3.results.csv')) ?? '');
     expect(row).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/TooManyRequests.*drop the file again under a new name/) as unknown,
@@ -325,7 +370,7 @@ ${U.salesManager.userPrincipalName},+1 425 555 0166,true
     const again = await h.current.run({ path: 'incoming/lost.csv', file: 'lost.csv' });
     expect(again.outcome).toBe('resumed');
     await h.current.drain();
-    const rows = parseResults((await h.current.download('results/lost.results.csv')) ?? '');
+    const rows = parseResults((await h.current.output('results/lost.results.csv')) ?? '');
     expect(rows.map((r) => r.status)).toEqual(['created', 'created']);
   });
 
@@ -351,8 +396,8 @@ ${U.salesManager.userPrincipalName},+1 425 555 0166,true
     expect(await importProgress(started.record.importId, deps)).toMatchObject({
       status: 'completed',
       rows: { total: 7, done: 7, created: 7 },
-      resultsBlob: 'results/progress.results.csv',
-      summaryBlob: 'results/progress.summary.json',
+      resultsBlob: expect.stringMatching(/^results\/imp[0-9a-f]{29}\/progress\.results\.csv$/) as string,
+      summaryBlob: expect.stringMatching(/^results\/imp[0-9a-f]{29}\/progress\.summary\.json$/) as string,
     });
     await first.remove();
     await second.remove();
@@ -388,7 +433,7 @@ ${U.salesManager.userPrincipalName},+1 425 555 0166,true
         reason: expect.stringMatching(message) as unknown,
       });
       expect(summary).toMatchObject({ status: 'failed', problem: { code } });
-      expect(await h.current.download(`failed/${file}`)).toBeDefined();
+      expect(await h.current.output(`failed/${file}`)).toBeDefined();
       expect(await h.current.download(`incoming/${file}`)).toBeUndefined();
     }
     expect(await phonesOf(U.smsNoPhone.id)).toEqual([]);
@@ -408,13 +453,13 @@ ${U.salesManager.userPrincipalName},+1 425 555 0166,true
     };
     const result = await importFile({ path: 'incoming/big.csv', file: 'big.csv' }, { ...deps, files });
     expect(reads).toBe(0);
-    const rows = parseResults((await h.current.download('results/big.results.csv')) ?? '');
+    const rows = parseResults((await h.current.output('results/big.results.csv')) ?? '');
     expect(result).toMatchObject({
       outcome: 'rejected',
       record: { problem: { code: 'FILE_TOO_LARGE' }, contentHash: `size:${big.length}` },
     });
     expect(rows[0]?.reason).toMatch(/PHONE_MAX_FILE_BYTES/);
-    expect(await h.current.download('failed/big.csv')).toBeDefined();
+    expect(await h.current.output('failed/big.csv')).toBeDefined();
   });
 
   it('reads UTF-16 and tab-separated exports', async () => {
