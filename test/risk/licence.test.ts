@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import type { TenantFile } from '../../local/sandbox';
 import { generateDemoTenant } from '../../local/tenants/generateDemo';
 import { useStack } from '../helpers/stack';
 
@@ -10,7 +11,7 @@ import { useStack } from '../helpers/stack';
 const SCALE = 50;
 const tenant = generateDemoTenant();
 const stack = useStack({
-  tenant: { ...tenant, tenant: { ...tenant.tenant, entraIdP2: false } },
+  tenant: JSON.parse(JSON.stringify({ ...tenant, tenant: { ...tenant.tenant, entraIdP2: false } })) as TenantFile,
   knobs: { timeScale: SCALE },
   env: { GRAPH_PACING_TIME_SCALE: String(SCALE) },
 });
