@@ -11,7 +11,8 @@ import { phoneImportDeps } from '../shared/runtime/phoneImport';
 export const phoneImportPostHandler = httpHandler(async ({ request, services, caller, log }) => {
   const { dryRun, name } = readQuery(request, uploadQuery);
   const type = request.headers.get('content-type') ?? '';
-  if (!/^(text\/csv|text\/plain|application\/csv|text\/tab-separated-values)\b/i.test(type)) {
+  // text/csv only: text/plain is a type a web page may POST cross-site without a CORS preflight.
+  if (!/^text\/csv\s*(;|$)/i.test(type)) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as text/csv', 415, { contentType: type || null });
   }
   const declared = Number(request.headers.get('content-length') ?? '0');

@@ -8,6 +8,7 @@ import { BlobTriggers } from './blobs';
 import { EVENT_GRID_PATH, EventGridTriggers } from './eventgrid';
 import { type HttpRouteInfo, HttpTriggers, writeError } from './http';
 import { Invoker } from './invoker';
+import { checkLocalRequest } from './origin';
 import { QueueTriggers } from './queues';
 import { settingsSource } from './settings';
 import { TimerTriggers } from './timers';
@@ -75,6 +76,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   server.requestTimeout = 0;
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const verdict = checkLocalRequest(req);
+    if (!verdict.ok) {
+      req.resume();
+      logger.warn({ host: req.headers.host, origin: req.headers.origin, reason: verdict.reason }, 'Local host refused a request');
+      return writeError(res, 403, 'Forbidden', `Refused: ${verdict.reason}`);
+    }
     const url = requestUrl(req, server);
     if (url.pathname.toLowerCase().replace(/\/+$/, '') === EVENT_GRID_PATH) return eventGrid.handle(req, res, url);
     if (url.pathname.toLowerCase().startsWith(ADMIN_PREFIX)) return admin.handle(req, res, url);

@@ -1,5 +1,6 @@
 import { GraphRiskReader } from '../graph/identityProtection';
-import { GraphRiskUsers } from '../graph/riskUsers';
+import { GraphPrivilegedUsers } from '../graph/privilegedUsers';
+import { GraphRiskUsers, type RolesReader } from '../graph/riskUsers';
 import { GraphSignInReader } from '../graph/signInLogs';
 import type { Graph } from '../graph/types';
 import type { Logger } from '../log';
@@ -24,6 +25,23 @@ export function ticketProviderFor(services: Services): TicketProvider {
   }
 }
 
+/**
+ * Privileged roles for the ticket: active directory roles and role-assignable group memberships. A failed read
+ * (no RoleManagement.Read.Directory, an outage) leaves the ticket saying "not read" rather than "none".
+ */
+function rolesReader(graph: Graph, log: Logger): RolesReader {
+  const reader = new GraphPrivilegedUsers(graph);
+  return async (userId) => {
+    try {
+      const reasons = (await reader.privilegedAmong([userId])).get(userId) ?? [];
+      return reasons.map((r) => (r.kind === 'directoryRole' ? r.roleName : `member of role-assignable group ${r.groupName}`));
+    } catch (e) {
+      log.warn({ userId, err: e }, 'risk: privileged roles not read');
+      return undefined;
+    }
+  };
+}
+
 /** Wires the risk job's ports to the real adapters; the triggers, the queue worker and the bench share it. */
 export function riskDeps(
   services: Services,
@@ -35,7 +53,7 @@ export function riskDeps(
   return {
     risk: new GraphRiskReader(graph),
     signIns: new GraphSignInReader(graph),
-    users: new GraphRiskUsers(graph),
+    users: new GraphRiskUsers(graph, rolesReader(graph, log)),
     tickets: new TableTicketRepository(services.storage),
     state,
     events: state,

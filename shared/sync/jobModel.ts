@@ -61,7 +61,20 @@ export const jobInputSchema = z
       .optional(),
     enabled: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .transform((job) => withDefaultRemovalLimit(job));
+
+/**
+ * A mirror job removes whatever is not in the desired set, so a source read that comes back empty or a wrong
+ * source would empty the target. Without an explicit removal limit it gets this one (a run over it applies nothing
+ * and says why); set `limits.maxRemovals` or `limits.maxRemovalPercent` (100 = no limit) to choose another.
+ */
+export const DEFAULT_MIRROR_MAX_REMOVAL_PERCENT = 20;
+
+function withDefaultRemovalLimit<T extends { mode: 'additive' | 'mirror'; limits: SyncLimits }>(job: T): T {
+  if (job.mode !== 'mirror' || job.limits.maxRemovals !== undefined || job.limits.maxRemovalPercent !== undefined) return job;
+  return { ...job, limits: { ...job.limits, maxRemovalPercent: DEFAULT_MIRROR_MAX_REMOVAL_PERCENT } };
+}
 
 export type SyncJobInput = z.output<typeof jobInputSchema>;
 

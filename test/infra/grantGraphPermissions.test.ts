@@ -24,6 +24,7 @@ const ROLE_NAMES = [
   'UserAuthMethod-Phone.ReadWrite.All',
   'Policy.Read.AuthenticationMethod',
   'Mail.Read',
+  'RoleManagement.Read.Directory',
   'IdentityRiskyUser.Read.All',
   'IdentityRiskEvent.Read.All',
   'AuditLog.Read.All',
@@ -165,6 +166,7 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
         'Directory.Read.All',
         'GroupMember.ReadWrite.All',
         'Policy.Read.AuthenticationMethod',
+        'RoleManagement.Read.Directory',
         'User.Read.All',
         'UserAuthMethod-Phone.ReadWrite.All',
         'IdentityRiskyUser.Read.All',
@@ -182,7 +184,7 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
     expect(res.code, res.stderr).toBe(0);
     expect(t.read().posts).toEqual([]);
     expect(res.stdout).toMatch(/missing\s+UserAuthMethod-Phone\.ReadWrite\.All/);
-    expect(res.stdout).toContain('Dry run: 2 permission(s) would be granted.');
+    expect(res.stdout).toContain('Dry run: 3 permission(s) would be granted.');
   });
 
   it('adds group membership writes to phone import only with --sms-signin-group', async () => {

@@ -68,6 +68,21 @@ describe('phoneImportWorkerHandler', () => {
     expect(res.jsonBody).toMatchObject({ error: { code: 'FILE_TOO_LARGE', details: { limit: 64 * 1024 * 1024 } } });
   });
 
+  it('accepts text/csv only: text/plain and form types are what a web page can POST cross-site without a preflight', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/csvx', '']) {
+      const res = await phoneImportPostHandler(
+        new HttpRequest({
+          method: 'POST',
+          url: 'http://localhost/api/phone-imports',
+          headers: type ? { 'content-type': type } : {},
+          body: { string: 'UserName,PhoneNumber\n' },
+        }),
+        new InvocationContext({ invocationId: 'inv', functionName: 'phoneImportPost' }),
+      );
+      expect([type, res.status]).toEqual([type, 415]);
+    }
+  });
+
   it('drops a message that can never parse instead of retrying it into the poison queue', async () => {
     const context = new InvocationContext({
       invocationId: 'inv',

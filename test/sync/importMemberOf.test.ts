@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { importMemberOf } from '../../shared/sync/importMemberOf';
+import { jobInputSchema } from '../../shared/sync/jobModel';
 import { jobDeps, world } from './fakes';
 
 function tenant() {
@@ -38,6 +39,8 @@ describe('importMemberOf', () => {
       mode: 'mirror',
       enabled: false,
       includeDisabled: true,
+      // A mirror job is never created without a removal limit: an empty source read must not empty the group.
+      limits: { maxRemovalPercent: 20 },
       sources: [
         { group: sales, transitive: false },
         { group: marketing, transitive: false },
@@ -56,5 +59,15 @@ describe('importMemberOf', () => {
     const again = await importMemberOf(jobDeps(w), { dryRun: false, actor: 'me' });
     expect(again.proposals[0]).toMatchObject({ status: 'exists', jobId: job?.jobId });
     expect(await w.jobs.list()).toHaveLength(1);
+  });
+
+  it('keeps a removal limit the caller set explicitly, and gives mirror jobs without one the default', async () => {
+    const base = { name: 'j', target: 'Target', sources: [{ group: 'Source' }] };
+    expect(jobInputSchema.parse({ ...base, mode: 'mirror' }).limits).toEqual({ maxRemovalPercent: 20 });
+    expect(jobInputSchema.parse({ ...base, mode: 'mirror', limits: { maxRemovals: 500 } }).limits).toEqual({ maxRemovals: 500 });
+    expect(jobInputSchema.parse({ ...base, mode: 'mirror', limits: { maxRemovalPercent: 100 } }).limits).toEqual({
+      maxRemovalPercent: 100,
+    });
+    expect(jobInputSchema.parse({ ...base, mode: 'additive' }).limits).toEqual({});
   });
 });

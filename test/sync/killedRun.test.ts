@@ -50,6 +50,8 @@ describe('a run killed mid-way', () => {
         sources: [{ group: G.group1Name.id }],
         mode: 'mirror',
         protected: [DEMO_USERS.securityAdmin.id],
+        // Removes on purpose: lift the default mirror removal limit explicitly.
+        limits: { maxRemovalPercent: 100 },
       }),
       'test',
     );

@@ -6,6 +6,9 @@ import { createJob } from '../../shared/sync/jobs';
 import { runJob } from '../../shared/sync/runJob';
 import { jobDeps, type World, world } from './fakes';
 
+/** Mirror jobs get a default removal limit; these cases remove on purpose, so they lift it explicitly. */
+const NO_REMOVAL_LIMIT = { maxRemovalPercent: 100 };
+
 const run = (w: World, jobId: string, dryRun = false) => runJob(w.deps, jobId, { dryRun, actor: 'tester', trigger: 'http' });
 const create = async (w: World, body: Record<string, unknown>) =>
   (await createJob(jobDeps(w), jobInputSchema.parse(body), 'tester')).jobId;
@@ -49,7 +52,13 @@ describe('runJob', () => {
 
     const { w: w2, users: u2, source: s2, target: t2 } = seed();
     w2.dir.addMember(t2, u2[4]!);
-    const mirror = await create(w2, { name: 'm', target: t2, sources: [{ group: s2 }], mode: 'mirror' });
+    const mirror = await create(w2, {
+      name: 'm',
+      target: t2,
+      sources: [{ group: s2 }],
+      mode: 'mirror',
+      limits: NO_REMOVAL_LIMIT,
+    });
     expect((await run(w2, mirror)).plan.remove).toEqual([u2[4]]);
     expect(w2.dir.members(t2)).not.toContain(u2[4]);
   });
@@ -184,7 +193,14 @@ describe('runJob', () => {
     const users = Array.from({ length: 10 }, (_, i) => w.dir.user(i + 1));
     const source = w.dir.group(100, users.slice(0, 8));
     const target = w.dir.group(200, [users[8]!, users[9]!]);
-    const jobId = await create(w, { name: 'k', target, sources: [{ group: source }], mode: 'mirror', protected: [users[9]] });
+    const jobId = await create(w, {
+      name: 'k',
+      target,
+      sources: [{ group: source }],
+      mode: 'mirror',
+      protected: [users[9]],
+      limits: NO_REMOVAL_LIMIT,
+    });
     w.dir.crashAfterWrites = 1;
     const crashed = await run(w, jobId);
     expect(crashed.status).toBe('partial');
@@ -251,7 +267,13 @@ describe('runJob', () => {
   it('writes an audit entry for every add and remove with job, run and reason', async () => {
     const { w, users, source, target } = seed();
     w.dir.addMember(target, users[4]!);
-    const jobId = await create(w, { name: 'audit', target, sources: [{ group: source }], mode: 'mirror' });
+    const jobId = await create(w, {
+      name: 'audit',
+      target,
+      sources: [{ group: source }],
+      mode: 'mirror',
+      limits: NO_REMOVAL_LIMIT,
+    });
     const result = await run(w, jobId);
     const members = w.audit.entries.filter((e) => e.action.startsWith('sync.member.'));
     expect(members).toHaveLength(5);

@@ -128,6 +128,18 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     expect([...run.plan.add].sort()).toEqual([...nestedUsers].sort());
   });
 
+  it('blocks a mirror job without explicit limits that would remove over the default 20% of the target', async () => {
+    const h = harness.current;
+    await graphAdmin.addMember(h, G.group2Name.id, DEMO_USERS.globalAdmin.id);
+    const job = (
+      await createJob({ name: 'mirror default', target: G.group2Name.id, sources: [{ group: G.nestedEmea.id }], mode: 'mirror' })
+    ).body as unknown as SyncJob;
+    expect(job.limits).toEqual({ maxRemovalPercent: 20 });
+    const run = await runJob(job.jobId);
+    expect(run).toMatchObject({ status: 'blocked', blockedBy: [{ limit: 'maxRemovalPercent', allowed: 20 }] });
+    expect(await membersOf(h, G.group2Name.id)).toContain(DEMO_USERS.globalAdmin.id);
+  });
+
   it('removes non-source members in mirror mode but keeps protected ones', async () => {
     const h = harness.current;
     await graphAdmin.addMember(h, G.group2Name.id, DEMO_USERS.globalAdmin.id);
@@ -139,6 +151,8 @@ describe('sync API on Azurite and the Graph sandbox', () => {
         sources: [{ group: G.group1Name.id }],
         mode: 'mirror',
         protected: [DEMO_USERS.securityAdmin.id],
+        // Removes half the target on purpose: lift the default mirror removal limit explicitly.
+        limits: { maxRemovalPercent: 100 },
       })
     ).body as unknown as SyncJob;
     const run = await runJob(job.jobId);
