@@ -4,6 +4,10 @@ import { phoneImportBlob } from './phoneImportBlob';
 import { phoneImportGet } from './phoneImportGet';
 import { phoneImportPost } from './phoneImportPost';
 import { phoneImportWorker } from './phoneImportWorker';
+import { riskEvents } from './riskEvents';
+import { riskPoll } from './riskPoll';
+import { riskPollTimer } from './riskPollTimer';
+import { riskTicketSync } from './riskTicketSync';
 import { syncImportMemberOf } from './syncImportMemberOf';
 import { syncJobDelete } from './syncJobDelete';
 import { syncJobGet } from './syncJobGet';
@@ -13,6 +17,8 @@ import { syncJobsCreate } from './syncJobsCreate';
 import { syncJobsList } from './syncJobsList';
 import { syncRunGet } from './syncRunGet';
 import { syncTimer } from './syncTimer';
+import { ticketGet } from './ticketGet';
+import { ticketsList } from './ticketsList';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
@@ -21,6 +27,10 @@ export const allFunctions: readonly FunctionDefinition[] = [
   phoneImportGet,
   phoneImportPost,
   phoneImportWorker,
+  riskEvents,
+  riskPoll,
+  riskPollTimer,
+  riskTicketSync,
   syncImportMemberOf,
   syncJobDelete,
   syncJobGet,
@@ -30,4 +40,6 @@ export const allFunctions: readonly FunctionDefinition[] = [
   syncJobsList,
   syncRunGet,
   syncTimer,
+  ticketGet,
+  ticketsList,
 ];

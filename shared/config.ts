@@ -32,6 +32,8 @@ const settingsSchema = z.object({
   GRAPH_MAX_CONCURRENCY: int(8, 1, 64),
   GRAPH_MAX_RETRIES: int(6, 0, 20),
   GRAPH_MAX_BACKOFF_MS: int(60_000, 100, 600_000),
+  // Local sandbox only: divides the paced buckets' intervals to match the sandbox's timeScale knob (benchmarks).
+  GRAPH_PACING_TIME_SCALE: z.coerce.number().positive().max(10_000).default(1),
 
   // HTTP API access: function keys always; app roles too when App Service authentication is on.
   REQUIRE_APP_ROLES: bool(false),
@@ -56,6 +58,15 @@ const settingsSchema = z.object({
   PHONE_CHUNK_SIZE: int(100, 1, 500),
   PHONE_MAX_FILE_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
+
+  // Risk tickets
+  // The tenant the app serves; part of every risk ticket's key (tenant, user, episode start).
+  ENTRA_TENANT_ID: uuid.optional(),
+  RISK_POLL_SCHEDULE: z.string().trim().min(1).default('0 */10 * * * *'),
+  RISK_MIN_LEVEL: z.enum(['low', 'medium', 'high']).default('low'),
+  RISK_LOOKBACK_DAYS: int(30, 1, 30),
+  RISK_BLOCKED_GUESTS: bool(true),
+  RISK_SIGNIN_ENRICH_MAX: int(25, 0, 1000),
 
   // Ticket providers. Credentials are app settings that Azure fills from Key Vault references.
   TICKET_PROVIDER: z.enum(['builtin', 'servicenow', 'jira', 'webhook']).default('builtin'),
@@ -100,6 +111,10 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
         'GRAPH_AUTH static tokens are for the local Graph sandbox only; use managedIdentity or default against real Graph',
       );
     }
+  }
+  const pacingScale = Number(env.GRAPH_PACING_TIME_SCALE ?? '1');
+  if (pacingScale !== 1 && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(env.GRAPH_BASE_URL ?? '')) {
+    problems.push('GRAPH_PACING_TIME_SCALE is for the local Graph sandbox only: against Graph it must be 1');
   }
   problems.push(...ticketSettingProblems(env));
   return problems;
@@ -169,6 +184,7 @@ export interface AppConfig {
     readonly maxConcurrency: number;
     readonly maxRetries: number;
     readonly maxBackoffMs: number;
+    readonly pacingTimeScale?: number;
   };
   readonly http: { readonly requireAppRoles: boolean };
   readonly logLevel: Settings['LOG_LEVEL'];
@@ -184,6 +200,14 @@ export interface AppConfig {
     readonly maxRows: number;
   };
   readonly tickets: TicketSettings;
+  readonly risk: {
+    readonly tenantId: string;
+    readonly pollSchedule: string;
+    readonly minLevel: 'low' | 'medium' | 'high';
+    readonly lookbackDays: number;
+    readonly blockedGuests: boolean;
+    readonly signInEnrichMax: number;
+  };
 }
 
 export interface TicketSettings {
@@ -245,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxConcurrency: s.GRAPH_MAX_CONCURRENCY,
       maxRetries: s.GRAPH_MAX_RETRIES,
       maxBackoffMs: s.GRAPH_MAX_BACKOFF_MS,
+      pacingTimeScale: s.GRAPH_PACING_TIME_SCALE,
     }),
     http: { requireAppRoles: s.REQUIRE_APP_ROLES },
     logLevel: s.LOG_LEVEL,
@@ -260,6 +285,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxRows: s.PHONE_MAX_ROWS,
     }),
     tickets: ticketSettings(s),
+    risk: {
+      tenantId: s.ENTRA_TENANT_ID?.toLowerCase() ?? 'default',
+      pollSchedule: s.RISK_POLL_SCHEDULE,
+      minLevel: s.RISK_MIN_LEVEL,
+      lookbackDays: s.RISK_LOOKBACK_DAYS,
+      blockedGuests: s.RISK_BLOCKED_GUESTS,
+      signInEnrichMax: s.RISK_SIGNIN_ENRICH_MAX,
+    },
   });
 }
 

@@ -19,6 +19,11 @@ export interface SandboxKnobs {
   throttling: { enabled: boolean; tenantSize: 'auto' | 'S' | 'M' | 'L' };
   eventualConsistencyMs: number;
   faults: FaultRule[];
+  /**
+   * Application permissions the calling app lacks: routes that need one answer 403 (the sandbox has no consent model;
+   * this lets tests see Graph's refusal for a permission that was never granted).
+   */
+  deniedPermissions: string[];
 }
 
 export function defaultKnobs(): SandboxKnobs {
@@ -28,6 +33,7 @@ export function defaultKnobs(): SandboxKnobs {
     throttling: { enabled: true, tenantSize: 'auto' },
     eventualConsistencyMs: 0,
     faults: [],
+    deniedPermissions: [],
   };
 }
 
@@ -48,6 +54,9 @@ export const knobsPatchSchema = z.strictObject({
   throttling: z.strictObject({ enabled: z.boolean(), tenantSize: z.enum(['auto', 'S', 'M', 'L']) }).optional(),
   eventualConsistencyMs: z.number().min(0).optional(),
   faults: z.array(faultRuleSchema).optional(),
+  deniedPermissions: z
+    .array(z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)+$/, 'must be a permission such as AuditLog.Read.All'))
+    .optional(),
 });
 
 export type KnobsPatch = z.infer<typeof knobsPatchSchema>;
@@ -60,5 +69,6 @@ export function mergeKnobs(base: SandboxKnobs, patch: Partial<SandboxKnobs>): Sa
     throttling: patch.throttling ? { ...patch.throttling } : base.throttling,
     eventualConsistencyMs: patch.eventualConsistencyMs ?? base.eventualConsistencyMs,
     faults: patch.faults ? patch.faults.map((f) => ({ ...f })) : base.faults,
+    deniedPermissions: patch.deniedPermissions ? [...patch.deniedPermissions] : base.deniedPermissions,
   };
 }
