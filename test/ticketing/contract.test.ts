@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { type AzuriteInstance, startAzurite } from '../../local/azurite';
 import { type JiraStandIn, startJiraStandIn } from '../../local/stand-ins/jira';
 import { type ServiceNowStandIn, startServiceNowStandIn } from '../../local/stand-ins/servicenow';
+import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
+import { BUILTIN_TICKETS_TABLE, builtinIdFor, BuiltinTicketProvider } from '../../shared/ticketing/builtin';
 import { JiraProvider } from '../../shared/ticketing/jira';
 import { type TicketDraft, type TicketProvider, TicketProviderError } from '../../shared/ticketing/port';
 import { correlationIdFor, ServiceNowProvider } from '../../shared/ticketing/servicenow';
@@ -20,12 +23,12 @@ interface ProviderHarness {
   start(): Promise<void>;
   stop(): Promise<void>;
   provider(): TicketProvider;
-  /** The same provider with credentials the system refuses. */
-  refused(): TicketProvider;
+  /** The same provider with credentials the system refuses (absent where the provider has none of its own). */
+  readonly refused?: () => TicketProvider;
   /** How many tickets the system holds for a dedupe key. */
   ticketsFor(key: string): Promise<number>;
-  /** The system's next answer is a 503. */
-  outage(): Promise<void>;
+  /** A provider whose next call meets an outage of the system (a 503, or storage that does not answer). */
+  outage(): Promise<TicketProvider>;
 }
 
 const draft = (key: string): TicketDraft => ({
@@ -57,6 +60,7 @@ function serviceNowHarness(): ProviderHarness {
     ticketsFor: async (key) => sn.incidents().filter((i) => i.fields.correlation_id === correlationIdFor(key)).length,
     outage: async () => {
       await control(sn.url, 'POST', '/_standin/faults', { status: 503 });
+      return make('right');
     },
   };
 }
@@ -85,6 +89,7 @@ function jiraHarness(): ProviderHarness {
       jira.issues().filter((i) => JSON.stringify(i.fields.description).includes(`entra-ops key: ${key}"`)).length,
     outage: async () => {
       await control(jira.url, 'POST', '/_standin/faults', { status: 503 });
+      return make('right');
     },
   };
 }
@@ -102,11 +107,44 @@ function webhookHarness(): ProviderHarness {
     refused: () => new WebhookProvider({ url: receiver.url, secrets: [generateSecret()], timeoutMs: 2_000 }),
     ticketsFor: async (key) =>
       [...receiver.events.values()].filter((e) => e.body.type === 'ticket.opened' && e.body.data.key === key).length,
-    outage: async () => receiver.failNext(503),
+    outage: async () => {
+      receiver.failNext(503);
+      return new WebhookProvider({ url: receiver.url, secrets: [secret], timeoutMs: 2_000 });
+    },
   };
 }
 
-const harnesses: (() => ProviderHarness)[] = [serviceNowHarness, jiraHarness, webhookHarness];
+/**
+ * The built-in provider over the app's table in Azurite. It has no credentials of its own (it uses the app's storage
+ * identity), so the refused-credentials case does not apply; an outage is storage that does not answer.
+ */
+function builtinHarness(): ProviderHarness {
+  let azurite: AzuriteInstance;
+  let storage: StorageClients;
+  return {
+    name: 'builtin',
+    start: async () => {
+      azurite = await startAzurite({ inMemory: true });
+      storage = createStorageClients({ connectionString: azurite.connectionString });
+    },
+    stop: () => azurite.stop(),
+    provider: () => new BuiltinTicketProvider(storage),
+    ticketsFor: async (key) => {
+      const table = await storage.table(BUILTIN_TICKETS_TABLE);
+      let count = 0;
+      for await (const row of table.listEntities()) {
+        if (row.rowKey === builtinIdFor(key)) count++;
+      }
+      return count;
+    },
+    outage: async () => {
+      const unreachable = azurite.connectionString.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:9');
+      return new BuiltinTicketProvider(createStorageClients({ connectionString: unreachable }));
+    },
+  };
+}
+
+const harnesses: (() => ProviderHarness)[] = [serviceNowHarness, jiraHarness, webhookHarness, builtinHarness];
 
 describe.each(harnesses.map((make) => [make().name, make] as const))('ticket provider contract: %s', (_name, make) => {
   const harness = make();
@@ -144,16 +182,16 @@ describe.each(harnesses.map((make) => [make().name, make] as const))('ticket pro
     expect((await harness.provider().check()).ok).toBe(true);
   });
 
-  it('refused credentials are a non-retryable TicketProviderError', async () => {
-    const error = await failure(harness.refused().open(draft('contract:refused')));
+  it.runIf(harness.refused !== undefined)('refused credentials are a non-retryable TicketProviderError', async () => {
+    const error = await failure(harness.refused!().open(draft('contract:refused')));
     expect(error).toBeInstanceOf(TicketProviderError);
     expect(error).toMatchObject({ retryable: false, provider: harness.provider().name });
     expect(await harness.ticketsFor('contract:refused')).toBe(0);
   });
 
   it('an outage is a retryable TicketProviderError, and the retry opens exactly one ticket', async () => {
-    await harness.outage();
-    expect(await failure(harness.provider().open(draft('contract:outage')))).toMatchObject({ retryable: true });
+    const down = await harness.outage();
+    expect(await failure(down.open(draft('contract:outage')))).toMatchObject({ retryable: true });
     await harness.provider().open(draft('contract:outage'));
     expect(await harness.ticketsFor('contract:outage')).toBe(1);
   });
