@@ -9,6 +9,7 @@ import type { EventLedger } from '../risk/ports';
 import { QueueProviderRetries, TableRiskState } from '../storage/riskState';
 import { TableTicketRepository } from '../storage/riskTickets';
 import { BuiltinTicketProvider } from '../ticketing/builtin';
+import { createTicketProviderFromConfig } from '../ticketing/fromConfig';
 import type { TicketProvider } from '../ticketing/port';
 import type { Services } from './services';
 
@@ -17,13 +18,16 @@ import type { Services } from './services';
  * webhook are chosen with TICKET_PROVIDER and built from their own settings by the ticketing adapters.
  */
 export function ticketProviderFor(services: Services): TicketProvider {
-  switch (services.config.tickets.provider) {
-    case 'builtin':
-      return new BuiltinTicketProvider(services.storage);
-    default:
-      throw new Error(`TICKET_PROVIDER ${services.config.tickets.provider} is not available in this build; use builtin`);
+  // One provider per process: the ServiceNow OAuth token cache and Jira's recently-created ids live in it.
+  let provider = providers.get(services);
+  if (!provider) {
+    provider = createTicketProviderFromConfig(services.config.tickets, () => new BuiltinTicketProvider(services.storage));
+    providers.set(services, provider);
   }
+  return provider;
 }
+
+const providers = new WeakMap<Services, TicketProvider>();
 
 /**
  * Privileged roles for the ticket: active directory roles and role-assignable group memberships. A failed read
