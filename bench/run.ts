@@ -1,11 +1,12 @@
 import { run as runPhones } from './phones';
+import { run as runRisk } from './risk';
 import { run as runSync } from './sync';
 
 /**
  * `npm run bench` (full sizes) and `npm run bench:smoke` (CI sizes): runs every benchmark on the Graph sandbox and
  * prints one JSON document. Progress goes to stderr so stdout stays machine-readable.
  */
-const benches = { sync: runSync, phones: runPhones } as const;
+const benches = { sync: runSync, phones: runPhones, risk: runRisk } as const;
 
 async function main(): Promise<void> {
   const smoke = process.argv.includes('--smoke');

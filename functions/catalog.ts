@@ -6,6 +6,10 @@ import { phoneImportPoison } from './phoneImportPoison';
 import { phoneImportPost } from './phoneImportPost';
 import { phoneImportSweep } from './phoneImportSweep';
 import { phoneImportWorker } from './phoneImportWorker';
+import { riskEvents } from './riskEvents';
+import { riskPoll } from './riskPoll';
+import { riskPollTimer } from './riskPollTimer';
+import { riskTicketSync } from './riskTicketSync';
 import { syncImportMemberOf } from './syncImportMemberOf';
 import { syncJobDelete } from './syncJobDelete';
 import { syncJobGet } from './syncJobGet';
@@ -15,6 +19,8 @@ import { syncJobsCreate } from './syncJobsCreate';
 import { syncJobsList } from './syncJobsList';
 import { syncRunGet } from './syncRunGet';
 import { syncTimer } from './syncTimer';
+import { ticketGet } from './ticketGet';
+import { ticketsList } from './ticketsList';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
@@ -25,6 +31,10 @@ export const allFunctions: readonly FunctionDefinition[] = [
   phoneImportPost,
   phoneImportSweep,
   phoneImportWorker,
+  riskEvents,
+  riskPoll,
+  riskPollTimer,
+  riskTicketSync,
   syncImportMemberOf,
   syncJobDelete,
   syncJobGet,
@@ -34,4 +44,6 @@ export const allFunctions: readonly FunctionDefinition[] = [
   syncJobsList,
   syncRunGet,
   syncTimer,
+  ticketGet,
+  ticketsList,
 ];

@@ -147,6 +147,31 @@ param phoneMaxRows int = 500000
 param phonePrivilegedAllowList string[] = []
 
 // ---------------------------------------------------------------------------------------------------------------
+// Risk tickets
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('TICKET_PROVIDER: where risk tickets are opened (builtin = the app\'s own table).')
+@allowed(['builtin', 'servicenow', 'jira', 'webhook'])
+param ticketProvider string = 'builtin'
+
+@description('RISK_POLL_SCHEDULE: NCRONTAB of the risk poller (identity protection allows 1 request/s per tenant for all apps).')
+@minLength(11)
+param riskPollSchedule string = '0 */10 * * * *'
+
+@description('RISK_MIN_LEVEL: lowest user risk level that opens a ticket (hidden levels in tenants without P2 always do).')
+@allowed(['low', 'medium', 'high'])
+param riskMinLevel string = 'low'
+
+@description('RISK_BLOCKED_GUESTS: read sign-ins failed with 53011 and open tickets for guests blocked by home-tenant risk.')
+param riskBlockedGuests bool = true
+
+@description('Principal ids allowed to publish to the risk topic (EventGrid Data Sender), e.g. automation identities.')
+param riskEventPublisherPrincipalIds string[] = []
+
+@description('Also deploy the Sentinel playbook (Logic App with a managed identity) that publishes incidents to the risk topic. Needs deployEventSubscription.')
+param deploySentinelPlaybook bool = false
+
+// ---------------------------------------------------------------------------------------------------------------
 // Event Grid delivery of CSV drops
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -444,6 +469,11 @@ var appSettings = union(keyVaultReferences, {
   PHONE_MAX_FILE_BYTES: string(phoneMaxFileBytes)
   PHONE_MAX_ROWS: string(phoneMaxRows)
   PHONE_PRIVILEGED_ALLOWLIST: join(phonePrivilegedAllowList, ',')
+  ENTRA_TENANT_ID: tenant().tenantId
+  TICKET_PROVIDER: ticketProvider
+  RISK_POLL_SCHEDULE: riskPollSchedule
+  RISK_MIN_LEVEL: riskMinLevel
+  RISK_BLOCKED_GUESTS: riskBlockedGuests ? 'true' : 'false'
 })
 
 resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
@@ -593,6 +623,33 @@ module phoneImportEvents 'modules/phone-import-events.bicep' = if (deployEventSu
   dependsOn: [deadLetterRoleAssignment, functionAppSettings]
 }
 
+// Risk signals: the custom topic and its subscription to riskEvents need the eventgrid_extension host key, so they
+// follow the same second-deployment switch as the blob subscription.
+module riskEvents 'modules/risk-events.bicep' = if (deployEventSubscription) {
+  name: 'risk-events-${token}'
+  params: {
+    functionAppName: functionApp.name
+    topicName: 'evgt-${baseName}-risk-${token}'
+    location: location
+    tags: tags
+    storageAccountName: storage.name
+    deadLetterContainerName: eventDeadLetterContainerName
+    publisherPrincipalIds: riskEventPublisherPrincipalIds
+  }
+  dependsOn: [containers, functionAppSettings]
+}
+
+module sentinelPlaybook 'modules/sentinel-risk-playbook.bicep' = if (deployEventSubscription && deploySentinelPlaybook) {
+  name: 'sentinel-risk-playbook-${token}'
+  params: {
+    playbookName: 'logic-${baseName}-risk-${token}'
+    location: location
+    tags: tags
+    topicId: riskEvents!.outputs.topicId
+    topicEndpoint: riskEvents!.outputs.topicEndpoint
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Outputs
 // ---------------------------------------------------------------------------------------------------------------
@@ -656,3 +713,6 @@ output eventGridSystemTopicPrincipalId string = systemTopic.identity.principalId
 
 @description('Event Grid subscription name; empty until deployed with deployEventSubscription=true.')
 output phoneImportEventSubscriptionName string = deployEventSubscription ? phoneImportEvents!.outputs.name : ''
+
+@description('Endpoint of the risk signals topic (empty until deployEventSubscription is true).')
+output riskTopicEndpoint string = deployEventSubscription ? riskEvents!.outputs.topicEndpoint : ''

@@ -35,6 +35,9 @@ const SHARED_KEY = /(AccountKey=|SharedAccessSignature=|sig=)[^;&\s"]+/gi;
 const PHONE_CANDIDATE = /(?<![\w.:/-])\+?\(?\d[\d\s().-]*/g;
 const PHONE_EXTENSION = /\s?(?:x|ext\.?)\s?\d{1,6}/iy;
 const GLUED = /[\w-]/;
+// Ticket provider credentials: Basic auth values and Standard Webhooks secrets (`whsec_...`).
+const BASIC = /(basic\s+)[A-Za-z0-9+/]{8,}={0,2}/gi;
+const WEBHOOK_SECRET = /whsec_[A-Za-z0-9+/=]+/g;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** End of the phone number starting the candidate `run` at `start`, or -1 when it has none (glued to a word). */
@@ -72,7 +75,14 @@ function maskPhonesIn(text: string): string {
 }
 
 export function scrubText(text: string): string {
-  return maskPhonesIn(text.replace(JWT, REDACTED).replace(BEARER, `$1${REDACTED}`).replace(SHARED_KEY, `$1${REDACTED}`));
+  return maskPhonesIn(
+    text
+      .replace(JWT, REDACTED)
+      .replace(BEARER, `$1${REDACTED}`)
+      .replace(SHARED_KEY, `$1${REDACTED}`)
+      .replace(BASIC, `$1${REDACTED}`)
+      .replace(WEBHOOK_SECRET, REDACTED),
+  );
 }
 
 /** Deep copy with secrets removed and phone numbers masked; cycles and depth are bounded. */

@@ -26,6 +26,11 @@ export interface SandboxKnobs {
   faults: FaultRule[];
   /** How an expired or unknown `groups/delta` token is answered: 410 Gone (documented) or 400 (seen from directory delta). */
   expiredDeltaToken: '410' | '400';
+  /**
+   * Application permissions the calling app lacks: routes that need one answer 403 (the sandbox has no consent model;
+   * this lets tests see Graph's refusal for a permission that was never granted).
+   */
+  deniedPermissions: string[];
 }
 
 export function defaultKnobs(): SandboxKnobs {
@@ -36,6 +41,7 @@ export function defaultKnobs(): SandboxKnobs {
     eventualConsistencyMs: 0,
     faults: [],
     expiredDeltaToken: '410',
+    deniedPermissions: [],
   };
 }
 
@@ -58,6 +64,9 @@ export const knobsPatchSchema = z.strictObject({
   eventualConsistencyMs: z.number().min(0).optional(),
   faults: z.array(faultRuleSchema).optional(),
   expiredDeltaToken: z.enum(['410', '400']).optional(),
+  deniedPermissions: z
+    .array(z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)+$/, 'must be a permission such as AuditLog.Read.All'))
+    .optional(),
 });
 
 export type KnobsPatch = z.infer<typeof knobsPatchSchema>;
@@ -71,5 +80,6 @@ export function mergeKnobs(base: SandboxKnobs, patch: Partial<SandboxKnobs>): Sa
     eventualConsistencyMs: patch.eventualConsistencyMs ?? base.eventualConsistencyMs,
     faults: patch.faults ? patch.faults.map((f) => ({ ...f })) : base.faults,
     expiredDeltaToken: patch.expiredDeltaToken ?? base.expiredDeltaToken,
+    deniedPermissions: patch.deniedPermissions ? [...patch.deniedPermissions] : base.deniedPermissions,
   };
 }

@@ -25,6 +25,11 @@ const ROLE_NAMES = [
   'Policy.Read.AuthenticationMethod',
   'Mail.Read',
   'RoleManagement.Read.Directory',
+  'IdentityRiskyUser.Read.All',
+  'IdentityRiskEvent.Read.All',
+  'AuditLog.Read.All',
+  'Policy.Read.ConditionalAccess',
+  'UserAuthenticationMethod.Read.All',
 ];
 const roleId = (name: string) => `00000000-0000-0000-0000-${String(ROLE_NAMES.indexOf(name) + 1).padStart(12, '0')}`;
 
@@ -164,6 +169,11 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
         'RoleManagement.Read.Directory',
         'User.Read.All',
         'UserAuthMethod-Phone.ReadWrite.All',
+        'IdentityRiskyUser.Read.All',
+        'IdentityRiskEvent.Read.All',
+        'AuditLog.Read.All',
+        'Policy.Read.ConditionalAccess',
+        'UserAuthenticationMethod.Read.All',
       ].sort(),
     );
   });
@@ -250,8 +260,8 @@ describe('infra/graph-permissions.json', () => {
     })
     .parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
 
-  it('declares health, group sync and phone import, each permission with the calls it covers, a reason and a doc page', () => {
-    expect(Object.keys(manifest.capabilities).sort()).toEqual(['groupSync', 'health', 'phoneImport']);
+  it('declares health, group sync, phone import and risk tickets, each permission with the calls it covers, a reason and a doc page', () => {
+    expect(Object.keys(manifest.capabilities).sort()).toEqual(['groupSync', 'health', 'phoneImport', 'riskTickets']);
   });
 
   it('never declares a write permission over all users or the whole directory', () => {

@@ -1,5 +1,5 @@
 /** GET /auditLogs/signIns (signin-list.md): newest first, $filter, $top up to 1000 (also the default page size). */
-import { resourceNotFound } from '../errors';
+import { permissionDenied, resourceNotFound } from '../errors';
 import { paginate } from '../odata/paging';
 import { compileFilter, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
 import type { RouteDef } from '../router';
@@ -12,6 +12,7 @@ export const signInRoutes: RouteDef[] = [
     path: '/auditLogs/signIns',
     throttle: 'reports',
     handler: ({ call, env }) => {
+      if (env.knobs.deniedPermissions.includes('AuditLog.Read.All')) throw permissionDenied('AuditLog.Read.All');
       refuseUnsupported(call);
       const select = parseSelect(call);
       const top = parseTop(call, { defaultSize: 1000, max: 1000 });
@@ -26,6 +27,7 @@ export const signInRoutes: RouteDef[] = [
     path: '/auditLogs/signIns/{id}',
     throttle: 'reports',
     handler: ({ call, params, env }) => {
+      if (env.knobs.deniedPermissions.includes('AuditLog.Read.All')) throw permissionDenied('AuditLog.Read.All');
       const id = params[0] ?? '';
       const found = env.state.signIns.find((s) => s.id === id);
       if (!found) throw resourceNotFound(id);
