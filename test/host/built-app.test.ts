@@ -60,7 +60,8 @@ describe('the built app', () => {
     const { status, stdout, stderr } = runNode(['-e', script], env);
     expect(stderr).not.toMatch(/SyntaxError|ERR_REQUIRE_ESM|Cannot find module|is not a function/);
     expect(status, stderr).toBe(0);
-    const names = JSON.parse(stdout) as string[];
+    // With enableHttpStream the library logs "HTTP streaming enabled." to stdout first; the names are the last line.
+    const names = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as string[];
     expect(names).toContain('health');
     const registered = [...stderr.matchAll(/Skipping call to register function "([^"]+)"/g)].map((m) => m[1]);
     expect(registered.sort()).toEqual([...names].sort());
