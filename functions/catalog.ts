@@ -4,6 +4,8 @@ import { phoneImportBlob } from './phoneImportBlob';
 import { phoneImportGet } from './phoneImportGet';
 import { phoneImportPost } from './phoneImportPost';
 import { phoneImportWorker } from './phoneImportWorker';
+import { remediationsPost } from './remediationsPost';
+import { remediationWorker } from './remediationWorker';
 import { syncImportMemberOf } from './syncImportMemberOf';
 import { syncJobDelete } from './syncJobDelete';
 import { syncJobGet } from './syncJobGet';
@@ -13,6 +15,9 @@ import { syncJobsCreate } from './syncJobsCreate';
 import { syncJobsList } from './syncJobsList';
 import { syncRunGet } from './syncRunGet';
 import { syncTimer } from './syncTimer';
+import { tapIssue } from './tapIssue';
+import { tapRetrieve } from './tapRetrieve';
+import { ticketCallback } from './ticketCallback';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
@@ -21,6 +26,8 @@ export const allFunctions: readonly FunctionDefinition[] = [
   phoneImportGet,
   phoneImportPost,
   phoneImportWorker,
+  remediationsPost,
+  remediationWorker,
   syncImportMemberOf,
   syncJobDelete,
   syncJobGet,
@@ -30,4 +37,7 @@ export const allFunctions: readonly FunctionDefinition[] = [
   syncJobsList,
   syncRunGet,
   syncTimer,
+  tapIssue,
+  tapRetrieve,
+  ticketCallback,
 ];
