@@ -6,6 +6,10 @@ import { phoneImportPost } from './phoneImportPost';
 import { phoneImportWorker } from './phoneImportWorker';
 import { remediationsPost } from './remediationsPost';
 import { remediationWorker } from './remediationWorker';
+import { riskEvents } from './riskEvents';
+import { riskPoll } from './riskPoll';
+import { riskPollTimer } from './riskPollTimer';
+import { riskTicketSync } from './riskTicketSync';
 import { syncImportMemberOf } from './syncImportMemberOf';
 import { syncJobDelete } from './syncJobDelete';
 import { syncJobGet } from './syncJobGet';
@@ -18,6 +22,8 @@ import { syncTimer } from './syncTimer';
 import { tapIssue } from './tapIssue';
 import { tapRetrieve } from './tapRetrieve';
 import { ticketCallback } from './ticketCallback';
+import { ticketGet } from './ticketGet';
+import { ticketsList } from './ticketsList';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
@@ -26,6 +32,10 @@ export const allFunctions: readonly FunctionDefinition[] = [
   phoneImportGet,
   phoneImportPost,
   phoneImportWorker,
+  riskEvents,
+  riskPoll,
+  riskPollTimer,
+  riskTicketSync,
   remediationsPost,
   remediationWorker,
   syncImportMemberOf,
@@ -37,6 +47,8 @@ export const allFunctions: readonly FunctionDefinition[] = [
   syncJobsList,
   syncRunGet,
   syncTimer,
+  ticketGet,
+  ticketsList,
   tapIssue,
   tapRetrieve,
   ticketCallback,

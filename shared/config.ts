@@ -33,6 +33,8 @@ const settingsSchema = z.object({
   GRAPH_MAX_CONCURRENCY: int(8, 1, 64),
   GRAPH_MAX_RETRIES: int(6, 0, 20),
   GRAPH_MAX_BACKOFF_MS: int(60_000, 100, 600_000),
+  // Local sandbox only: divides the paced buckets' intervals to match the sandbox's timeScale knob (benchmarks).
+  GRAPH_PACING_TIME_SCALE: z.coerce.number().positive().max(10_000).default(1),
 
   // HTTP API access: function keys always; app roles from a validated Entra bearer token or App Service auth.
   REQUIRE_APP_ROLES: bool(false),
@@ -104,6 +106,16 @@ const settingsSchema = z.object({
     .default('')
     .transform((v, ctx) => parseStatusActions(v, ctx)),
   JIRA_ACTION_FIELD: optionalString,
+
+  // Risk tickets
+  // The tenant the app serves; part of every risk ticket's key (tenant, user, episode start).
+  ENTRA_TENANT_ID: uuid.optional(),
+  TICKET_PROVIDER: z.enum(['builtin', 'servicenow', 'jira', 'webhook']).default('builtin'),
+  RISK_POLL_SCHEDULE: z.string().trim().min(1).default('0 */10 * * * *'),
+  RISK_MIN_LEVEL: z.enum(['low', 'medium', 'high']).default('low'),
+  RISK_LOOKBACK_DAYS: int(30, 1, 30),
+  RISK_BLOCKED_GUESTS: bool(true),
+  RISK_SIGNIN_ENRICH_MAX: int(25, 0, 1000),
 });
 
 /** A comma-separated list of remediation action names (an allow-list). */
@@ -174,6 +186,10 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
       );
     }
   }
+  const pacingScale = Number(env.GRAPH_PACING_TIME_SCALE ?? '1');
+  if (pacingScale !== 1 && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(env.GRAPH_BASE_URL ?? '')) {
+    problems.push('GRAPH_PACING_TIME_SCALE is for the local Graph sandbox only: against Graph it must be 1');
+  }
   return problems;
 }
 
@@ -211,6 +227,7 @@ export interface AppConfig {
     readonly maxConcurrency: number;
     readonly maxRetries: number;
     readonly maxBackoffMs: number;
+    readonly pacingTimeScale?: number;
   };
   readonly http: { readonly requireAppRoles: boolean; readonly auth: AuthSettings };
   readonly logLevel: Settings['LOG_LEVEL'];
@@ -238,6 +255,15 @@ export interface AppConfig {
     readonly callbackSecrets: Readonly<Record<'servicenow' | 'jira' | 'webhook' | 'builtin', readonly string[]>>;
     readonly jiraApprovalStatuses: Readonly<Record<string, ActionName>>;
     readonly jiraActionField?: string;
+  };
+  readonly tickets: { readonly provider: 'builtin' | 'servicenow' | 'jira' | 'webhook' };
+  readonly risk: {
+    readonly tenantId: string;
+    readonly pollSchedule: string;
+    readonly minLevel: 'low' | 'medium' | 'high';
+    readonly lookbackDays: number;
+    readonly blockedGuests: boolean;
+    readonly signInEnrichMax: number;
   };
 }
 
@@ -279,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxConcurrency: s.GRAPH_MAX_CONCURRENCY,
       maxRetries: s.GRAPH_MAX_RETRIES,
       maxBackoffMs: s.GRAPH_MAX_BACKOFF_MS,
+      pacingTimeScale: s.GRAPH_PACING_TIME_SCALE,
     }),
     http: {
       requireAppRoles: s.REQUIRE_APP_ROLES,
@@ -326,5 +353,15 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       jiraApprovalStatuses: s.JIRA_APPROVAL_STATUSES,
       jiraActionField: s.JIRA_ACTION_FIELD,
     }),
+
+    tickets: { provider: s.TICKET_PROVIDER },
+    risk: {
+      tenantId: s.ENTRA_TENANT_ID?.toLowerCase() ?? 'default',
+      pollSchedule: s.RISK_POLL_SCHEDULE,
+      minLevel: s.RISK_MIN_LEVEL,
+      lookbackDays: s.RISK_LOOKBACK_DAYS,
+      blockedGuests: s.RISK_BLOCKED_GUESTS,
+      signInEnrichMax: s.RISK_SIGNIN_ENRICH_MAX,
+    },
   });
 }
