@@ -25,11 +25,12 @@ export const HEADER_ID = 'webhook-id';
 export const HEADER_TIMESTAMP = 'webhook-timestamp';
 export const HEADER_SIGNATURE = 'webhook-signature';
 
-export interface StandardWebhookHeaders {
+// A type alias, not an interface, so it is assignable to a plain header record.
+export type StandardWebhookHeaders = {
   readonly 'webhook-id': string;
   readonly 'webhook-timestamp': string;
   readonly 'webhook-signature': string;
-}
+};
 
 /** Fetch `Headers` (what `HttpRequest.headers` is) or a plain record such as node's `IncomingMessage.headers`. */
 export type HeaderSource =
