@@ -11,6 +11,7 @@ import {
 import { isExternalGuest, type TargetUser } from '../remediation/target';
 import type { TapPlan, TapPolicy, TapTargetFacts } from '../tap/policy';
 import { GraphError } from './errors';
+import { PrivilegedUserReadError } from './privilegedUsers';
 import type { Graph } from './types';
 import { graphPath } from './types';
 
@@ -29,6 +30,22 @@ export interface PrivilegedLookup {
 }
 
 function failure(err: unknown): unknown {
+  if (err instanceof PrivilegedUserReadError) {
+    const kind =
+      err.status === 403
+        ? 'forbidden'
+        : err.status === 429
+          ? 'throttled'
+          : err.status >= 500 || err.status === 0
+            ? 'unavailable'
+            : 'rejected';
+    return new DirectoryFailure(
+      kind,
+      `reading the user's privileged roles answered ${err.status} ${err.code}`,
+      err.status,
+      err.code,
+    );
+  }
   if (!(err instanceof GraphError)) return err;
   const status = err.status ?? 0;
   const what = `${err.method ?? ''} ${err.route ?? ''} answered ${status}${err.code ? ` ${err.code}` : ''}`.trim();
@@ -238,23 +255,5 @@ export class GraphRemediation implements UserDirectory, RemediationWriter, TapDi
       lifetimeInMinutes: body.lifetimeInMinutes ?? plan.lifetimeInMinutes,
       isUsableOnce: body.isUsableOnce ?? plan.isUsableOnce,
     };
-  }
-}
-
-/**
- * Active directory role assignments of a user (unifiedroleassignment list, `$filter=principalId eq`), with the role
- * names. Every assigned role counts as privileged here: Graph's protection of "sensitive actions" covers every admin
- * role, not only the built-in high-privilege ones. Permission RoleManagement.Read.Directory.
- */
-export class GraphRoleAssignments implements PrivilegedLookup {
-  constructor(private readonly graph: Graph) {}
-
-  async rolesOf(userId: string): Promise<readonly string[]> {
-    const list = await this.graph.all<{ roleDefinitionId?: string; roleDefinition?: { displayName?: string } | null }>({
-      method: 'GET',
-      path: '/roleManagement/directory/roleAssignments',
-      query: { $filter: `principalId eq '${userId.replace(/'/g, "''")}'`, $expand: 'roleDefinition' },
-    });
-    return [...new Set(list.map((a) => a.roleDefinition?.displayName ?? a.roleDefinitionId ?? 'directory role'))];
   }
 }

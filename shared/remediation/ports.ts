@@ -1,5 +1,5 @@
 import type { TapPlan, TapPolicy, TapTargetFacts } from '../tap/policy';
-import type { TicketProviderName, TicketRef } from '../ticketing/port';
+import type { TicketNote, TicketProviderName, TicketRef } from '../ticketing/port';
 import type { ActionName } from './actions';
 import type { TargetUser } from './target';
 
@@ -156,6 +156,11 @@ export interface TicketDirectory {
     provider: TicketProviderName,
     by: { readonly ticketId?: string; readonly externalId?: string; readonly key?: string },
   ): Promise<TicketRecord | undefined>;
+}
+
+/** Where outcomes are written: the ticket system, and the ticket's own record. */
+export interface RemediationTicketNotes {
+  addNote(ref: TicketRef & { readonly ticketId: string }, note: TicketNote): Promise<void>;
 }
 
 /** Work for later: a subject to drain again (retry after 429/5xx, a lease taken by a runner that died), a note to post. */

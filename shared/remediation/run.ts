@@ -1,7 +1,6 @@
 import type { AuditSink } from '../audit';
 import type { Logger } from '../log';
 import { TapRefused } from '../tap/issue';
-import type { TicketProvider } from '../ticketing/port';
 import { ACTION_SPECS } from './actions';
 import { executeAction, type ExecuteDeps } from './execute';
 import { outcomeNote } from './note';
@@ -11,6 +10,7 @@ import {
   type Outcome,
   type RemediationQueue,
   type RemediationStore,
+  type RemediationTicketNotes,
   type RequestState,
   type StoredRequest,
   type UserDirectory,
@@ -34,7 +34,7 @@ export interface RunDeps extends ExecuteDeps {
   readonly users: UserDirectory;
   readonly store: RemediationStore;
   readonly queue: RemediationQueue;
-  readonly tickets?: Pick<TicketProvider, 'addNote'>;
+  readonly tickets?: RemediationTicketNotes;
   readonly audit: AuditSink;
   readonly settings: RunSettings;
   readonly log: Logger;

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 
 import { AppError } from '../errors';
-import { GraphRemediation, GraphRoleAssignments, type PrivilegedLookup } from '../graph/remediation';
+import { GraphPrivilegedUsers } from '../graph/privilegedUsers';
+import { GraphRemediation, type PrivilegedLookup } from '../graph/remediation';
 import type { Logger } from '../log';
-import type { RemediationQueue } from '../remediation/ports';
+import type { RemediationQueue, RemediationTicketNotes } from '../remediation/ports';
 import type { RunDeps } from '../remediation/run';
 import { PASS_VAULT_TABLE, TablePassVault, vaultKey } from '../storage/passVault';
 import { DELIVERIES_TABLE, REMEDIATIONS_TABLE, TableDeliveryLedger, TableRemediationStore } from '../storage/remediationStore';
 import type { TapDeps } from '../tap/issue';
-import type { TicketProvider } from '../ticketing/port';
 import type { Services } from './services';
 
 /**
@@ -61,7 +61,7 @@ export function remediationRunDeps(
   services: Services,
   log: Logger,
   privileged: PrivilegedLookup,
-  tickets?: Pick<TicketProvider, 'addNote'>,
+  tickets?: RemediationTicketNotes,
 ): RunDeps {
   const graph = graphRemediation(services, privileged);
   const r = services.config.remediation;
@@ -93,4 +93,13 @@ export function remediationRunDeps(
 /** A runner id for leases: unique per invocation, so a second invocation never mistakes a lease for its own. */
 export const runnerId = (invocationId: string): string => `${invocationId}:${randomUUID()}`;
 
-export const privilegedLookup = (services: Services): PrivilegedLookup => new GraphRoleAssignments(services.graph.scoped());
+/** Privileged = an active directory role or a role-assignable group (the reader never defaults to "not privileged"). */
+export function privilegedLookup(services: Services): PrivilegedLookup {
+  const reader = new GraphPrivilegedUsers(services.graph.scoped());
+  return {
+    async rolesOf(userId) {
+      const reasons = (await reader.privilegedAmong([userId])).get(userId) ?? [];
+      return reasons.map((r) => (r.kind === 'directoryRole' ? r.roleName : `member of role-assignable group ${r.groupName}`));
+    },
+  };
+}
