@@ -60,8 +60,11 @@ function resourceUnits(base: number, write: boolean, query: URLSearchParams): nu
   return Math.max(1, ru);
 }
 
-const FAULT_ERRORS: Record<'429' | '503' | '504', [number, string, string]> = {
+const FAULT_ERRORS: Record<'403' | '429' | '500' | '503' | '504', [number, string, string]> = {
+  // What the directory answers an app that lacks the permission or role (concepts/errors.md, 403 Forbidden).
+  '403': [403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'],
   '429': [429, 'TooManyRequests', 'Please retry again later.'],
+  '500': [500, 'InternalServerError', 'An internal server error occurred. Please retry again later.'],
   '503': [503, 'ServiceUnavailable', 'Service is temporarily unavailable. Please retry again later.'],
   '504': [504, 'GatewayTimeout', 'The gateway did not receive a timely response from the upstream server.'],
 };
