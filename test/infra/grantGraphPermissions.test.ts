@@ -25,6 +25,11 @@ const ROLE_NAMES = [
   'Policy.Read.AuthenticationMethod',
   'Mail.Read',
   'RoleManagement.Read.Directory',
+  'IdentityRiskyUser.ReadWrite.All',
+  'User.RevokeSessions.All',
+  'User-PasswordProfile.ReadWrite.All',
+  'User.EnableDisableAccount.All',
+  'UserAuthMethod-TAP.ReadWrite.All',
 ];
 const roleId = (name: string) => `00000000-0000-0000-0000-${String(ROLE_NAMES.indexOf(name) + 1).padStart(12, '0')}`;
 
@@ -160,10 +165,15 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
       [
         'Directory.Read.All',
         'GroupMember.ReadWrite.All',
+        'IdentityRiskyUser.ReadWrite.All',
         'Policy.Read.AuthenticationMethod',
         'RoleManagement.Read.Directory',
+        'User-PasswordProfile.ReadWrite.All',
+        'User.EnableDisableAccount.All',
         'User.Read.All',
+        'User.RevokeSessions.All',
         'UserAuthMethod-Phone.ReadWrite.All',
+        'UserAuthMethod-TAP.ReadWrite.All',
       ].sort(),
     );
   });
@@ -251,7 +261,7 @@ describe('infra/graph-permissions.json', () => {
     .parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
 
   it('declares health, group sync and phone import, each permission with the calls it covers, a reason and a doc page', () => {
-    expect(Object.keys(manifest.capabilities).sort()).toEqual(['groupSync', 'health', 'phoneImport']);
+    expect(Object.keys(manifest.capabilities).sort()).toEqual(['groupSync', 'health', 'phoneImport', 'remediation', 'tap']);
   });
 
   it('never declares a write permission over all users or the whole directory', () => {
