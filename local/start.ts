@@ -7,6 +7,7 @@ import { setServices } from '../shared/runtime/services';
 import { type AzuriteInstance, type AzuriteOptions, startAzurite } from './azurite';
 import { type HostLogger, loadHostSettings, type LocalHost, type QueueSettings, startLocalHost } from './host';
 import { type SandboxKnobs, startGraphSandbox, type TenantFile } from './sandbox';
+import { startTicketStandIns } from './stand-ins/start';
 
 /**
  * `npm start`: the whole app on one machine without Azure, like `func start` plus emulators. App settings come from
@@ -33,6 +34,8 @@ export interface LocalStackOptions {
     readonly pollIntervalMs?: number;
     readonly queues?: Partial<QueueSettings>;
   };
+  /** Ports for the ticket-system stand-in TICKET_PROVIDER selects (default: free ports; a taken port falls back). */
+  readonly ticketStandInPorts?: { readonly servicenow?: number; readonly jira?: number };
   /** Settings applied to process.env before the app is imported; they win over everything else. */
   readonly env?: Readonly<Record<string, string>>;
   readonly logger?: HostLogger;
@@ -44,6 +47,8 @@ export interface LocalStack {
   readonly connectionString: string;
   readonly azurite: AzuriteInstance;
   readonly host: LocalHost;
+  /** URLs of the ticket-system stand-ins started for TICKET_PROVIDER (control routes under /_standin/). */
+  readonly ticketStandIns: { readonly servicenow?: string; readonly jira?: string };
   /** Stops host, sandbox and Azurite (reverse order) and restores the process.env values it changed. */
   stop(): Promise<void>;
 }
@@ -121,6 +126,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (!process.env.GRAPH_AUTH) setEnv('GRAPH_AUTH', 'static');
     if (!process.env.GRAPH_STATIC_TOKEN) setEnv('GRAPH_STATIC_TOKEN', 'local-sandbox-token');
 
+    const standIns = await startTicketStandIns(process.env, setEnv, {
+      ...(options.ticketStandInPorts ? { ports: options.ticketStandInPorts } : {}),
+      fallbackToFreePort: true,
+      onFallback: (name, port) => options.logger?.warn({ port }, `Port ${port} is taken; the ${name} uses a free port`),
+    });
+    stops.push(() => standIns.close());
+
     // Only now: the app's modules and its lazily built services must see the final environment.
     loadConfig(process.env);
     setServices(undefined);
@@ -140,6 +152,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.logger ? { logger: options.logger } : {}),
     });
     stops.push(() => host.close());
+    standIns.connect(host.url);
 
     let stopped: Promise<void> | undefined;
     return {
@@ -148,6 +161,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       connectionString: azurite.connectionString,
       azurite,
       host,
+      ticketStandIns: {
+        ...(standIns.servicenow ? { servicenow: standIns.servicenow.url } : {}),
+        ...(standIns.jira ? { jira: standIns.jira.url } : {}),
+      },
       stop: () =>
         (stopped ??= (async () => {
           await stopAll();
@@ -218,6 +235,10 @@ async function main(): Promise<void> {
       ...(process.env.GRAPH_SANDBOX_TENANT ? { tenant: process.env.GRAPH_SANDBOX_TENANT } : {}),
     },
     hostPort: portSetting('ENTRA_OPS_PORT', 7071),
+    ticketStandInPorts: {
+      servicenow: portSetting('SERVICENOW_STANDIN_PORT', 7073),
+      jira: portSetting('JIRA_STANDIN_PORT', 7074),
+    },
     // The sample points GRAPH_BASE_URL at the sandbox's default port; follow the port it really got.
     ...(userGraphUrl && !isDefaultSandboxUrl(userGraphUrl) ? { env: { GRAPH_BASE_URL: userGraphUrl } } : {}),
     logger,
@@ -230,6 +251,12 @@ async function main(): Promise<void> {
     `  Event Grid     ${stack.apiUrl}/runtime/webhooks/eventgrid?functionName=<name>`,
     `  Run now        POST ${stack.apiUrl}/admin/functions/<name> {"input":"..."} (timers, queues, blobs)`,
     `  Graph sandbox  ${stack.sandboxUrl}  (control: ${stack.sandboxUrl}/_sandbox/stats)`,
+    ...(stack.ticketStandIns.servicenow
+      ? [`  ServiceNow     ${stack.ticketStandIns.servicenow}/api/now/table/incident  (stand-in; control: /_standin/incidents)`]
+      : []),
+    ...(stack.ticketStandIns.jira
+      ? [`  Jira           ${stack.ticketStandIns.jira}/rest/api/3/...  (stand-in; control: /_standin/issues)`]
+      : []),
     `  Azurite        blob ${stack.azurite.blobPort}, queue ${stack.azurite.queuePort}, table ${stack.azurite.tablePort} (data in ${path.relative(root, azuriteDir) || azuriteDir})`,
     `  Functions      ${stack.host.routes.length} HTTP route(s); keys are not checked locally`,
     '',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { isSecureOrLoopbackUrl } from './loopback';
 import { type ActionName, ACTIONS, DEFAULT_ALLOW } from './remediation/actions';
+import { secretKey } from './ticketing/standardWebhooks';
 
 /**
  * App settings, parsed once at start-up (house style 11). A missing or bad setting fails fast with one message
@@ -110,12 +111,37 @@ const settingsSchema = z.object({
   // Risk tickets
   // The tenant the app serves; part of every risk ticket's key (tenant, user, episode start).
   ENTRA_TENANT_ID: uuid.optional(),
-  TICKET_PROVIDER: z.enum(['builtin', 'servicenow', 'jira', 'webhook']).default('builtin'),
   RISK_POLL_SCHEDULE: z.string().trim().min(1).default('0 */10 * * * *'),
   RISK_MIN_LEVEL: z.enum(['low', 'medium', 'high']).default('low'),
   RISK_LOOKBACK_DAYS: int(30, 1, 30),
   RISK_BLOCKED_GUESTS: bool(true),
   RISK_SIGNIN_ENRICH_MAX: int(25, 0, 1000),
+
+  // Ticket providers. Credentials are app settings that Azure fills from Key Vault references.
+  TICKET_PROVIDER: z.enum(['builtin', 'servicenow', 'jira', 'webhook']).default('builtin'),
+  TICKET_HTTP_TIMEOUT_MS: int(15_000, 1_000, 120_000),
+  SERVICENOW_INSTANCE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SERVICENOW_AUTH: z.enum(['basic', 'oauth']).default('basic'),
+  SERVICENOW_USERNAME: optionalString,
+  SERVICENOW_PASSWORD: optionalString,
+  SERVICENOW_CLIENT_ID: optionalString,
+  SERVICENOW_CLIENT_SECRET: optionalString,
+  SERVICENOW_CLOSE_CODE: z.string().trim().min(1).default('Solution provided'),
+  SERVICENOW_ASSIGNMENT_GROUP: optionalString,
+  SERVICENOW_CALLER_ID: optionalString,
+  SERVICENOW_CATEGORY: optionalString,
+  JIRA_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JIRA_EMAIL: optionalString,
+  JIRA_API_TOKEN: optionalString,
+  JIRA_PROJECT_KEY: z
+    .string()
+    .trim()
+    .regex(/^[A-Z][A-Z0-9_]{1,9}$/, 'must be a Jira project key such as SEC')
+    .optional(),
+  JIRA_ISSUE_TYPE: z.string().trim().min(1).default('Task'),
+  JIRA_RESOLVE_TRANSITION: z.string().trim().min(1).default('Done'),
+  TICKET_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  TICKET_WEBHOOK_SECRET: optionalString,
 });
 
 /** A comma-separated list of remediation action names (an allow-list). */
@@ -190,6 +216,50 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
   if (pacingScale !== 1 && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(env.GRAPH_BASE_URL ?? '')) {
     problems.push('GRAPH_PACING_TIME_SCALE is for the local Graph sandbox only: against Graph it must be 1');
   }
+  problems.push(...ticketSettingProblems(env));
+  return problems;
+}
+
+const LOOPBACK_URL = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/;
+const SETTINGS_FOR_PROVIDER: Record<string, (env: Record<string, string | undefined>) => string[]> = {
+  servicenow: (env) => [
+    'SERVICENOW_INSTANCE_URL',
+    ...(env.SERVICENOW_AUTH === 'oauth'
+      ? ['SERVICENOW_CLIENT_ID', 'SERVICENOW_CLIENT_SECRET']
+      : ['SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD']),
+  ],
+  jira: () => ['JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_API_TOKEN', 'JIRA_PROJECT_KEY'],
+  webhook: () => ['TICKET_WEBHOOK_URL', 'TICKET_WEBHOOK_SECRET'],
+};
+
+/** The chosen ticket provider's settings: present, resolved from Key Vault, https (plain http only to loopback stand-ins). */
+function ticketSettingProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const provider = env.TICKET_PROVIDER ?? 'builtin';
+  for (const name of SETTINGS_FOR_PROVIDER[provider]?.(env) ?? []) {
+    if (!env[name]) problems.push(`${name} is required when TICKET_PROVIDER is ${provider}`);
+  }
+  for (const name of ['SERVICENOW_INSTANCE_URL', 'JIRA_BASE_URL', 'TICKET_WEBHOOK_URL']) {
+    const url = env[name];
+    if (url && /^http:/i.test(url) && !LOOPBACK_URL.test(url))
+      problems.push(`${name} must use https (plain http only for local stand-ins)`);
+  }
+  for (const [name, value] of Object.entries(env)) {
+    // App Service leaves the reference text in place when it cannot resolve it (no access, wrong URI).
+    if (value?.startsWith('@Microsoft.KeyVault(')) {
+      problems.push(
+        `${name} is an unresolved Key Vault reference: grant the app's identity get access to the secret and check its URI`,
+      );
+    }
+  }
+  const secrets = env.TICKET_WEBHOOK_SECRET?.split(/\s+/).filter(Boolean) ?? [];
+  for (const secret of secrets) {
+    try {
+      secretKey(secret);
+    } catch (e) {
+      problems.push(`TICKET_WEBHOOK_SECRET ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   return problems;
 }
 
@@ -256,7 +326,6 @@ export interface AppConfig {
     readonly jiraApprovalStatuses: Readonly<Record<string, ActionName>>;
     readonly jiraActionField?: string;
   };
-  readonly tickets: { readonly provider: 'builtin' | 'servicenow' | 'jira' | 'webhook' };
   readonly risk: {
     readonly tenantId: string;
     readonly pollSchedule: string;
@@ -265,6 +334,31 @@ export interface AppConfig {
     readonly blockedGuests: boolean;
     readonly signInEnrichMax: number;
   };
+  readonly tickets: TicketSettings;
+}
+
+export interface TicketSettings {
+  readonly provider: 'builtin' | 'servicenow' | 'jira' | 'webhook';
+  readonly timeoutMs: number;
+  readonly servicenow?: {
+    readonly instanceUrl: string;
+    readonly auth:
+      | { readonly kind: 'basic'; readonly username: string; readonly password: string }
+      | { readonly kind: 'oauth'; readonly clientId: string; readonly clientSecret: string };
+    readonly closeCode: string;
+    readonly assignmentGroup?: string;
+    readonly callerId?: string;
+    readonly category?: string;
+  };
+  readonly jira?: {
+    readonly baseUrl: string;
+    readonly email: string;
+    readonly apiToken: string;
+    readonly projectKey: string;
+    readonly issueType: string;
+    readonly resolveTransition: string;
+  };
+  readonly webhook?: { readonly url: string; readonly secrets: readonly string[] };
 }
 
 export class ConfigError extends Error {
@@ -354,7 +448,6 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       jiraActionField: s.JIRA_ACTION_FIELD,
     }),
 
-    tickets: { provider: s.TICKET_PROVIDER },
     risk: {
       tenantId: s.ENTRA_TENANT_ID?.toLowerCase() ?? 'default',
       pollSchedule: s.RISK_POLL_SCHEDULE,
@@ -363,5 +456,52 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       blockedGuests: s.RISK_BLOCKED_GUESTS,
       signInEnrichMax: s.RISK_SIGNIN_ENRICH_MAX,
     },
+    tickets: ticketSettings(s),
   });
+}
+
+/** Only the chosen provider's block is built; the cross-setting rules above guarantee its required values. */
+function ticketSettings(s: Settings): TicketSettings {
+  const base = { provider: s.TICKET_PROVIDER, timeoutMs: s.TICKET_HTTP_TIMEOUT_MS };
+  const required = (value: string | undefined): string => value ?? '';
+  if (s.TICKET_PROVIDER === 'servicenow') {
+    return {
+      ...base,
+      servicenow: compact({
+        instanceUrl: required(s.SERVICENOW_INSTANCE_URL).replace(/\/+$/, ''),
+        auth:
+          s.SERVICENOW_AUTH === 'oauth'
+            ? {
+                kind: 'oauth' as const,
+                clientId: required(s.SERVICENOW_CLIENT_ID),
+                clientSecret: required(s.SERVICENOW_CLIENT_SECRET),
+              }
+            : { kind: 'basic' as const, username: required(s.SERVICENOW_USERNAME), password: required(s.SERVICENOW_PASSWORD) },
+        closeCode: s.SERVICENOW_CLOSE_CODE,
+        assignmentGroup: s.SERVICENOW_ASSIGNMENT_GROUP,
+        callerId: s.SERVICENOW_CALLER_ID,
+        category: s.SERVICENOW_CATEGORY,
+      }),
+    };
+  }
+  if (s.TICKET_PROVIDER === 'jira') {
+    return {
+      ...base,
+      jira: {
+        baseUrl: required(s.JIRA_BASE_URL).replace(/\/+$/, ''),
+        email: required(s.JIRA_EMAIL),
+        apiToken: required(s.JIRA_API_TOKEN),
+        projectKey: required(s.JIRA_PROJECT_KEY),
+        issueType: s.JIRA_ISSUE_TYPE,
+        resolveTransition: s.JIRA_RESOLVE_TRANSITION,
+      },
+    };
+  }
+  if (s.TICKET_PROVIDER === 'webhook') {
+    return {
+      ...base,
+      webhook: { url: required(s.TICKET_WEBHOOK_URL), secrets: required(s.TICKET_WEBHOOK_SECRET).split(/\s+/).filter(Boolean) },
+    };
+  }
+  return base;
 }

@@ -18,6 +18,9 @@ const PHONE_KEY = /(phone|mobile)(number)?$/i;
 const JWT = /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
 const BEARER = /(bearer\s+)[^\s"',;]+/gi;
 const SHARED_KEY = /(AccountKey=|SharedAccessSignature=|sig=)[^;&\s"]+/gi;
+// Ticket provider credentials: Basic auth values and Standard Webhooks secrets (`whsec_...`).
+const BASIC = /(basic\s+)[A-Za-z0-9+/]{8,}={0,2}/gi;
+const WEBHOOK_SECRET = /whsec_[A-Za-z0-9+/=]+/g;
 // A run of 7+ digits with phone separators, not glued to a word (keeps GUIDs, versions and ISO dates intact).
 const PHONE_IN_TEXT = /(?<![\w.:/-])\+?\(?\d[\d\s().-]{5,}\d(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w-])/gi;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -36,6 +39,8 @@ export function scrubText(text: string): string {
     .replace(JWT, REDACTED)
     .replace(BEARER, `$1${REDACTED}`)
     .replace(SHARED_KEY, `$1${REDACTED}`)
+    .replace(BASIC, `$1${REDACTED}`)
+    .replace(WEBHOOK_SECRET, REDACTED)
     .replace(PHONE_IN_TEXT, (m) => {
       const digits = m.replace(/\D/g, '').length;
       return digits < 7 || ISO_DATE.test(m.trim()) ? m : maskPhone(m);

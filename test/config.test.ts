@@ -112,3 +112,83 @@ describe('loadConfig', () => {
       expect(loadConfig({ ...minimal, GRAPH_BASE_URL: url }).graph.baseUrl).toBe(url);
   });
 });
+
+describe('ticket provider settings', () => {
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+  it('defaults to the built-in provider with no other ticket settings needed', () => {
+    expect(loadConfig(minimal).tickets).toEqual({ provider: 'builtin', timeoutMs: 15_000 });
+  });
+
+  it('names every missing setting of the chosen provider', () => {
+    expect(() => loadConfig({ ...minimal, TICKET_PROVIDER: 'servicenow' })).toThrow(
+      /SERVICENOW_INSTANCE_URL is required.*SERVICENOW_USERNAME is required.*SERVICENOW_PASSWORD is required/,
+    );
+    expect(() => loadConfig({ ...minimal, TICKET_PROVIDER: 'servicenow', SERVICENOW_AUTH: 'oauth' })).toThrow(
+      /SERVICENOW_CLIENT_ID is required.*SERVICENOW_CLIENT_SECRET is required/,
+    );
+    expect(() => loadConfig({ ...minimal, TICKET_PROVIDER: 'jira', JIRA_BASE_URL: 'https://contoso.atlassian.net' })).toThrow(
+      /JIRA_EMAIL is required.*JIRA_API_TOKEN is required.*JIRA_PROJECT_KEY is required/,
+    );
+    expect(() => loadConfig({ ...minimal, TICKET_PROVIDER: 'webhook' })).toThrow(
+      /TICKET_WEBHOOK_URL is required.*TICKET_WEBHOOK_SECRET/,
+    );
+  });
+
+  it('builds the chosen provider block only', () => {
+    const config = loadConfig({
+      ...minimal,
+      TICKET_PROVIDER: 'jira',
+      JIRA_BASE_URL: 'https://contoso.atlassian.net/',
+      JIRA_EMAIL: 'ops@contoso.example',
+      JIRA_API_TOKEN: 'token',
+      JIRA_PROJECT_KEY: 'SEC',
+      SERVICENOW_INSTANCE_URL: 'https://contoso.service-now.com',
+    });
+    expect(config.tickets).toEqual({
+      provider: 'jira',
+      timeoutMs: 15_000,
+      jira: {
+        baseUrl: 'https://contoso.atlassian.net',
+        email: 'ops@contoso.example',
+        apiToken: 'token',
+        projectKey: 'SEC',
+        issueType: 'Task',
+        resolveTransition: 'Done',
+      },
+    });
+  });
+
+  it('refuses plain http except to loopback stand-ins, and bad webhook secrets', () => {
+    const webhook = { ...minimal, TICKET_PROVIDER: 'webhook', TICKET_WEBHOOK_SECRET: secret };
+    expect(() => loadConfig({ ...webhook, TICKET_WEBHOOK_URL: 'http://hooks.contoso.example/t' })).toThrow(
+      /TICKET_WEBHOOK_URL must use https/,
+    );
+    expect(loadConfig({ ...webhook, TICKET_WEBHOOK_URL: 'http://127.0.0.1:9000/t' }).tickets.webhook).toEqual({
+      url: 'http://127.0.0.1:9000/t',
+      secrets: [secret],
+    });
+    expect(() =>
+      loadConfig({ ...webhook, TICKET_WEBHOOK_URL: 'https://h.example/t', TICKET_WEBHOOK_SECRET: 'whsec_c2hvcnQ=' }),
+    ).toThrow(/TICKET_WEBHOOK_SECRET.*24-64 bytes/);
+    const rotating = loadConfig({
+      ...webhook,
+      TICKET_WEBHOOK_URL: 'https://h.example/t',
+      TICKET_WEBHOOK_SECRET: `${secret} ${secret}`,
+    });
+    expect(rotating.tickets.webhook?.secrets).toHaveLength(2);
+  });
+
+  it('reports a Key Vault reference that App Service could not resolve', () => {
+    expect(() =>
+      loadConfig({
+        ...minimal,
+        TICKET_PROVIDER: 'jira',
+        JIRA_BASE_URL: 'https://contoso.atlassian.net',
+        JIRA_EMAIL: 'ops@contoso.example',
+        JIRA_API_TOKEN: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/jira-token/)',
+        JIRA_PROJECT_KEY: 'SEC',
+      }),
+    ).toThrow(/JIRA_API_TOKEN is an unresolved Key Vault reference/);
+  });
+});

@@ -65,6 +65,17 @@ describe('log redaction', () => {
     expect(text).toContain('failed');
   });
 
+  it('removes ticket provider credentials: Basic auth values and whsec_ secrets in free text', () => {
+    const basic = Buffer.from('ops@contoso.example:ATATT3xFfGF0token').toString('base64');
+    const text = scrubText(`Authorization: Basic ${basic} with TICKET_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw`);
+    expect(text).not.toContain(basic);
+    expect(text).not.toContain('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    expect(text).toContain('Basic [REDACTED]');
+    const out = capture();
+    createLogger('info', out.stream).info({ apiToken: 'ATATT3x', SERVICENOW_PASSWORD: 'pw', JIRA_API_TOKEN: 'jt' }, 'settings');
+    expect(out.raw.join('')).not.toMatch(/ATATT3x|"pw"|"jt"/);
+  });
+
   it('leaves GUIDs, ISO dates and small counts readable', () => {
     const guid = '3179e48a-750b-4051-897c-87b9720928f7';
     expect(scrubText(`method ${guid} on 2026-11-25 with 12345 rows`)).toBe(`method ${guid} on 2026-11-25 with 12345 rows`);

@@ -70,6 +70,8 @@ interface Status {
 
 export interface JiraStandIn extends StandInServer {
   issues(): readonly JiraIssue[];
+  /** Points the webhook at a receiver (npm start does this once the local host has its port). */
+  setCallback(callback: { readonly url: string; readonly secret?: string } | undefined): void;
 }
 
 const STATUSES: Record<string, Status> = {
@@ -578,5 +580,11 @@ export async function startJiraStandIn(options: JiraStandInOptions): Promise<Jir
     options.host ?? '127.0.0.1',
   );
   baseUrl = server.url;
-  return { ...server, issues: () => [...issues.values()] };
+  return {
+    ...server,
+    issues: () => [...issues.values()],
+    setCallback: (next) => {
+      callback = next;
+    },
+  };
 }

@@ -49,6 +49,8 @@ export interface ServiceNowStandInOptions {
 export interface ServiceNowStandIn extends StandInServer {
   /** Every incident with its journal, as the control route lists them. */
   incidents(): readonly IncidentRecord[];
+  /** Points the business rule at a receiver (npm start does this once the local host has its port). */
+  setCallback(callback: { readonly url: string; readonly secret: string } | undefined): void;
 }
 
 export interface JournalEntry {
@@ -422,5 +424,11 @@ export async function startServiceNowStandIn(options: ServiceNowStandInOptions):
     options.port ?? 0,
     options.host ?? '127.0.0.1',
   );
-  return { ...server, incidents: () => [...incidents.values()] };
+  return {
+    ...server,
+    incidents: () => [...incidents.values()],
+    setCallback: (next) => {
+      callback = next;
+    },
+  };
 }
