@@ -97,8 +97,8 @@ const settingsSchema = z.object({
     .pipe(z.array(uuid)),
   REMEDIATION_PASSWORD_RETRIEVAL_MINUTES: int(24 * 60, 5, 7 * 24 * 60),
   REMEDIATION_MAX_ATTEMPTS: int(5, 1, 20),
-  TICKET_CALLBACK_SECRET_SERVICENOW: optionalString,
-  TICKET_CALLBACK_SECRET_JIRA: optionalString,
+  SERVICENOW_CALLBACK_SECRET: optionalString,
+  JIRA_WEBHOOK_SECRET: optionalString,
   TICKET_CALLBACK_SECRET_WEBHOOK: optionalString,
   TICKET_CALLBACK_SECRET_BUILTIN: optionalString,
   JIRA_APPROVAL_STATUSES: z
@@ -439,8 +439,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       passwordRetrievalMinutes: s.REMEDIATION_PASSWORD_RETRIEVAL_MINUTES,
       maxAttempts: s.REMEDIATION_MAX_ATTEMPTS,
       callbackSecrets: {
-        servicenow: secretList(s.TICKET_CALLBACK_SECRET_SERVICENOW),
-        jira: secretList(s.TICKET_CALLBACK_SECRET_JIRA),
+        servicenow: secretList(s.SERVICENOW_CALLBACK_SECRET),
+        jira: secretList(s.JIRA_WEBHOOK_SECRET),
         webhook: secretList(s.TICKET_CALLBACK_SECRET_WEBHOOK),
         builtin: secretList(s.TICKET_CALLBACK_SECRET_BUILTIN),
       },

@@ -21,6 +21,14 @@ export { ticketNotes };
  * 4xx with nothing changed: 401 for unsigned, mis-signed, expired or replayed deliveries, 413 for big bodies, 400 for
  * bodies that are not JSON, too deep or not the provider's shape, 404 for tickets we did not open.
  */
+/** The app setting holding each provider's callback secrets. */
+export const CALLBACK_SECRET_SETTING: Record<TicketProviderName, string> = {
+  servicenow: 'SERVICENOW_CALLBACK_SECRET',
+  jira: 'JIRA_WEBHOOK_SECRET',
+  webhook: 'TICKET_CALLBACK_SECRET_WEBHOOK',
+  builtin: 'TICKET_CALLBACK_SECRET_BUILTIN',
+};
+
 export const MAX_CALLBACK_BYTES = 64 * 1024;
 export const MAX_CALLBACK_DEPTH = 32;
 /** A claimed delivery whose request was never recorded (host died) may be taken over by a retry after this long. */
@@ -54,11 +62,7 @@ function verifyDelivery(provider: TicketProviderName, secrets: readonly string[]
     result = verify(secrets, request.headers, raw);
   } catch (err) {
     if (err instanceof WebhookSecretError) {
-      throw new AppError(
-        'CALLBACK_SECRET_INVALID',
-        `TICKET_CALLBACK_SECRET_${provider.toUpperCase()} is not a valid whsec_ secret`,
-        503,
-      );
+      throw new AppError('CALLBACK_SECRET_INVALID', `${CALLBACK_SECRET_SETTING[provider]} is not a valid whsec_ secret`, 503);
     }
     throw err;
   }
@@ -138,10 +142,7 @@ export async function handleTicketCallback(
 ): Promise<HttpResponseInit> {
   const secrets = scope.services.config.remediation.callbackSecrets[provider];
   if (secrets.length === 0) {
-    throw notFound(
-      'CALLBACK_NOT_CONFIGURED',
-      `Callbacks from ${provider} are off: set TICKET_CALLBACK_SECRET_${provider.toUpperCase()}`,
-    );
+    throw notFound('CALLBACK_NOT_CONFIGURED', `Callbacks from ${provider} are off: set ${CALLBACK_SECRET_SETTING[provider]}`);
   }
   const raw = await readRaw(request);
   const deliveryId = verifyDelivery(provider, secrets, request, raw);

@@ -45,8 +45,8 @@ export function useRemediationHarness(env: Record<string, string> = {}): { reado
       REMEDIATION_APP_DIRECTORY_ROLE: 'userAdministrator',
       TICKET_CALLBACK_SECRET_BUILTIN: secrets.builtin,
       TICKET_CALLBACK_SECRET_WEBHOOK: secrets.webhook,
-      TICKET_CALLBACK_SECRET_SERVICENOW: secrets.servicenow,
-      TICKET_CALLBACK_SECRET_JIRA: secrets.jira,
+      SERVICENOW_CALLBACK_SECRET: secrets.servicenow,
+      JIRA_WEBHOOK_SECRET: secrets.jira,
       JIRA_APPROVAL_STATUSES: 'Approved - Block=block',
       ...env,
     });
