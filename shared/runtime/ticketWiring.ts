@@ -61,11 +61,11 @@ export function ticketDirectory(services: Services): TicketDirectory {
 
 /** Posts the note to the ticket system, then records it on the ticket's timeline (once per note id). */
 export function ticketNotes(services: Services): RemediationTicketNotes {
-  const provider = ticketProviderFor(services);
   const repo = new TableTicketRepository(services.storage);
   return {
     async addNote(ref: TicketRef & { readonly ticketId: string }, note: TicketNote): Promise<void> {
-      await provider.addNote(ref, note);
+      // Built per note: a provider that cannot be built yet fails this write-back (queued), not the action.
+      await ticketProviderFor(services).addNote(ref, note);
       await repo.update(ref.ticketId, (t) =>
         t.timeline.some((e) => e.reference === note.noteId)
           ? undefined

@@ -3,12 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { HttpRequest } from '@azure/functions';
 import { beforeEach, describe, expect, it } from 'vitest';
 
+import { remediationWorkerHandler } from '../../functions/remediationWorker';
 import { ticketCallbackHandler } from '../../functions/ticketCallback';
 import { DEMO_TENANT, DEMO_USERS } from '../../local/tenants/demoIds';
 import { type RiskTicket, ticketIdFor, ticketKey } from '../../shared/risk/model';
+import { REMEDIATION_QUEUE } from '../../shared/runtime/remediation';
 import { getServices } from '../../shared/runtime/services';
 import { TableTicketRepository } from '../../shared/storage/riskTickets';
-import { BuiltinTicketProvider } from '../../shared/ticketing/builtin';
+import { builtinIdFor, BuiltinTicketProvider } from '../../shared/ticketing/builtin';
 import { signHub } from '../../shared/ticketing/hubSignature';
 import type { TicketProviderName } from '../../shared/ticketing/port';
 import { signHeaders } from '../../shared/ticketing/standardWebhooks';
@@ -20,24 +22,31 @@ import { context, type Reply, sandboxControl, user, useRemediationHarness } from
  */
 const harness = useRemediationHarness();
 
-async function openTicket(userId: string, upn: string, provider: TicketProviderName = 'builtin'): Promise<RiskTicket> {
+async function openTicket(
+  userId: string,
+  upn: string,
+  provider: TicketProviderName = 'builtin',
+  openInProvider = true,
+): Promise<RiskTicket> {
   const services = getServices();
   const episodeStart = new Date(Date.now() - Math.floor(Math.random() * 1e9)).toISOString().replace(/\.\d+Z$/, 'Z');
   const key = ticketKey(DEMO_TENANT.id, userId, episodeStart);
   const externalId =
-    provider === 'builtin'
-      ? (
-          await new BuiltinTicketProvider(services.storage).open({
-            key,
-            category: 'risk',
-            title: 't',
-            severity: 'high',
-            sections: [],
-          })
-        ).externalId
-      : provider === 'servicenow'
-        ? randomUUID().replace(/-/g, '')
-        : 'SEC-42';
+    provider === 'builtin' && !openInProvider
+      ? builtinIdFor(key)
+      : provider === 'builtin'
+        ? (
+            await new BuiltinTicketProvider(services.storage).open({
+              key,
+              category: 'risk',
+              title: 't',
+              severity: 'high',
+              sections: [],
+            })
+          ).externalId
+        : provider === 'servicenow'
+          ? randomUUID().replace(/-/g, '')
+          : 'SEC-42';
   const now = new Date().toISOString();
   const ticket: RiskTicket = {
     ticketId: ticketIdFor(userId, episodeStart),
@@ -238,5 +247,36 @@ describe('ticket callbacks: approved actions', () => {
     const jiraRes = await post('jira', jiraBody, jiraHeaders);
     expect(jiraRes.body).toMatchObject({ state: 'succeeded', action: 'block', userId: DEMO_USERS.smsReady.id });
     expect((await post('jira', jiraBody, jiraHeaders)).body.error).toMatchObject({ code: 'CALLBACK_REPLAYED' });
+  });
+
+  it('keeps the outcome when the ticket system cannot take the note: queued, then posted by the worker', async () => {
+    const h = harness.current;
+    const services = getServices();
+    const t = await openTicket(DEMO_USERS.salesManager.id, DEMO_USERS.salesManager.userPrincipalName, 'builtin', false);
+    const res = await signed('builtin', {
+      ticketId: t.ticketId,
+      action: 'revokeSessions',
+      approvedBy: 'x',
+      reason: 'queued note',
+    });
+    expect(res.body).toMatchObject({ state: 'succeeded', writeBack: 'pending' });
+    const queue = services.storage.queueService.getQueueClient(REMEDIATION_QUEUE);
+    expect((await queue.getProperties()).approximateMessagesCount ?? 0).toBeGreaterThanOrEqual(1);
+
+    // The ticket system is back: the queued write-back posts the note once.
+    await new BuiltinTicketProvider(services.storage).open({
+      key: t.key,
+      category: 'risk',
+      title: 't',
+      severity: 'high',
+      sections: [],
+    });
+    const message = { kind: 'writeBack', subject: `ticket:${t.ticketId}`, requestId: String(res.body.requestId) };
+    await remediationWorkerHandler(message, context(h, 'remediationWorker'));
+    await remediationWorkerHandler(message, context(h, 'remediationWorker'));
+    const stored = await new TableTicketRepository(services.storage).get(t.ticketId);
+    expect(stored?.timeline.filter((e) => e.source === 'remediation')).toHaveLength(1);
+    const builtin = await new BuiltinTicketProvider(services.storage).get(t.key);
+    expect(builtin?.notes.map((n) => n.noteId)).toEqual([`remediation:${String(res.body.requestId)}`]);
   });
 });
