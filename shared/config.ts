@@ -252,12 +252,19 @@ function ticketSettingProblems(env: Record<string, string | undefined>): string[
       );
     }
   }
-  const secrets = env.TICKET_WEBHOOK_SECRET?.split(/\s+/).filter(Boolean) ?? [];
-  for (const secret of secrets) {
-    try {
-      secretKey(secret);
-    } catch (e) {
-      problems.push(`TICKET_WEBHOOK_SECRET ${e instanceof Error ? e.message : String(e)}`);
+  // Standard Webhooks secrets, outgoing and for signed approval callbacks: a mistyped one fails here, not per call.
+  for (const name of [
+    'TICKET_WEBHOOK_SECRET',
+    'SERVICENOW_CALLBACK_SECRET',
+    'TICKET_CALLBACK_SECRET_WEBHOOK',
+    'TICKET_CALLBACK_SECRET_BUILTIN',
+  ]) {
+    for (const secret of env[name]?.split(/[\s,]+/).filter(Boolean) ?? []) {
+      try {
+        secretKey(secret);
+      } catch (e) {
+        problems.push(`${name} ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
   }
   return problems;
