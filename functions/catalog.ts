@@ -6,6 +6,8 @@ import { phoneImportPoison } from './phoneImportPoison';
 import { phoneImportPost } from './phoneImportPost';
 import { phoneImportSweep } from './phoneImportSweep';
 import { phoneImportWorker } from './phoneImportWorker';
+import { remediationsPost } from './remediationsPost';
+import { remediationWorker } from './remediationWorker';
 import { riskEvents } from './riskEvents';
 import { riskPoll } from './riskPoll';
 import { riskPollTimer } from './riskPollTimer';
@@ -19,6 +21,9 @@ import { syncJobsCreate } from './syncJobsCreate';
 import { syncJobsList } from './syncJobsList';
 import { syncRunGet } from './syncRunGet';
 import { syncTimer } from './syncTimer';
+import { tapIssue } from './tapIssue';
+import { tapRetrieve } from './tapRetrieve';
+import { ticketCallback } from './ticketCallback';
 import { ticketGet } from './ticketGet';
 import { ticketsList } from './ticketsList';
 
@@ -35,6 +40,8 @@ export const allFunctions: readonly FunctionDefinition[] = [
   riskPoll,
   riskPollTimer,
   riskTicketSync,
+  remediationsPost,
+  remediationWorker,
   syncImportMemberOf,
   syncJobDelete,
   syncJobGet,
@@ -46,4 +53,7 @@ export const allFunctions: readonly FunctionDefinition[] = [
   syncTimer,
   ticketGet,
   ticketsList,
+  tapIssue,
+  tapRetrieve,
+  ticketCallback,
 ];

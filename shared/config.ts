@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { GUID } from './ids';
 import { isSecureOrLoopbackUrl } from './loopback';
+import { type ActionName, ACTIONS, DEFAULT_ALLOW } from './remediation/actions';
 import { secretKey } from './ticketing/standardWebhooks';
 
 /**
@@ -89,6 +90,37 @@ const settingsSchema = z.object({
     )
     .default([]),
 
+  // Remediation and TAP (docs/remediation.md, docs/tap.md)
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:7071'),
+  PASS_VAULT_KEY: z
+    .string()
+    .trim()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  REMEDIATION_ALLOW_MEMBER: actionList(DEFAULT_ALLOW.member),
+  REMEDIATION_ALLOW_GUEST: actionList(DEFAULT_ALLOW.guest),
+  REMEDIATION_ALLOW_PRIVILEGED: actionList(DEFAULT_ALLOW.privileged),
+  REMEDIATION_APP_DIRECTORY_ROLE: z.enum(['none', 'userAdministrator', 'privilegedAuthenticationAdministrator']).default('none'),
+  REMEDIATION_PASSWORD_WRITEBACK: bool(false),
+  REMEDIATION_GUEST_GROUPS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => v.split(/[\s,;]+/).filter(Boolean))
+    .pipe(z.array(uuid)),
+  REMEDIATION_PASSWORD_RETRIEVAL_MINUTES: int(24 * 60, 5, 7 * 24 * 60),
+  REMEDIATION_MAX_ATTEMPTS: int(5, 1, 20),
+  SERVICENOW_CALLBACK_SECRET: optionalString,
+  JIRA_WEBHOOK_SECRET: optionalString,
+  TICKET_CALLBACK_SECRET_WEBHOOK: optionalString,
+  TICKET_CALLBACK_SECRET_BUILTIN: optionalString,
+  JIRA_APPROVAL_STATUSES: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v, ctx) => parseStatusActions(v, ctx)),
+  JIRA_ACTION_FIELD: optionalString,
+
   // Risk tickets
   // The tenant the app serves; part of every risk ticket's key (tenant, user, episode start).
   ENTRA_TENANT_ID: uuid.optional(),
@@ -127,6 +159,37 @@ const settingsSchema = z.object({
 
 /** Every app setting the app reads: the docs and `local.settings.sample.json` are tested against this list. */
 export const SETTING_NAMES: readonly string[] = Object.keys(settingsSchema.shape);
+/** A comma-separated list of remediation action names (an allow-list). */
+function actionList(fallback: readonly ActionName[]) {
+  return z
+    .string()
+    .trim()
+    .default(fallback.join(','))
+    .transform((v) => v.split(/[\s,;]+/).filter(Boolean))
+    .pipe(z.array(z.enum(ACTIONS, { message: `each action must be one of ${ACTIONS.join(', ')}` })));
+}
+
+/** `Jira status=action` pairs, comma-separated: a transition to that status approves that action. */
+function parseStatusActions(value: string, ctx: z.RefinementCtx): Record<string, ActionName> {
+  const out: Record<string, ActionName> = {};
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = pair.lastIndexOf('=');
+    const status = pair.slice(0, at).trim();
+    const action = pair.slice(at + 1).trim();
+    if (at <= 0 || !(ACTIONS as readonly string[]).includes(action)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${pair}' must be <status name>=<action>, the action one of ${ACTIONS.join(', ')}`,
+      });
+      continue;
+    }
+    out[status.toLowerCase()] = action as ActionName;
+  }
+  return out;
+}
 
 /** Rules that span several settings; checked on the raw values so they are reported together with schema errors. */
 function crossSettingProblems(env: Record<string, string | undefined>): string[] {
@@ -204,12 +267,19 @@ function ticketSettingProblems(env: Record<string, string | undefined>): string[
       );
     }
   }
-  const secrets = env.TICKET_WEBHOOK_SECRET?.split(/\s+/).filter(Boolean) ?? [];
-  for (const secret of secrets) {
-    try {
-      secretKey(secret);
-    } catch (e) {
-      problems.push(`TICKET_WEBHOOK_SECRET ${e instanceof Error ? e.message : String(e)}`);
+  // Standard Webhooks secrets, outgoing and for signed approval callbacks: a mistyped one fails here, not per call.
+  for (const name of [
+    'TICKET_WEBHOOK_SECRET',
+    'SERVICENOW_CALLBACK_SECRET',
+    'TICKET_CALLBACK_SECRET_WEBHOOK',
+    'TICKET_CALLBACK_SECRET_BUILTIN',
+  ]) {
+    for (const secret of env[name]?.split(/[\s,]+/).filter(Boolean) ?? []) {
+      try {
+        secretKey(secret);
+      } catch (e) {
+        problems.push(`${name} ${e instanceof Error ? e.message : String(e)}`);
+      }
     }
   }
   return problems;
@@ -265,7 +335,20 @@ export interface AppConfig {
     readonly maxRows: number;
     readonly privilegedAllowList: readonly string[];
   };
-  readonly tickets: TicketSettings;
+  readonly remediation: {
+    readonly publicBaseUrl: string;
+    readonly passVaultKey?: string;
+    readonly allow: Readonly<Record<'member' | 'guest' | 'privileged', readonly ActionName[]>>;
+    readonly appDirectoryRole: 'none' | 'userAdministrator' | 'privilegedAuthenticationAdministrator';
+    readonly passwordWriteback: boolean;
+    readonly guestGroups: readonly string[];
+    readonly passwordRetrievalMinutes: number;
+    readonly maxAttempts: number;
+    /** Per provider, every secret currently valid (several during a rotation). */
+    readonly callbackSecrets: Readonly<Record<'servicenow' | 'jira' | 'webhook' | 'builtin', readonly string[]>>;
+    readonly jiraApprovalStatuses: Readonly<Record<string, ActionName>>;
+    readonly jiraActionField?: string;
+  };
   readonly risk: {
     readonly tenantId: string;
     readonly pollSchedule: string;
@@ -274,6 +357,7 @@ export interface AppConfig {
     readonly blockedGuests: boolean;
     readonly signInEnrichMax: number;
   };
+  readonly tickets: TicketSettings;
 }
 
 export interface TicketSettings {
@@ -309,6 +393,9 @@ export class ConfigError extends Error {
 
 const compact = <T extends Record<string, unknown>>(o: T): T =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+/** Secrets separated by spaces or commas (old and new during a rotation). */
+const secretList = (value: string | undefined): string[] => (value ?? '').split(/[\s,]+/).filter(Boolean);
 
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): AppConfig {
   // local.settings.json and app settings often carry empty strings for "not set".
@@ -366,7 +453,25 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxRows: s.PHONE_MAX_ROWS,
       privilegedAllowList: s.PHONE_PRIVILEGED_ALLOWLIST,
     }),
-    tickets: ticketSettings(s),
+    remediation: compact({
+      publicBaseUrl: s.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+      passVaultKey: s.PASS_VAULT_KEY,
+      allow: { member: s.REMEDIATION_ALLOW_MEMBER, guest: s.REMEDIATION_ALLOW_GUEST, privileged: s.REMEDIATION_ALLOW_PRIVILEGED },
+      appDirectoryRole: s.REMEDIATION_APP_DIRECTORY_ROLE,
+      passwordWriteback: s.REMEDIATION_PASSWORD_WRITEBACK,
+      guestGroups: s.REMEDIATION_GUEST_GROUPS,
+      passwordRetrievalMinutes: s.REMEDIATION_PASSWORD_RETRIEVAL_MINUTES,
+      maxAttempts: s.REMEDIATION_MAX_ATTEMPTS,
+      callbackSecrets: {
+        servicenow: secretList(s.SERVICENOW_CALLBACK_SECRET),
+        jira: secretList(s.JIRA_WEBHOOK_SECRET),
+        webhook: secretList(s.TICKET_CALLBACK_SECRET_WEBHOOK),
+        builtin: secretList(s.TICKET_CALLBACK_SECRET_BUILTIN),
+      },
+      jiraApprovalStatuses: s.JIRA_APPROVAL_STATUSES,
+      jiraActionField: s.JIRA_ACTION_FIELD,
+    }),
+
     risk: {
       tenantId: s.ENTRA_TENANT_ID?.toLowerCase() ?? 'default',
       pollSchedule: s.RISK_POLL_SCHEDULE,
@@ -375,6 +480,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       blockedGuests: s.RISK_BLOCKED_GUESTS,
       signInEnrichMax: s.RISK_SIGNIN_ENRICH_MAX,
     },
+    tickets: ticketSettings(s),
   });
 }
 

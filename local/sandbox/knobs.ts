@@ -4,7 +4,7 @@ import { z } from 'zod';
 export interface FaultRule {
   /** `"<METHOD> <template>"` (e.g. `"PATCH /groups/{id}"`) or `"*"` (default). */
   route?: string;
-  kind: '401' | '429' | '500' | '502' | '503' | '504' | 'reset';
+  kind: '401' | '403' | '429' | '500' | '502' | '503' | '504' | 'reset';
   /** The next `times` matching requests fail, then the rule is spent. */
   times: number;
   /** Retry-After to send with 429/503; omitted = no Retry-After header. */
@@ -47,7 +47,7 @@ export function defaultKnobs(): SandboxKnobs {
 
 export const faultRuleSchema = z.strictObject({
   route: z.string().min(1).optional(),
-  kind: z.enum(['401', '429', '500', '502', '503', '504', 'reset']),
+  kind: z.enum(['401', '403', '429', '500', '502', '503', '504', 'reset']),
   times: z.number().int().min(0),
   retryAfterSeconds: z.number().min(0).optional(),
   scope: z.enum(['any', 'topLevel', 'batchItem']).optional(),

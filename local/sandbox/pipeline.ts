@@ -64,6 +64,8 @@ function resourceUnits(base: number, write: boolean, query: URLSearchParams): nu
 const FAULT_ERRORS: Record<Exclude<FaultRule['kind'], 'reset'>, [number, string, string]> = {
   // A token Graph no longer accepts (revoked, or the app lost a permission since it was issued).
   '401': [401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.'],
+  // What the directory answers an app that lacks the permission or role (concepts/errors.md, 403 Forbidden).
+  '403': [403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'],
   '429': [429, 'TooManyRequests', 'Please retry again later.'],
   '500': [500, 'InternalServerError', 'An internal server error occurred while processing the request.'],
   '502': [502, 'BadGateway', 'The server received an invalid response from an upstream server.'],

@@ -1530,7 +1530,8 @@ function buildAuthenticationMethodsPolicy(): DemoTenantFile['authenticationMetho
         defaultLength: 8,
         minimumLifetimeInMinutes: 60,
         maximumLifetimeInMinutes: 480,
-        isUsableOnce: false,
+        // One-time use only, as many tenants set it: the TAP API must refuse multi-use passes and name this setting.
+        isUsableOnce: true,
         includeTargets: [{ targetType: 'group', id: 'all_users', isRegistrationRequired: false }],
         excludeTargets: [],
       },

@@ -570,6 +570,64 @@ describe('Graph contract: identity protection', () => {
   });
 });
 
+describe('Graph contract: remediation writes', () => {
+  const RISKY = ['29f270bb-4d23-4f68-8a57-dc73dc0d4caf', '20f91ec9-d140-4d90-9cd9-f618587a1471'];
+
+  it('confirms risky users compromised as documented', async () => {
+    const f = fixture('riskyusers-confirmcompromised');
+    await loadTenant(tenant({ users: RISKY.map((id, i) => user(id, `risky${i}@contoso.com`)) }));
+    expectContract(f, await sendFixture(f));
+    const after = await send('GET', `${GRAPH}/identityProtection/riskyUsers`);
+    expect(list(obj(after.body).value).map((r) => obj(r).riskState)).toEqual(['confirmedCompromised', 'confirmedCompromised']);
+  });
+
+  it('revokes sign-in sessions as documented', async () => {
+    const f = fixture('user-revokesigninsessions');
+    await loadTenant(tenant({ users: [user(ME, 'kim@contoso.com')] }));
+    expectContract(f, await sendFixture(f, (u) => u.replace(`${GRAPH}/me/`, `${GRAPH}/users/${ME}/`)));
+  });
+
+  it("lists a guest's sponsors, users and groups, as documented", async () => {
+    const f = fixture('user-list-sponsors');
+    const [sara, grp] = docValues(f);
+    const guest = '025e5e3e-e5b7-4eb4-ba1f-4e5b0579f1a2';
+    await loadTenant(
+      tenant({
+        users: [
+          user(guest, 'guest_fabrikam.com#EXT#@contoso.com', { userType: 'Guest' }),
+          user(String(sara!.id), String(sara!.userPrincipalName), {
+            displayName: sara!.displayName,
+            jobTitle: sara!.jobTitle,
+            mail: sara!.mail,
+          }),
+        ],
+        groups: [group(String(grp!.id), 'Sponsors', [], { mail: grp!.mail, mailEnabled: true, mailNickname: grp!.mailNickname })],
+        sponsors: { [guest]: [String(sara!.id), String(grp!.id)] },
+      }),
+    );
+    expectContract(f, await sendFixture(f));
+  });
+
+  it('resets a password with passwordProfile as documented, and refuses one that is not complex enough', async () => {
+    const f = fixture('user-update-passwordprofile');
+    await loadTenant(tenant({ users: [user(ME, 'kim@contoso.com')] }));
+    const ids = { id: [ME] };
+    expectContract(f, await sendFixture(f, (u) => fill(u, ids)));
+    const weak = await send('PATCH', `${GRAPH}/users/${ME}`, {}, { passwordProfile: { password: 'password' } });
+    expect(weak.status).toBe(400);
+  });
+
+  it('updates a user as documented, accountEnabled included', async () => {
+    const f = fixture('user-update');
+    await loadTenant(tenant({ users: [user(ME, 'kim@contoso.com')] }));
+    expectContract(f, await sendFixture(f, (u) => fill(u, { id: [ME] })));
+    const blocked = await send('PATCH', `${GRAPH}/users/${ME}`, {}, { accountEnabled: false });
+    expect(blocked.status).toBe(204);
+    const read = await send('GET', `${GRAPH}/users/${ME}?$select=accountEnabled`);
+    expect(obj(read.body).accountEnabled).toBe(false);
+  });
+});
+
 describe('Graph contract: sign-ins and Conditional Access', () => {
   it('lists sign-ins as documented', async () => {
     const f = fixture('signins-list');

@@ -30,6 +30,11 @@ const ROLE_NAMES = [
   'AuditLog.Read.All',
   'Policy.Read.ConditionalAccess',
   'UserAuthenticationMethod.Read.All',
+  'IdentityRiskyUser.ReadWrite.All',
+  'User.RevokeSessions.All',
+  'User-PasswordProfile.ReadWrite.All',
+  'User.EnableDisableAccount.All',
+  'UserAuthMethod-TAP.ReadWrite.All',
 ];
 const roleId = (name: string) => `00000000-0000-0000-0000-${String(ROLE_NAMES.indexOf(name) + 1).padStart(12, '0')}`;
 
@@ -165,15 +170,20 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
       [
         'Directory.Read.All',
         'GroupMember.ReadWrite.All',
+        'IdentityRiskyUser.ReadWrite.All',
         'Policy.Read.AuthenticationMethod',
         'RoleManagement.Read.Directory',
+        'User-PasswordProfile.ReadWrite.All',
+        'User.EnableDisableAccount.All',
         'User.Read.All',
+        'User.RevokeSessions.All',
         'UserAuthMethod-Phone.ReadWrite.All',
         'IdentityRiskyUser.Read.All',
         'IdentityRiskEvent.Read.All',
         'AuditLog.Read.All',
         'Policy.Read.ConditionalAccess',
         'UserAuthenticationMethod.Read.All',
+        'UserAuthMethod-TAP.ReadWrite.All',
       ].sort(),
     );
   });
@@ -260,8 +270,8 @@ describe('infra/graph-permissions.json', () => {
     })
     .parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
 
-  it('declares health, group sync, phone import and risk tickets, each permission with the calls it covers, a reason and a doc page', () => {
-    expect(Object.keys(manifest.capabilities).sort()).toEqual(['groupSync', 'health', 'phoneImport', 'riskTickets']);
+  it('declares every capability, each permission with the calls it covers, a reason and a doc page', () => {
+    expect(Object.keys(manifest.capabilities).sort()).toEqual(['groupSync', 'health', 'phoneImport', 'remediation', 'riskTickets', 'tap']);
   });
 
   it('never declares a write permission over all users or the whole directory', () => {

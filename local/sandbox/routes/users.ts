@@ -1,11 +1,12 @@
 /** users: create, get (id or UPN), list, update, delete, revokeSignInSessions, sponsors, memberOf, transitiveMemberOf. */
 import { randomUUID } from 'node:crypto';
 
+import type { SandboxEnv } from '../env';
 import { badRequest } from '../errors';
 import { paginate } from '../odata/paging';
 import { compileFilter, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
 import type { RouteDef } from '../router';
-import { type Json } from '../types';
+import { isJsonObject, type Json } from '../types';
 import {
   collection,
   entity,
@@ -32,6 +33,37 @@ const READ_ONLY = new Set([
   'externalUserState',
   'assignedPlans',
 ]);
+
+/** Entra's rule: 8-256 characters with three of lower case, upper case, digits and symbols. */
+function complexEnough(password: string): boolean {
+  const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
+  return password.length >= 8 && password.length <= 256 && classes >= 3;
+}
+
+/**
+ * passwordProfile is write-only: the sandbox keeps no password. An admin-set password remediates the user's risk
+ * (riskyuser.md riskDetail `adminGeneratedTemporaryPassword`), which is why a reset is the usual fix for risky users.
+ */
+function applyPasswordProfile(env: SandboxEnv, userId: string, profile: unknown): void {
+  if (!isJsonObject(profile)) throw badRequest("Invalid value specified for property 'passwordProfile' of resource 'User'.");
+  const { password, forceChangePasswordNextSignIn } = profile;
+  if (forceChangePasswordNextSignIn !== undefined && typeof forceChangePasswordNextSignIn !== 'boolean')
+    throw badRequest("Invalid value specified for property 'forceChangePasswordNextSignIn' of resource 'PasswordProfile'.");
+  if (password === undefined) return;
+  if (typeof password !== 'string' || !complexEnough(password))
+    throw badRequest(
+      'The specified password does not comply with password complexity requirements. Please provide a different password.',
+    );
+  const risky = env.state.riskyUsers.get(userId);
+  if (risky && (risky.riskState === 'atRisk' || risky.riskState === 'confirmedCompromised')) {
+    Object.assign(risky, {
+      riskState: 'remediated',
+      riskDetail: 'adminGeneratedTemporaryPassword',
+      riskLevel: 'none',
+      riskLastUpdatedDateTime: isoNow(),
+    });
+  }
+}
 
 export const userRoutes: RouteDef[] = [
   ...directoryListRoutes({
@@ -109,7 +141,8 @@ export const userRoutes: RouteDef[] = [
           throw badRequest('Another object with the same value for property userPrincipalName already exists.');
         env.state.renameUser(user.id, newUpn);
       }
-      const { passwordProfile: _password, ...rest } = body;
+      const { passwordProfile, ...rest } = body;
+      if (passwordProfile !== undefined) applyPasswordProfile(env, user.id, passwordProfile);
       Object.assign(user, rest);
       return noContent();
     },

@@ -133,11 +133,11 @@ describe('demo tenant generator', () => {
     for (const id of referenced) expect(groupIds.has(id)).toBe(true);
   });
 
-  it('targets the SMS policy at the SMS sign-in group and keeps TAP multi-use', () => {
+  it('targets the SMS policy at the SMS sign-in group and makes TAP one-time only', () => {
     const [tap, sms] = tenant.authenticationMethodsPolicy.authenticationMethodConfigurations;
     expect(tap).toMatchObject({
       id: 'TemporaryAccessPass',
-      isUsableOnce: false,
+      isUsableOnce: true,
       minimumLifetimeInMinutes: 60,
       maximumLifetimeInMinutes: 480,
     });
