@@ -19,6 +19,11 @@ export interface SandboxKnobs {
   throttling: { enabled: boolean; tenantSize: 'auto' | 'S' | 'M' | 'L' };
   eventualConsistencyMs: number;
   faults: FaultRule[];
+  /**
+   * Application permissions the calling app holds; `null` = not modelled (everything allowed). Only the documented
+   * permission-dependent behaviours read it (e.g. sign-ins withhold `appliedConditionalAccessPolicies`).
+   */
+  appPermissions: string[] | null;
 }
 
 export function defaultKnobs(): SandboxKnobs {
@@ -28,6 +33,7 @@ export function defaultKnobs(): SandboxKnobs {
     throttling: { enabled: true, tenantSize: 'auto' },
     eventualConsistencyMs: 0,
     faults: [],
+    appPermissions: null,
   };
 }
 
@@ -48,6 +54,7 @@ export const knobsPatchSchema = z.strictObject({
   throttling: z.strictObject({ enabled: z.boolean(), tenantSize: z.enum(['auto', 'S', 'M', 'L']) }).optional(),
   eventualConsistencyMs: z.number().min(0).optional(),
   faults: z.array(faultRuleSchema).optional(),
+  appPermissions: z.array(z.string().min(1)).nullable().optional(),
 });
 
 export type KnobsPatch = z.infer<typeof knobsPatchSchema>;
@@ -60,5 +67,6 @@ export function mergeKnobs(base: SandboxKnobs, patch: Partial<SandboxKnobs>): Sa
     throttling: patch.throttling ? { ...patch.throttling } : base.throttling,
     eventualConsistencyMs: patch.eventualConsistencyMs ?? base.eventualConsistencyMs,
     faults: patch.faults ? patch.faults.map((f) => ({ ...f })) : base.faults,
+    appPermissions: patch.appPermissions === undefined ? base.appPermissions : patch.appPermissions && [...patch.appPermissions],
   };
 }
