@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { ChangeLog } from './changeLog';
 import { BUILT_IN_AUTHENTICATION_STRENGTHS } from './authStrengths';
+import { ChangeLog } from './changeLog';
 import type { TenantFile } from './tenantFile';
 import type { Json } from './types';
 
