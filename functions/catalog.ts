@@ -1,4 +1,5 @@
 import type { FunctionDefinition } from '../shared/runtime/definitions';
+import { caWhyBlocked } from './caWhyBlocked';
 import { health } from './health';
 import { phoneImportBlob } from './phoneImportBlob';
 import { phoneImportGet } from './phoneImportGet';
@@ -16,6 +17,7 @@ import { syncTimer } from './syncTimer';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
+  caWhyBlocked,
   health,
   phoneImportBlob,
   phoneImportGet,
