@@ -1,4 +1,9 @@
 import type { FunctionDefinition } from '../shared/runtime/definitions';
+import { caBackupDiff } from './caBackupDiff';
+import { caBackupsCreate } from './caBackupsCreate';
+import { caBackupsList } from './caBackupsList';
+import { caBackupTimer } from './caBackupTimer';
+import { caRestore } from './caRestore';
 import { caWhyBlocked } from './caWhyBlocked';
 import { health } from './health';
 import { phoneImportBlob } from './phoneImportBlob';
@@ -17,6 +22,11 @@ import { syncTimer } from './syncTimer';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
+  caBackupDiff,
+  caBackupsCreate,
+  caBackupsList,
+  caBackupTimer,
+  caRestore,
   caWhyBlocked,
   health,
   phoneImportBlob,

@@ -11,6 +11,14 @@ const bool = (fallback: boolean) =>
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const optionalString = z.string().trim().optional();
+const uuidList = z
+  .string()
+  .trim()
+  .default('')
+  .transform((v) => v.split(/[,;\s]+/).filter((x) => x !== ''))
+  .pipe(
+    z.array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must list object ids (GUIDs)')),
+  );
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be an object id (GUID)');
 
 const settingsSchema = z.object({
@@ -54,6 +62,14 @@ const settingsSchema = z.object({
   PHONE_CHUNK_SIZE: int(100, 1, 500),
   PHONE_MAX_FILE_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
+
+  // Conditional Access helpers
+  CA_BACKUP_SCHEDULE: z.string().trim().min(1).default('0 0 2 * * *'),
+  CA_BACKUP_RETENTION_DAYS: int(365, 1, 3650),
+  CA_BREAK_GLASS_USERS: uuidList,
+  CA_BREAK_GLASS_GROUPS: uuidList,
+  CA_BREAK_GLASS_SCHEDULE: z.string().trim().min(1).default('0 0 * * * *'),
+  CA_BREAK_GLASS_AUTOFIX: bool(false),
 });
 
 /** Rules that span several settings; checked on the raw values so they are reported together with schema errors. */
@@ -111,6 +127,14 @@ export interface AppConfig {
     readonly maxFileBytes: number;
     readonly maxRows: number;
   };
+  readonly conditionalAccess: {
+    readonly backupSchedule: string;
+    readonly backupRetentionDays: number;
+    readonly breakGlassUsers: readonly string[];
+    readonly breakGlassGroups: readonly string[];
+    readonly breakGlassSchedule: string;
+    readonly breakGlassAutoFix: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -162,5 +186,13 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxFileBytes: s.PHONE_MAX_FILE_BYTES,
       maxRows: s.PHONE_MAX_ROWS,
     }),
+    conditionalAccess: {
+      backupSchedule: s.CA_BACKUP_SCHEDULE,
+      backupRetentionDays: s.CA_BACKUP_RETENTION_DAYS,
+      breakGlassUsers: s.CA_BREAK_GLASS_USERS,
+      breakGlassGroups: s.CA_BREAK_GLASS_GROUPS,
+      breakGlassSchedule: s.CA_BREAK_GLASS_SCHEDULE,
+      breakGlassAutoFix: s.CA_BREAK_GLASS_AUTOFIX,
+    },
   });
 }

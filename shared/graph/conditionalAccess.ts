@@ -62,7 +62,7 @@ export class GraphConditionalAccess implements PolicyReader, PolicyWriter, Direc
 
   async getPolicy(id: string): Promise<CaPolicy | undefined> {
     const res = await this.pacer.run(() =>
-      this.graph.send<unknown>({ method: 'GET', path: graphPath`${POLICIES}/${id}` }, [404]),
+      this.graph.send<unknown>({ method: 'GET', path: `${POLICIES}/${encodeURIComponent(id)}` }, [404]),
     );
     return res.status === 404 ? undefined : asPolicy(res.body);
   }

@@ -1,6 +1,12 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import type { BackupDeps } from '../conditional-access/backup';
+import type { DiffDeps } from '../conditional-access/backupDiff';
+import type { BreakGlassConfig, RestoreDeps, RestorePlan } from '../conditional-access/restore';
 import type { WhyBlockedDeps } from '../conditional-access/whyBlocked';
 import { GraphConditionalAccess } from '../graph/conditionalAccess';
 import { GraphSignIns } from '../graph/signIns';
+import { BlobCaBackupStore, BlobJsonStore, CA_BACKUP_CONTAINER } from '../storage/caBackupStore';
 import type { Services } from './services';
 
 /** Wires the Conditional Access helpers' ports to Graph and storage; the HTTP routes and timers share it. */
@@ -15,5 +21,46 @@ export function whyBlockedDeps(services: Services): WhyBlockedDeps {
     policies: ca,
     directory: ca,
     now: () => new Date(),
+  };
+}
+
+export function caBackupStore(services: Services): BlobCaBackupStore {
+  return new BlobCaBackupStore(() => services.storage.container(CA_BACKUP_CONTAINER));
+}
+
+export function backupDeps(services: Services): BackupDeps {
+  const ca = caGraph(services);
+  return {
+    policies: ca,
+    directory: ca,
+    store: caBackupStore(services),
+    audit: services.audit,
+    now: () => new Date(),
+    randomHex: () => randomBytes(3).toString('hex'),
+    retentionDays: services.config.conditionalAccess.backupRetentionDays,
+  };
+}
+
+export function diffDeps(services: Services): DiffDeps {
+  const ca = caGraph(services);
+  return { store: caBackupStore(services), policies: ca, directory: ca };
+}
+
+export function breakGlassConfig(services: Services): BreakGlassConfig {
+  const c = services.config.conditionalAccess;
+  return { users: c.breakGlassUsers, groups: c.breakGlassGroups };
+}
+
+export function restoreDeps(services: Services): RestoreDeps {
+  const ca = caGraph(services);
+  return {
+    store: caBackupStore(services),
+    plans: new BlobJsonStore<RestorePlan>(() => services.storage.container(CA_BACKUP_CONTAINER), 'restore-plans'),
+    policies: ca,
+    directory: ca,
+    audit: services.audit,
+    breakGlass: breakGlassConfig(services),
+    now: () => new Date(),
+    newId: randomUUID,
   };
 }
