@@ -3,6 +3,8 @@ import { caBackupDiff } from './caBackupDiff';
 import { caBackupsCreate } from './caBackupsCreate';
 import { caBackupsList } from './caBackupsList';
 import { caBackupTimer } from './caBackupTimer';
+import { caBreakGlassGet } from './caBreakGlassGet';
+import { caBreakGlassTimer } from './caBreakGlassTimer';
 import { caRestore } from './caRestore';
 import { caWhyBlocked } from './caWhyBlocked';
 import { health } from './health';
@@ -27,6 +29,8 @@ export const allFunctions: readonly FunctionDefinition[] = [
   caBackupsList,
   caBackupTimer,
   caRestore,
+  caBreakGlassGet,
+  caBreakGlassTimer,
   caWhyBlocked,
   health,
   phoneImportBlob,

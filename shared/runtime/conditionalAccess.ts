@@ -2,12 +2,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 
 import type { BackupDeps } from '../conditional-access/backup';
 import type { DiffDeps } from '../conditional-access/backupDiff';
+import type { BreakGlassDeps, BreakGlassRun } from '../conditional-access/breakGlass';
+import type { TicketOpener } from '../conditional-access/ports';
 import type { BreakGlassConfig, RestoreDeps, RestorePlan } from '../conditional-access/restore';
 import type { WhyBlockedDeps } from '../conditional-access/whyBlocked';
 import { GraphConditionalAccess } from '../graph/conditionalAccess';
 import { GraphSignIns } from '../graph/signIns';
 import { BlobCaBackupStore, BlobJsonStore, CA_BACKUP_CONTAINER } from '../storage/caBackupStore';
 import type { Services } from './services';
+
+/** Run records of the break-glass guard (and `latest`). */
+export const CA_RUNS_CONTAINER = 'ca-runs';
 
 /** Wires the Conditional Access helpers' ports to Graph and storage; the HTTP routes and timers share it. */
 export function caGraph(services: Services): GraphConditionalAccess {
@@ -63,4 +68,23 @@ export function restoreDeps(services: Services): RestoreDeps {
     now: () => new Date(),
     newId: randomUUID,
   };
+}
+
+export function breakGlassDeps(services: Services, tickets?: TicketOpener): BreakGlassDeps {
+  const ca = caGraph(services);
+  return {
+    policies: ca,
+    directory: ca,
+    config: breakGlassConfig(services),
+    runs: new BlobJsonStore<BreakGlassRun>(() => services.storage.container(CA_RUNS_CONTAINER), 'break-glass'),
+    audit: services.audit,
+    ...(tickets ? { tickets } : {}),
+    now: () => new Date(),
+    newId: randomUUID,
+  };
+}
+
+/** The ticket provider violations are opened through; none until a provider is wired. */
+export function caTickets(_services: Services): TicketOpener | undefined {
+  return undefined;
 }
