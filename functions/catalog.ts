@@ -12,6 +12,10 @@ import { phoneImportBlob } from './phoneImportBlob';
 import { phoneImportGet } from './phoneImportGet';
 import { phoneImportPost } from './phoneImportPost';
 import { phoneImportWorker } from './phoneImportWorker';
+import { riskEvents } from './riskEvents';
+import { riskPoll } from './riskPoll';
+import { riskPollTimer } from './riskPollTimer';
+import { riskTicketSync } from './riskTicketSync';
 import { syncImportMemberOf } from './syncImportMemberOf';
 import { syncJobDelete } from './syncJobDelete';
 import { syncJobGet } from './syncJobGet';
@@ -21,6 +25,8 @@ import { syncJobsCreate } from './syncJobsCreate';
 import { syncJobsList } from './syncJobsList';
 import { syncRunGet } from './syncRunGet';
 import { syncTimer } from './syncTimer';
+import { ticketGet } from './ticketGet';
+import { ticketsList } from './ticketsList';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
@@ -37,6 +43,10 @@ export const allFunctions: readonly FunctionDefinition[] = [
   phoneImportGet,
   phoneImportPost,
   phoneImportWorker,
+  riskEvents,
+  riskPoll,
+  riskPollTimer,
+  riskTicketSync,
   syncImportMemberOf,
   syncJobDelete,
   syncJobGet,
@@ -46,4 +56,6 @@ export const allFunctions: readonly FunctionDefinition[] = [
   syncJobsList,
   syncRunGet,
   syncTimer,
+  ticketGet,
+  ticketsList,
 ];

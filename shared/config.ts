@@ -38,6 +38,8 @@ const settingsSchema = z.object({
   GRAPH_MAX_CONCURRENCY: int(8, 1, 64),
   GRAPH_MAX_RETRIES: int(6, 0, 20),
   GRAPH_MAX_BACKOFF_MS: int(60_000, 100, 600_000),
+  // Local sandbox only: divides the paced buckets' intervals to match the sandbox's timeScale knob (benchmarks).
+  GRAPH_PACING_TIME_SCALE: z.coerce.number().positive().max(10_000).default(1),
 
   // HTTP API access: function keys always; app roles too when App Service authentication is on.
   REQUIRE_APP_ROLES: bool(false),
@@ -70,6 +72,16 @@ const settingsSchema = z.object({
   CA_BREAK_GLASS_GROUPS: uuidList,
   CA_BREAK_GLASS_SCHEDULE: z.string().trim().min(1).default('0 0 * * * *'),
   CA_BREAK_GLASS_AUTOFIX: bool(false),
+
+  // Risk tickets
+  // The tenant the app serves; part of every risk ticket's key (tenant, user, episode start).
+  ENTRA_TENANT_ID: uuid.optional(),
+  TICKET_PROVIDER: z.enum(['builtin', 'servicenow', 'jira', 'webhook']).default('builtin'),
+  RISK_POLL_SCHEDULE: z.string().trim().min(1).default('0 */10 * * * *'),
+  RISK_MIN_LEVEL: z.enum(['low', 'medium', 'high']).default('low'),
+  RISK_LOOKBACK_DAYS: int(30, 1, 30),
+  RISK_BLOCKED_GUESTS: bool(true),
+  RISK_SIGNIN_ENRICH_MAX: int(25, 0, 1000),
 });
 
 /** Rules that span several settings; checked on the raw values so they are reported together with schema errors. */
@@ -88,6 +100,10 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
         'GRAPH_AUTH static tokens are for the local Graph sandbox only; use managedIdentity or default against real Graph',
       );
     }
+  }
+  const pacingScale = Number(env.GRAPH_PACING_TIME_SCALE ?? '1');
+  if (pacingScale !== 1 && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(env.GRAPH_BASE_URL ?? '')) {
+    problems.push('GRAPH_PACING_TIME_SCALE is for the local Graph sandbox only: against Graph it must be 1');
   }
   return problems;
 }
@@ -113,6 +129,7 @@ export interface AppConfig {
     readonly maxConcurrency: number;
     readonly maxRetries: number;
     readonly maxBackoffMs: number;
+    readonly pacingTimeScale?: number;
   };
   readonly http: { readonly requireAppRoles: boolean };
   readonly logLevel: Settings['LOG_LEVEL'];
@@ -134,6 +151,15 @@ export interface AppConfig {
     readonly breakGlassGroups: readonly string[];
     readonly breakGlassSchedule: string;
     readonly breakGlassAutoFix: boolean;
+  };
+  readonly tickets: { readonly provider: 'builtin' | 'servicenow' | 'jira' | 'webhook' };
+  readonly risk: {
+    readonly tenantId: string;
+    readonly pollSchedule: string;
+    readonly minLevel: 'low' | 'medium' | 'high';
+    readonly lookbackDays: number;
+    readonly blockedGuests: boolean;
+    readonly signInEnrichMax: number;
   };
 }
 
@@ -172,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxConcurrency: s.GRAPH_MAX_CONCURRENCY,
       maxRetries: s.GRAPH_MAX_RETRIES,
       maxBackoffMs: s.GRAPH_MAX_BACKOFF_MS,
+      pacingTimeScale: s.GRAPH_PACING_TIME_SCALE,
     }),
     http: { requireAppRoles: s.REQUIRE_APP_ROLES },
     logLevel: s.LOG_LEVEL,
@@ -193,6 +220,15 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       breakGlassGroups: s.CA_BREAK_GLASS_GROUPS,
       breakGlassSchedule: s.CA_BREAK_GLASS_SCHEDULE,
       breakGlassAutoFix: s.CA_BREAK_GLASS_AUTOFIX,
+    },
+    tickets: { provider: s.TICKET_PROVIDER },
+    risk: {
+      tenantId: s.ENTRA_TENANT_ID?.toLowerCase() ?? 'default',
+      pollSchedule: s.RISK_POLL_SCHEDULE,
+      minLevel: s.RISK_MIN_LEVEL,
+      lookbackDays: s.RISK_LOOKBACK_DAYS,
+      blockedGuests: s.RISK_BLOCKED_GUESTS,
+      signInEnrichMax: s.RISK_SIGNIN_ENRICH_MAX,
     },
   });
 }

@@ -63,3 +63,16 @@ export const badRequest = (message: string, code = 'Request_BadRequest'): GraphE
 export const unsupportedQuery = (message: string): GraphError => new GraphError(400, 'Request_UnsupportedQuery', message);
 
 export const invalidObjectId = (id: string): GraphError => badRequest(`Invalid object identifier '${id}'.`);
+
+/**
+ * 403 for a permission the app was not granted (knob `deniedPermissions`). Graph's body differs per workload and is
+ * not documented for every route; the sign-in logs' wording is widely reported, the rest use the directory's.
+ */
+export const permissionDenied = (permission: string): GraphError =>
+  permission === 'AuditLog.Read.All'
+    ? new GraphError(
+        403,
+        'Authentication_MSGraphPermissionMissing',
+        `Calling principal does not have required MSGraph permissions ${permission}`,
+      )
+    : new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');

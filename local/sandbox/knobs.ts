@@ -20,10 +20,10 @@ export interface SandboxKnobs {
   eventualConsistencyMs: number;
   faults: FaultRule[];
   /**
-   * Application permissions the calling app holds; `null` = not modelled (everything allowed). Only the documented
-   * permission-dependent behaviours read it (e.g. sign-ins withhold `appliedConditionalAccessPolicies`).
+   * Application permissions the calling app lacks: routes that need one answer 403 (the sandbox has no consent model;
+   * this lets tests see Graph's refusal for a permission that was never granted).
    */
-  appPermissions: string[] | null;
+  deniedPermissions: string[];
 }
 
 export function defaultKnobs(): SandboxKnobs {
@@ -33,7 +33,7 @@ export function defaultKnobs(): SandboxKnobs {
     throttling: { enabled: true, tenantSize: 'auto' },
     eventualConsistencyMs: 0,
     faults: [],
-    appPermissions: null,
+    deniedPermissions: [],
   };
 }
 
@@ -54,7 +54,9 @@ export const knobsPatchSchema = z.strictObject({
   throttling: z.strictObject({ enabled: z.boolean(), tenantSize: z.enum(['auto', 'S', 'M', 'L']) }).optional(),
   eventualConsistencyMs: z.number().min(0).optional(),
   faults: z.array(faultRuleSchema).optional(),
-  appPermissions: z.array(z.string().min(1)).nullable().optional(),
+  deniedPermissions: z
+    .array(z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)+$/, 'must be a permission such as AuditLog.Read.All'))
+    .optional(),
 });
 
 export type KnobsPatch = z.infer<typeof knobsPatchSchema>;
@@ -67,6 +69,6 @@ export function mergeKnobs(base: SandboxKnobs, patch: Partial<SandboxKnobs>): Sa
     throttling: patch.throttling ? { ...patch.throttling } : base.throttling,
     eventualConsistencyMs: patch.eventualConsistencyMs ?? base.eventualConsistencyMs,
     faults: patch.faults ? patch.faults.map((f) => ({ ...f })) : base.faults,
-    appPermissions: patch.appPermissions === undefined ? base.appPermissions : patch.appPermissions && [...patch.appPermissions],
+    deniedPermissions: patch.deniedPermissions ? [...patch.deniedPermissions] : base.deniedPermissions,
   };
 }

@@ -28,7 +28,7 @@ const clone = <T>(value: T): T => structuredClone(value);
 
 export class TenantState {
   readonly epoch = randomUUID();
-  readonly tenant: { id: string; displayName: string; defaultDomain: string };
+  readonly tenant: { id: string; displayName: string; defaultDomain: string; entraIdP2: boolean };
   readonly users = new Map<string, Json>();
   private readonly upnIndex = new Map<string, string>();
   readonly groups = new Map<string, GroupRecord>();
@@ -59,7 +59,13 @@ export class TenantState {
 
   constructor(file: TenantFile) {
     const f = clone(file);
-    this.tenant = { id: f.tenant.id, displayName: f.tenant.displayName, defaultDomain: f.tenant.defaultDomain };
+    this.tenant = {
+      id: f.tenant.id,
+      displayName: f.tenant.displayName,
+      defaultDomain: f.tenant.defaultDomain,
+      // Licence of Identity Protection's full data (identityprotection-overview.md); absent = licensed.
+      entraIdP2: f.tenant.entraIdP2 !== false,
+    };
     for (const u of f.users ?? []) this.putUser(u);
     for (const d of f.devices ?? []) this.putKind(this.devices, d, 'device');
     for (const sp of f.servicePrincipals ?? []) this.putKind(this.servicePrincipals, sp, 'servicePrincipal');
@@ -337,7 +343,12 @@ export class TenantState {
     const taps: Record<string, Json[]> = {};
     for (const [userId, tap] of this.tapMethods) taps[userId] = [clone(tap)];
     return clone({
-      tenant: { ...this.tenant },
+      tenant: {
+        id: this.tenant.id,
+        displayName: this.tenant.displayName,
+        defaultDomain: this.tenant.defaultDomain,
+        ...(this.tenant.entraIdP2 ? {} : { entraIdP2: false }),
+      },
       users: [...this.users.values()],
       groups: groups,
       devices: [...this.devices.values()],

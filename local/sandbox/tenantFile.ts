@@ -40,7 +40,7 @@ const methodConfiguration = z.looseObject({
 });
 
 export const tenantFileSchema = z.looseObject({
-  tenant: z.looseObject({ id, displayName: z.string(), defaultDomain: z.string().min(1) }),
+  tenant: z.looseObject({ id, displayName: z.string(), defaultDomain: z.string().min(1), entraIdP2: z.boolean().optional() }),
   users: z.array(user).optional(),
   groups: z.array(group).optional(),
   devices: z.array(obj).optional(),

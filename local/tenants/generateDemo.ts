@@ -33,6 +33,7 @@ import type {
   User,
 } from '@microsoft/microsoft-graph-types';
 
+import { homeTenantBlockSignIns } from './demoHomeTenantBlocks';
 import {
   DEMO_BASE_DATE,
   DEMO_CA_POLICIES,
@@ -1056,7 +1057,10 @@ export function generateDemoTenant(): DemoTenantFile {
     directoryRoleAssignments,
     riskyUsers: risk.riskyUsers,
     riskDetections: risk.riskDetections,
-    signIns,
+    // Guests blocked for home-tenant risk (53011) join the log in its newest-first order.
+    signIns: [...signIns, ...homeTenantBlockSignIns(users, risk.riskyUsers)].sort((a, b) =>
+      String(b.createdDateTime).localeCompare(String(a.createdDateTime)),
+    ),
     conditionalAccessPolicies,
     namedLocations,
     authenticationMethodsPolicy: buildAuthenticationMethodsPolicy(),

@@ -4,7 +4,7 @@
  * Docs: conditionalaccessroot-list-policies.md, conditionalaccesspolicy-get.md / -update.md,
  * conditionalaccessroot-post-policies.md, conditionalaccessroot-list-namedlocations.md,
  * authenticationstrengthroot-list-policies.md, directoryobject-getbyids.md, user-list-transitivememberof.md.
- * Every `/identity/conditionalAccess/*` request waits its turn on the 1 request/s tenant budget (pacer.ts).
+ * The gateway paces every `/identity/conditionalAccess/*` request to the 1 request/s tenant budget (pacing.ts).
  */
 import { type CaPolicy, isPolicy, type Json } from '../conditional-access/model';
 import type {
@@ -16,7 +16,6 @@ import type {
   UserRef,
 } from '../conditional-access/ports';
 import { isGraphError } from './errors';
-import { type Pacer, sharedPacer } from './pacer';
 import { type Graph, graphPath } from './types';
 
 const POLICIES = '/identity/conditionalAccess/policies';
@@ -38,22 +37,14 @@ function asPolicy(value: unknown): CaPolicy {
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 export class GraphConditionalAccess implements PolicyReader, PolicyWriter, DirectoryLookup {
-  private readonly pacer: Pacer;
-
-  constructor(
-    private readonly graph: Graph,
-    baseUrl: string,
-    pacer?: Pacer,
-  ) {
-    this.pacer = pacer ?? sharedPacer(baseUrl, 'conditionalAccess');
-  }
+  constructor(private readonly graph: Graph) {}
 
   async listPolicies(): Promise<CaPolicy[]> {
     const out: CaPolicy[] = [];
     const pages = this.graph.pages<unknown>({ method: 'GET', path: POLICIES });
     const it = pages[Symbol.asyncIterator]();
     for (;;) {
-      const next = await this.pacer.run(() => it.next());
+      const next = await it.next();
       if (next.done) break;
       out.push(...next.value.value.map(asPolicy));
     }
@@ -61,18 +52,16 @@ export class GraphConditionalAccess implements PolicyReader, PolicyWriter, Direc
   }
 
   async getPolicy(id: string): Promise<CaPolicy | undefined> {
-    const res = await this.pacer.run(() =>
-      this.graph.send<unknown>({ method: 'GET', path: `${POLICIES}/${encodeURIComponent(id)}` }, [404]),
-    );
+    const res = await this.graph.send<unknown>({ method: 'GET', path: `${POLICIES}/${encodeURIComponent(id)}` }, [404]);
     return res.status === 404 ? undefined : asPolicy(res.body);
   }
 
   async createPolicy(body: Json): Promise<CaPolicy> {
-    return asPolicy(await this.pacer.run(() => this.graph.request<unknown>({ method: 'POST', path: POLICIES, body })));
+    return asPolicy(await this.graph.request<unknown>({ method: 'POST', path: POLICIES, body }));
   }
 
   async updatePolicy(id: string, body: Json): Promise<void> {
-    await this.pacer.run(() => this.graph.request({ method: 'PATCH', path: `${POLICIES}/${encodeURIComponent(id)}`, body }));
+    await this.graph.request({ method: 'PATCH', path: `${POLICIES}/${encodeURIComponent(id)}`, body });
   }
 
   async listNamedLocations(): Promise<Json[]> {
@@ -89,7 +78,7 @@ export class GraphConditionalAccess implements PolicyReader, PolicyWriter, Direc
     const out: Json[] = [];
     const it = this.graph.pages<Json>({ method: 'GET', path })[Symbol.asyncIterator]();
     for (;;) {
-      const next = await this.pacer.run(() => it.next());
+      const next = await it.next();
       if (next.done) break;
       out.push(...next.value.value);
     }

@@ -17,6 +17,7 @@ export function createGraphFromConfig(config: AppConfig['graph'], credential?: T
     maxConcurrency: config.maxConcurrency,
     maxRetries: config.maxRetries,
     maxBackoffMs: config.maxBackoffMs,
+    ...(config.pacingTimeScale === undefined ? {} : { pacingTimeScale: config.pacingTimeScale }),
     ...(logger === undefined ? {} : { logger }),
   });
 }

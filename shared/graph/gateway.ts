@@ -20,6 +20,7 @@ import { abortError, AdaptiveLimiter, type Permit } from './concurrency';
 import { CounterSet } from './counters';
 import { graphScope, type GraphTokenProvider, tokenProviderFromCredential } from './credentials';
 import { GraphError, parseGraphErrorBody } from './errors';
+import { paceClassFor, Pacer, type PaceTicket } from './pacing';
 import { followPages, parsePage } from './paging';
 import { connectionErrorCode, isRetryableStatus, parseRetryAfter, retryDelay } from './retry';
 import type {
@@ -55,6 +56,11 @@ export interface GraphGatewayOptions {
   readonly random?: () => number;
   readonly sleep?: Sleep;
   readonly now?: () => number;
+  /**
+   * Divides the paced buckets' intervals (identity protection 1/s, sign-in logs 5/10 s); only for the local sandbox,
+   * whose own windows are divided by its timeScale knob. Default 1.
+   */
+  readonly pacingTimeScale?: number;
 }
 
 /** Real sleep that ends early, rejecting with the signal's reason, when the signal aborts. */
@@ -80,6 +86,7 @@ interface Shared {
   readonly batchUrl: string;
   readonly tokens: GraphTokenProvider;
   readonly limiter: AdaptiveLimiter;
+  readonly pacer: Pacer;
   readonly fetch: typeof fetch;
   readonly logger: Logger | undefined;
   readonly random: () => number;
@@ -120,16 +127,19 @@ export function createGraphGateway(options: GraphGatewayOptions): Graph {
   ] as const) {
     if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
   }
+  const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? Date.now;
   const shared: Shared = {
     baseUrl,
     batchUrl: `${baseUrl}/${GRAPH_VERSION}/$batch`,
     tokens,
     limiter: new AdaptiveLimiter(options.maxConcurrency),
+    pacer: new Pacer(options.pacingTimeScale ?? 1, now, sleep),
     fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     logger: options.logger,
     random: options.random ?? Math.random,
-    sleep: options.sleep ?? defaultSleep,
-    now: options.now ?? Date.now,
+    sleep,
+    now,
     maxRetries: options.maxRetries,
     maxBackoffMs: options.maxBackoffMs,
   };
@@ -277,12 +287,16 @@ class GraphScope implements Graph {
     const log = this.shared.logger;
     // One client-request-id for every attempt of this request, so Graph support can follow a retried call.
     const clientRequestId = randomUUID();
+    const pace = paceClassFor(route);
     for (let retries = 0; ; retries++) {
       this.checkDeadline(method, route, retries, call.signal);
       let permit: Permit;
+      let paced: PaceTicket | undefined;
       try {
+        if (pace) paced = await this.shared.pacer.acquire(pace, this.waitSignal(call.signal));
         permit = await this.shared.limiter.acquire(this.waitSignal(call.signal));
       } catch (e) {
+        paced?.done('ok');
         throw this.deadlineError(method, route, retries, e);
       }
       let res: RawResponse | undefined;
@@ -298,6 +312,7 @@ class GraphScope implements Graph {
         networkError = e;
       } finally {
         permit.release();
+        paced?.done(res?.status === 429 ? 'throttled' : 'ok');
       }
 
       let retryAfterMs: number | undefined;
@@ -330,7 +345,10 @@ class GraphScope implements Graph {
           ...(res ? this.errorFields(res) : { code: networkCode, cause: networkError }),
         });
       }
-      const delayMs = retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random);
+      // A paced bucket's 429 (another app's traffic) already cooled the lane down for every caller; waiting here too
+      // would only add the same backoff twice.
+      const delayMs =
+        pace && res?.status === 429 ? 0 : retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random);
       log?.debug(
         {
           method,

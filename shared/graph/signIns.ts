@@ -1,12 +1,11 @@
 /**
  * Sign-in logs (signin-list.md). Filtered server-side by user, window and correlation id; `status/errorCode` supports
- * only `eq`, so the CA code families (530xx, 5300xx) are picked client-side from the user's window. Pages of 1,000
- * wait their turn on the 5 requests / 10 s reports budget. `Prefer: include-unknown-enum-members` makes Graph send the
+ * only `eq`, so the CA code families (530xx, 5300xx) are picked client-side from the user's window. The gateway paces
+ * the pages of 1,000 to the 5 requests / 10 s reports budget. `Prefer: include-unknown-enum-members` makes Graph send the
  * report-only results (`reportOnlyFailure`, ...) instead of `unknownFutureValue` (appliedconditionalaccesspolicy.md).
  */
 import type { Json } from '../conditional-access/model';
 import type { SignInQuery, SignInReader } from '../conditional-access/ports';
-import { type Pacer, sharedPacer } from './pacer';
 import type { Graph } from './types';
 
 /** Upper bound of sign-ins read for one question (10 pages); the answer says when it was reached. */
@@ -15,15 +14,7 @@ export const MAX_SIGN_INS = 10_000;
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 export class GraphSignIns implements SignInReader {
-  private readonly pacer: Pacer;
-
-  constructor(
-    private readonly graph: Graph,
-    baseUrl: string,
-    pacer?: Pacer,
-  ) {
-    this.pacer = pacer ?? sharedPacer(baseUrl, 'signInLogs');
-  }
+  constructor(private readonly graph: Graph) {}
 
   async signIns(query: SignInQuery): Promise<Json[]> {
     const clauses = [`userId eq ${literal(query.userId)}`, `createdDateTime ge ${query.since.toISOString()}`];
@@ -37,7 +28,7 @@ export class GraphSignIns implements SignInReader {
     const it = pages[Symbol.asyncIterator]();
     const out: Json[] = [];
     while (out.length < MAX_SIGN_INS) {
-      const next = await this.pacer.run(() => it.next());
+      const next = await it.next();
       if (next.done) break;
       out.push(...next.value.value);
     }

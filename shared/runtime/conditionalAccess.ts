@@ -9,6 +9,7 @@ import type { WhyBlockedDeps } from '../conditional-access/whyBlocked';
 import { GraphConditionalAccess } from '../graph/conditionalAccess';
 import { GraphSignIns } from '../graph/signIns';
 import { BlobCaBackupStore, BlobJsonStore, CA_BACKUP_CONTAINER } from '../storage/caBackupStore';
+import { ticketProviderFor } from './risk';
 import type { Services } from './services';
 
 /** Run records of the break-glass guard (and `latest`). */
@@ -16,13 +17,13 @@ export const CA_RUNS_CONTAINER = 'ca-runs';
 
 /** Wires the Conditional Access helpers' ports to Graph and storage; the HTTP routes and timers share it. */
 export function caGraph(services: Services): GraphConditionalAccess {
-  return new GraphConditionalAccess(services.graph.scoped(), services.config.graph.baseUrl);
+  return new GraphConditionalAccess(services.graph.scoped());
 }
 
 export function whyBlockedDeps(services: Services): WhyBlockedDeps {
   const ca = caGraph(services);
   return {
-    signIns: new GraphSignIns(services.graph.scoped(), services.config.graph.baseUrl),
+    signIns: new GraphSignIns(services.graph.scoped()),
     policies: ca,
     directory: ca,
     now: () => new Date(),
@@ -84,7 +85,7 @@ export function breakGlassDeps(services: Services, tickets?: TicketOpener): Brea
   };
 }
 
-/** The ticket provider violations are opened through; none until a provider is wired. */
-export function caTickets(_services: Services): TicketOpener | undefined {
-  return undefined;
+/** Violations open tickets through the configured ticket system (TICKET_PROVIDER), deduplicated by key. */
+export function caTickets(services: Services): TicketOpener {
+  return ticketProviderFor(services);
 }

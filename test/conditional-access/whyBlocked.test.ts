@@ -73,7 +73,9 @@ describe('why-blocked', () => {
   });
 
   it('says exactly that the policies were withheld when the app lacks Policy.Read.All', async () => {
-    await setKnobs(harness.current, { appPermissions: ['AuditLog.Read.All', 'Directory.Read.All'] });
+    await setKnobs(harness.current, {
+      deniedPermissions: ['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess', 'Policy.Read.ConditionalAccess'],
+    });
     const res = await ask({ user: DEMO_USERS.countryBlocked.id });
     expect(res.status).toBe(200);
     const report = res.body as unknown as WhyBlockedReport;

@@ -2,7 +2,7 @@
  * identityProtection/riskyUsers (list, get, dismiss, confirmCompromised) and riskDetections (riskyuser-*.md,
  * riskdetection-list.md). Throttled at 1 request per second per tenant without Retry-After.
  */
-import { badRequest, resourceNotFound } from '../errors';
+import { badRequest, GraphError, permissionDenied, resourceNotFound } from '../errors';
 import { paginate } from '../odata/paging';
 import { compileFilter, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
 import type { RouteDef } from '../router';
@@ -10,6 +10,45 @@ import type { Json, RouteContext } from '../types';
 import { entity, isoNow, jsonBody, noContent, pageResult, requireStringArray } from './common';
 
 const PAGE = { defaultSize: 100, max: 500 };
+
+const READ_USERS = 'IdentityRiskyUser.Read.All';
+const WRITE_USERS = 'IdentityRiskyUser.ReadWrite.All';
+const READ_DETECTIONS = 'IdentityRiskEvent.Read.All';
+
+/**
+ * Detections a tenant without Entra ID P2 still sees by type; the others are "premium" and show as `generic`
+ * (riskdetection.md: "If the risk detection is a premium detection, will show generic").
+ */
+const NON_PREMIUM = new Set([
+  'anonymizedIPAddress',
+  'leakedCredentials',
+  'investigationsThreatIntelligence',
+  'adminConfirmedUserCompromised',
+  'generic',
+]);
+
+function requirePermission(ctx: RouteContext, permission: string): void {
+  if (ctx.env.knobs.deniedPermissions.includes(permission)) throw permissionDenied(permission);
+}
+
+/**
+ * riskyUsers needs Entra ID P2 (identityprotection-overview.md: "The riskyUsers API is only available with a P2
+ * license"). The error body for an unlicensed tenant is not documented; the sandbox answers 403 with this one.
+ */
+function requireP2(ctx: RouteContext): void {
+  if (!ctx.env.state.tenant.entraIdP2)
+    throw new GraphError(403, 'Forbidden', 'The tenant does not have a valid Microsoft Entra ID P2 license for this request.');
+}
+
+/** What a P1 tenant sees of a detection: level and detail hidden, premium types as generic. */
+function limited(d: Json): Json {
+  return {
+    ...d,
+    riskLevel: 'hidden',
+    riskDetail: 'hidden',
+    riskEventType: NON_PREMIUM.has(String(d.riskEventType)) ? d.riskEventType : 'generic',
+  };
+}
 
 function userIds(ctx: RouteContext): string[] {
   const ids = requireStringArray(jsonBody(ctx.call).userIds, 'userIds');
@@ -44,7 +83,10 @@ export const identityProtectionRoutes: RouteDef[] = [
     method: 'GET',
     path: '/identityProtection/riskyUsers',
     throttle: 'protection',
-    handler: ({ call, env }) => {
+    handler: (ctx) => {
+      const { call, env } = ctx;
+      requirePermission(ctx, READ_USERS);
+      requireP2(ctx);
       refuseUnsupported(call);
       const select = parseSelect(call);
       const top = parseTop(call, PAGE);
@@ -59,7 +101,10 @@ export const identityProtectionRoutes: RouteDef[] = [
     method: 'GET',
     path: '/identityProtection/riskyUsers/{id}',
     throttle: 'protection',
-    handler: ({ call, params, env }) => {
+    handler: (ctx) => {
+      const { call, params, env } = ctx;
+      requirePermission(ctx, READ_USERS);
+      requireP2(ctx);
       const id = params[0] ?? '';
       const r = env.state.riskyUsers.get(id);
       if (!r) throw resourceNotFound(id);
@@ -71,6 +116,8 @@ export const identityProtectionRoutes: RouteDef[] = [
     path: '/identityProtection/riskyUsers/dismiss',
     throttle: 'protection',
     handler: (ctx) => {
+      requirePermission(ctx, WRITE_USERS);
+      requireP2(ctx);
       const now = isoNow();
       for (const id of userIds(ctx)) {
         const r = ctx.env.state.riskyUsers.get(id);
@@ -91,6 +138,8 @@ export const identityProtectionRoutes: RouteDef[] = [
     path: '/identityProtection/riskyUsers/confirmCompromised',
     throttle: 'protection',
     handler: (ctx) => {
+      requirePermission(ctx, WRITE_USERS);
+      requireP2(ctx);
       const now = isoNow();
       for (const id of userIds(ctx)) {
         const r = riskyUserFor(ctx, id);
@@ -110,14 +159,15 @@ export const identityProtectionRoutes: RouteDef[] = [
     method: 'GET',
     path: '/identityProtection/riskDetections',
     throttle: 'protection',
-    handler: ({ call, env }) => {
+    handler: (ctx) => {
+      const { call, env } = ctx;
+      requirePermission(ctx, READ_DETECTIONS);
       refuseUnsupported(call);
       const select = parseSelect(call);
       const top = parseTop(call, PAGE);
       const predicate = compileFilter(call, { resource: 'riskDetection', directory: false, caseInsensitive: true });
-      const page = paginate(call, env.cursors, top, () =>
-        predicate ? env.state.riskDetections.filter(predicate) : env.state.riskDetections,
-      );
+      const visible = env.state.tenant.entraIdP2 ? env.state.riskDetections : env.state.riskDetections.map(limited);
+      const page = paginate(call, env.cursors, top, () => (predicate ? visible.filter(predicate) : visible));
       return pageResult(call, 'identityProtection/riskDetections', page, (r: Json) => project(r, select), false);
     },
   },
@@ -125,11 +175,14 @@ export const identityProtectionRoutes: RouteDef[] = [
     method: 'GET',
     path: '/identityProtection/riskDetections/{id}',
     throttle: 'protection',
-    handler: ({ call, params, env }) => {
+    handler: (ctx) => {
+      const { call, params, env } = ctx;
+      requirePermission(ctx, READ_DETECTIONS);
       const id = params[0] ?? '';
       const r = env.state.riskDetections.find((d) => d.id === id);
       if (!r) throw resourceNotFound(id);
-      return entity(call, 'identityProtection/riskDetections/$entity', project(r, parseSelect(call)));
+      const shown = env.state.tenant.entraIdP2 ? r : limited(r);
+      return entity(call, 'identityProtection/riskDetections/$entity', project(shown, parseSelect(call)));
     },
   },
 ];

@@ -1,6 +1,6 @@
 /** GET /auditLogs/signIns (signin-list.md): newest first, $filter, $top up to 1000 (also the default page size). */
 import type { SandboxEnv } from '../env';
-import { resourceNotFound } from '../errors';
+import { permissionDenied, resourceNotFound } from '../errors';
 import { paginate } from '../odata/paging';
 import { compileFilter, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
 import type { RouteDef } from '../router';
@@ -20,8 +20,7 @@ const EVOLVABLE_RESULTS = new Set(['reportOnlySuccess', 'reportOnlyFailure', 're
 function render(env: SandboxEnv, call: GraphCall, signIn: Json): Json {
   const applied = signIn.appliedConditionalAccessPolicies;
   if (!Array.isArray(applied)) return signIn;
-  const granted = env.knobs.appPermissions;
-  if (granted !== null && !CA_READ_PERMISSIONS.some((p) => granted.includes(p))) {
+  if (CA_READ_PERMISSIONS.every((p) => env.knobs.deniedPermissions.includes(p))) {
     return { ...signIn, appliedConditionalAccessPolicies: [] };
   }
   const includeUnknown = /include-unknown-enum-members/i.test(call.headers.prefer ?? '');
@@ -42,6 +41,7 @@ export const signInRoutes: RouteDef[] = [
     path: '/auditLogs/signIns',
     throttle: 'reports',
     handler: ({ call, env }) => {
+      if (env.knobs.deniedPermissions.includes('AuditLog.Read.All')) throw permissionDenied('AuditLog.Read.All');
       refuseUnsupported(call);
       const select = parseSelect(call);
       const top = parseTop(call, { defaultSize: 1000, max: 1000 });
@@ -56,6 +56,7 @@ export const signInRoutes: RouteDef[] = [
     path: '/auditLogs/signIns/{id}',
     throttle: 'reports',
     handler: ({ call, params, env }) => {
+      if (env.knobs.deniedPermissions.includes('AuditLog.Read.All')) throw permissionDenied('AuditLog.Read.All');
       const id = params[0] ?? '';
       const found = env.state.signIns.find((s) => s.id === id);
       if (!found) throw resourceNotFound(id);
