@@ -24,6 +24,10 @@ const ROLE_NAMES = [
   'UserAuthMethod-Phone.ReadWrite.All',
   'Policy.Read.AuthenticationMethod',
   'Mail.Read',
+  'AuditLog.Read.All',
+  'Policy.Read.ConditionalAccess',
+  'Policy.ReadWrite.ConditionalAccess',
+  'GroupMember.Read.All',
 ];
 const roleId = (name: string) => `00000000-0000-0000-0000-${String(ROLE_NAMES.indexOf(name) + 1).padStart(12, '0')}`;
 
@@ -156,7 +160,17 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
     const t = tenant([]);
     expect((await t.run('--principal-id', PRINCIPAL)).code).toBe(0);
     expect(t.granted()).toEqual(
-      ['Directory.Read.All', 'GroupMember.ReadWrite.All', 'Policy.Read.AuthenticationMethod', 'User.Read.All', 'UserAuthMethod-Phone.ReadWrite.All'].sort(),
+      [
+        'AuditLog.Read.All',
+        'Directory.Read.All',
+        'GroupMember.Read.All',
+        'GroupMember.ReadWrite.All',
+        'Policy.Read.AuthenticationMethod',
+        'Policy.Read.ConditionalAccess',
+        'Policy.ReadWrite.ConditionalAccess',
+        'User.Read.All',
+        'UserAuthMethod-Phone.ReadWrite.All',
+      ].sort(),
     );
   });
 
@@ -242,8 +256,10 @@ describe('infra/graph-permissions.json', () => {
     })
     .parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
 
-  it('declares health, group sync and phone import, each permission with the calls it covers, a reason and a doc page', () => {
-    expect(Object.keys(manifest.capabilities).sort()).toEqual(['groupSync', 'health', 'phoneImport']);
+  it('declares each capability, each permission with the calls it covers, a reason and a doc page', () => {
+    expect(Object.keys(manifest.capabilities).sort()).toEqual(
+      ['caBackup', 'caBreakGlass', 'caRestore', 'caWhyBlocked', 'groupSync', 'health', 'phoneImport'].sort(),
+    );
   });
 
   it('never declares a write permission over all users or the whole directory', () => {
