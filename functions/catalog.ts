@@ -5,6 +5,7 @@ import { caBackupsList } from './caBackupsList';
 import { caBackupTimer } from './caBackupTimer';
 import { caBreakGlassGet } from './caBreakGlassGet';
 import { caBreakGlassTimer } from './caBreakGlassTimer';
+import { caGuestRisk } from './caGuestRisk';
 import { caRestore } from './caRestore';
 import { caWhyBlocked } from './caWhyBlocked';
 import { health } from './health';
@@ -37,6 +38,7 @@ export const allFunctions: readonly FunctionDefinition[] = [
   caRestore,
   caBreakGlassGet,
   caBreakGlassTimer,
+  caGuestRisk,
   caWhyBlocked,
   health,
   phoneImportBlob,

@@ -6,6 +6,7 @@
  * authenticationstrengthroot-list-policies.md, directoryobject-getbyids.md, user-list-transitivememberof.md.
  * The gateway paces every `/identity/conditionalAccess/*` request to the 1 request/s tenant budget (pacing.ts).
  */
+import type { DynamicGroupReader } from '../conditional-access/guestRisk';
 import { type CaPolicy, isPolicy, type Json } from '../conditional-access/model';
 import type {
   DirectoryLookup,
@@ -36,7 +37,7 @@ function asPolicy(value: unknown): CaPolicy {
 /** OData string literal: single quotes doubled (a name such as O'Brien). */
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-export class GraphConditionalAccess implements PolicyReader, PolicyWriter, DirectoryLookup {
+export class GraphConditionalAccess implements PolicyReader, PolicyWriter, DirectoryLookup, DynamicGroupReader {
   constructor(private readonly graph: Graph) {}
 
   async listPolicies(): Promise<CaPolicy[]> {
@@ -149,6 +150,19 @@ export class GraphConditionalAccess implements PolicyReader, PolicyWriter, Direc
       type,
       displayName: typeof o.displayName === 'string' ? o.displayName : null,
       ...(typeof o.userPrincipalName === 'string' ? { userPrincipalName: o.userPrincipalName } : {}),
+    }));
+  }
+
+  async dynamicGroups(): Promise<{ id: string; displayName: string | null; membershipRule: string | null }[]> {
+    const all = await this.graph.all<Json>({
+      method: 'GET',
+      path: '/groups',
+      query: { $filter: "groupTypes/any(c:c eq 'DynamicMembership')", $select: 'id,displayName,membershipRule', $top: '999' },
+    });
+    return all.map((g) => ({
+      id: String(g.id),
+      displayName: typeof g.displayName === 'string' ? g.displayName : null,
+      membershipRule: typeof g.membershipRule === 'string' ? g.membershipRule : null,
     }));
   }
 }

@@ -258,7 +258,7 @@ describe('infra/graph-permissions.json', () => {
 
   it('declares each capability, each permission with the calls it covers, a reason and a doc page', () => {
     expect(Object.keys(manifest.capabilities).sort()).toEqual(
-      ['caBackup', 'caBreakGlass', 'caRestore', 'caWhyBlocked', 'groupSync', 'health', 'phoneImport'].sort(),
+      ['caBackup', 'caBreakGlass', 'caGuestRisk', 'caRestore', 'caWhyBlocked', 'groupSync', 'health', 'phoneImport'].sort(),
     );
   });
 
