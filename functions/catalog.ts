@@ -1,4 +1,13 @@
 import type { FunctionDefinition } from '../shared/runtime/definitions';
+import { caBackupDiff } from './caBackupDiff';
+import { caBackupsCreate } from './caBackupsCreate';
+import { caBackupsList } from './caBackupsList';
+import { caBackupTimer } from './caBackupTimer';
+import { caBreakGlassGet } from './caBreakGlassGet';
+import { caBreakGlassTimer } from './caBreakGlassTimer';
+import { caGuestRisk } from './caGuestRisk';
+import { caRestore } from './caRestore';
+import { caWhyBlocked } from './caWhyBlocked';
 import { health } from './health';
 import { phoneImportBlob } from './phoneImportBlob';
 import { phoneImportGet } from './phoneImportGet';
@@ -29,6 +38,15 @@ import { ticketsList } from './ticketsList';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
+  caBackupDiff,
+  caBackupsCreate,
+  caBackupsList,
+  caBackupTimer,
+  caRestore,
+  caBreakGlassGet,
+  caBreakGlassTimer,
+  caGuestRisk,
+  caWhyBlocked,
   health,
   phoneImportBlob,
   phoneImportGet,

@@ -17,6 +17,12 @@ const bool = (fallback: boolean) =>
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const optionalString = z.string().trim().optional();
 const uuid = z.string().regex(GUID, 'must be an object id (GUID)');
+const uuidList = z
+  .string()
+  .trim()
+  .default('')
+  .transform((v) => v.split(/[,;\s]+/).filter((x) => x !== ''))
+  .pipe(z.array(z.string().regex(GUID, 'must list object ids (GUIDs)')));
 
 const settingsSchema = z.object({
   // Storage: a connection string locally (Azurite), identity-based `AzureWebJobsStorage__*` settings in Azure.
@@ -120,6 +126,14 @@ const settingsSchema = z.object({
     .default('')
     .transform((v, ctx) => parseStatusActions(v, ctx)),
   JIRA_ACTION_FIELD: optionalString,
+
+  // Conditional Access helpers
+  CA_BACKUP_SCHEDULE: z.string().trim().min(1).default('0 0 2 * * *'),
+  CA_BACKUP_RETENTION_DAYS: int(365, 1, 3650),
+  CA_BREAK_GLASS_USERS: uuidList,
+  CA_BREAK_GLASS_GROUPS: uuidList,
+  CA_BREAK_GLASS_SCHEDULE: z.string().trim().min(1).default('0 0 * * * *'),
+  CA_BREAK_GLASS_AUTOFIX: bool(false),
 
   // Risk tickets
   // The tenant the app serves; part of every risk ticket's key (tenant, user, episode start).
@@ -349,6 +363,14 @@ export interface AppConfig {
     readonly jiraApprovalStatuses: Readonly<Record<string, ActionName>>;
     readonly jiraActionField?: string;
   };
+  readonly conditionalAccess: {
+    readonly backupSchedule: string;
+    readonly backupRetentionDays: number;
+    readonly breakGlassUsers: readonly string[];
+    readonly breakGlassGroups: readonly string[];
+    readonly breakGlassSchedule: string;
+    readonly breakGlassAutoFix: boolean;
+  };
   readonly risk: {
     readonly tenantId: string;
     readonly pollSchedule: string;
@@ -472,6 +494,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       jiraActionField: s.JIRA_ACTION_FIELD,
     }),
 
+    conditionalAccess: {
+      backupSchedule: s.CA_BACKUP_SCHEDULE,
+      backupRetentionDays: s.CA_BACKUP_RETENTION_DAYS,
+      breakGlassUsers: s.CA_BREAK_GLASS_USERS,
+      breakGlassGroups: s.CA_BREAK_GLASS_GROUPS,
+      breakGlassSchedule: s.CA_BREAK_GLASS_SCHEDULE,
+      breakGlassAutoFix: s.CA_BREAK_GLASS_AUTOFIX,
+    },
     risk: {
       tenantId: s.ENTRA_TENANT_ID?.toLowerCase() ?? 'default',
       pollSchedule: s.RISK_POLL_SCHEDULE,

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import { BUILT_IN_AUTHENTICATION_STRENGTHS } from './authStrengths';
 import { ChangeLog } from './changeLog';
 import type { TenantFile } from './tenantFile';
 import type { Json } from './types';
@@ -49,6 +50,8 @@ export class TenantState {
   readonly signIns: Json[];
   readonly caPolicies = new Map<string, Json>();
   readonly namedLocations = new Map<string, Json>();
+  /** Built-in authentication strengths first (every tenant has them), then the tenant file's custom ones. */
+  readonly authStrengths = new Map<string, Json>();
   authPolicy: Json;
   /** Objects created through the API: real-time ms before which they answer 404 (eventual consistency). */
   private readonly visibleAt = new Map<string, number>();
@@ -111,6 +114,9 @@ export class TenantState {
     this.signIns = [...(f.signIns ?? [])].sort((a, b) => Date.parse(b.createdDateTime) - Date.parse(a.createdDateTime));
     for (const p of f.conditionalAccessPolicies ?? []) this.caPolicies.set(p.id, p);
     for (const l of f.namedLocations ?? []) this.namedLocations.set(l.id, l);
+    for (const a of [...BUILT_IN_AUTHENTICATION_STRENGTHS.map(clone), ...(f.authenticationStrengthPolicies ?? [])]) {
+      this.authStrengths.set(String(a.id), a);
+    }
     this.authPolicy = f.authenticationMethodsPolicy ?? {
       id: 'authenticationMethodsPolicy',
       displayName: 'Authentication Methods Policy',
@@ -356,6 +362,7 @@ export class TenantState {
       signIns: this.signIns,
       conditionalAccessPolicies: [...this.caPolicies.values()],
       namedLocations: [...this.namedLocations.values()],
+      authenticationStrengthPolicies: [...this.authStrengths.values()].filter((a) => a.policyType !== 'builtIn'),
       authenticationMethodsPolicy: this.authPolicy,
     });
   }

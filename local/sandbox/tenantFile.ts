@@ -56,6 +56,7 @@ export const tenantFileSchema = z.looseObject({
   signIns: z.array(z.looseObject({ id, createdDateTime: z.string() })).optional(),
   conditionalAccessPolicies: z.array(obj).optional(),
   namedLocations: z.array(obj).optional(),
+  authenticationStrengthPolicies: z.array(obj).optional(),
   authenticationMethodsPolicy: z
     .looseObject({ authenticationMethodConfigurations: z.array(methodConfiguration).optional() })
     .optional(),

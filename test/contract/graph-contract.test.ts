@@ -656,6 +656,23 @@ describe('Graph contract: sign-ins and Conditional Access', () => {
     expect(list(obj(listed.body).value).map((p) => obj(p).id)).toEqual([obj(reply.body).id]);
   });
 
+  it('updates a Conditional Access policy with PATCH as documented', async () => {
+    const f = fixture('ca-policies-update');
+    const created = fixture('ca-policies-create');
+    await loadTenant(tenant({ groups: [group('ba8e7ded-8b0f-4836-ba06-8ff1ecc5c8ba', 'EXO users', [])] }));
+    const policyId = String(obj((await sendFixture(created)).body).id);
+    expectContract(f, await sendFixture(f, (u) => u.replace('{id}', policyId)));
+    const after = await send('GET', `${GRAPH}/identity/conditionalAccess/policies/${policyId}`);
+    expect(obj(obj(after.body).conditions).signInRiskLevels).toEqual(['high', 'medium', 'low']);
+    expect(obj(after.body).modifiedDateTime).toEqual(expect.any(String));
+  });
+
+  it('lists the built-in authentication strengths as documented', async () => {
+    const f = fixture('authstrength-policies-list');
+    await loadTenant(tenant({}));
+    expectContract(f, await sendFixture(f));
+  });
+
   it('lists named locations as documented', async () => {
     const f = fixture('namedlocations-list');
     await loadTenant(tenant({ namedLocations: docValues(f) }));

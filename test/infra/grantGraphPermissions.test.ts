@@ -35,6 +35,8 @@ const ROLE_NAMES = [
   'User-PasswordProfile.ReadWrite.All',
   'User.EnableDisableAccount.All',
   'UserAuthMethod-TAP.ReadWrite.All',
+  'Policy.ReadWrite.ConditionalAccess',
+  'GroupMember.Read.All',
 ];
 const roleId = (name: string) => `00000000-0000-0000-0000-${String(ROLE_NAMES.indexOf(name) + 1).padStart(12, '0')}`;
 
@@ -184,6 +186,8 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
         'Policy.Read.ConditionalAccess',
         'UserAuthenticationMethod.Read.All',
         'UserAuthMethod-TAP.ReadWrite.All',
+        'GroupMember.Read.All',
+        'Policy.ReadWrite.ConditionalAccess',
       ].sort(),
     );
   });
@@ -271,7 +275,9 @@ describe('infra/graph-permissions.json', () => {
     .parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
 
   it('declares every capability, each permission with the calls it covers, a reason and a doc page', () => {
-    expect(Object.keys(manifest.capabilities).sort()).toEqual(['groupSync', 'health', 'phoneImport', 'remediation', 'riskTickets', 'tap']);
+    expect(Object.keys(manifest.capabilities).sort()).toEqual(
+      ['caBackup', 'caBreakGlass', 'caGuestRisk', 'caRestore', 'caWhyBlocked', 'groupSync', 'health', 'phoneImport', 'remediation', 'riskTickets', 'tap'].sort(),
+    );
   });
 
   it('never declares a write permission over all users or the whole directory', () => {

@@ -4,6 +4,7 @@ import { runGraph } from '../pipeline';
 import { Router } from '../router';
 import { authMethodRoutes } from './authMethods';
 import { authPolicyRoutes } from './authPolicy';
+import { authStrengthRoutes } from './authStrengths';
 import { batchRoute } from './batch';
 import { conditionalAccessRoutes } from './conditionalAccess';
 import { deltaRoutes } from './delta';
@@ -30,6 +31,7 @@ export function buildRouter(env: () => SandboxEnv): Router {
     ...authPolicyRoutes,
     ...identityProtectionRoutes,
     ...conditionalAccessRoutes,
+    ...authStrengthRoutes,
     ...signInRoutes,
     ...roleManagementRoutes,
     batchRoute((input) => runGraph(env(), router, input), bearerToken),
