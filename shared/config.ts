@@ -54,6 +54,17 @@ const settingsSchema = z.object({
   PHONE_CHUNK_SIZE: int(100, 1, 500),
   PHONE_MAX_FILE_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
+
+  // Operator console sign-in (Azure): the console's SPA app registration and the API scope it asks for.
+  CONSOLE_CLIENT_ID: uuid.optional(),
+  CONSOLE_AUTHORITY: z
+    .url({ protocol: /^https$/, message: 'must be an https URL such as https://login.microsoftonline.com/<tenant id>' })
+    .optional(),
+  CONSOLE_API_SCOPE: z
+    .string()
+    .trim()
+    .regex(/^\S+\/\S+$/, 'must be a scope such as api://<app id>/user_impersonation')
+    .optional(),
 });
 
 /** Rules that span several settings; checked on the raw values so they are reported together with schema errors. */
@@ -72,6 +83,11 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
         'GRAPH_AUTH static tokens are for the local Graph sandbox only; use managedIdentity or default against real Graph',
       );
     }
+  }
+  const consoleKeys = ['CONSOLE_CLIENT_ID', 'CONSOLE_AUTHORITY', 'CONSOLE_API_SCOPE'] as const;
+  const consoleSet = consoleKeys.filter((k) => env[k]);
+  if (consoleSet.length > 0 && consoleSet.length < consoleKeys.length) {
+    problems.push(`${consoleKeys.join(', ')} are set together: the console signs in only with all three`);
   }
   return problems;
 }
@@ -111,6 +127,8 @@ export interface AppConfig {
     readonly maxFileBytes: number;
     readonly maxRows: number;
   };
+  /** Console sign-in; undefined locally (no sign-in on the loopback stack). */
+  readonly console: { readonly auth?: { readonly clientId: string; readonly authority: string; readonly scope: string } };
 }
 
 export class ConfigError extends Error {
@@ -162,5 +180,15 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxFileBytes: s.PHONE_MAX_FILE_BYTES,
       maxRows: s.PHONE_MAX_ROWS,
     }),
+    console:
+      s.CONSOLE_CLIENT_ID && s.CONSOLE_AUTHORITY && s.CONSOLE_API_SCOPE
+        ? {
+            auth: {
+              clientId: s.CONSOLE_CLIENT_ID,
+              authority: s.CONSOLE_AUTHORITY.replace(/\/+$/, ''),
+              scope: s.CONSOLE_API_SCOPE,
+            },
+          }
+        : {},
   });
 }
