@@ -22,5 +22,7 @@ function register(def: FunctionDefinition): void {
   }
 }
 
-app.setup({ enableHttpStream: false });
+// Bodies stream into the app, so size limits are enforced while reading (readBodyCapped, the CSV upload), never
+// after the worker has buffered a whole request.
+app.setup({ enableHttpStream: true });
 allFunctions.forEach(register);

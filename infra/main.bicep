@@ -402,9 +402,13 @@ var appSettings = union(keyVaultReferences, {
   GRAPH_MAX_CONCURRENCY: string(graphMaxConcurrency)
   GRAPH_MAX_RETRIES: string(graphMaxRetries)
   GRAPH_MAX_BACKOFF_MS: string(graphMaxBackoffMs)
-  // x-ms-client-principal can only be trusted when App Service authentication strips forged copies, so app roles
-  // are required exactly when authentication is configured below.
+  // The app validates Entra bearer tokens itself (Flex Consumption's App Service authentication is documented as
+  // limited), for this tenant and the registration's two audience forms; app roles are required exactly then.
   REQUIRE_APP_ROLES: empty(appAuthClientId) ? 'false' : 'true'
+  AUTH_TENANT_ID: empty(appAuthClientId) ? '' : tenant().tenantId
+  AUTH_AUDIENCE: empty(appAuthClientId) ? '' : '${appAuthClientId},api://${appAuthClientId}'
+  AUTH_AUTHORITY_HOST: environment().authentication.loginEndpoint
+  AUTH_CLOCK_SKEW_SECONDS: '300'
   LOG_LEVEL: logLevel
   SYNC_TIMER_SCHEDULE: syncTimerSchedule
   SYNC_LARGE_TARGET_WARNING: string(syncLargeTargetWarning)

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { isSecureOrLoopbackUrl } from './loopback';
+
 /**
  * App settings, parsed once at start-up (house style 11). A missing or bad setting fails fast with one message
  * naming every offending key. `local.settings.sample.json` lists each key with a safe local value; keep them in step.
@@ -31,8 +33,24 @@ const settingsSchema = z.object({
   GRAPH_MAX_RETRIES: int(6, 0, 20),
   GRAPH_MAX_BACKOFF_MS: int(60_000, 100, 600_000),
 
-  // HTTP API access: function keys always; app roles too when App Service authentication is on.
+  // HTTP API access: function keys always; app roles from a validated Entra bearer token or App Service auth.
   REQUIRE_APP_ROLES: bool(false),
+  AUTH_TENANT_ID: uuid.optional(),
+  AUTH_AUDIENCE: z
+    .string()
+    .trim()
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .optional(),
+  AUTH_AUTHORITY_HOST: z.url({ protocol: /^https?$/ }).default('https://login.microsoftonline.com'),
+  AUTH_CLOCK_SKEW_SECONDS: int(300, 0, 900),
+  // Set by App Service itself ("True") when its authentication module runs in front of the app.
+  WEBSITE_AUTH_ENABLED: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }))
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
 
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 
@@ -75,6 +93,25 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
       'AzureWebJobsStorage must be a connection string, or set AzureWebJobsStorage__accountName for an identity-based connection',
     );
   }
+  const graphBase = env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com';
+  // A bearer token for the whole tenant must never travel in clear text; http is only for a loopback sandbox.
+  if (URL.canParse(graphBase) && !isSecureOrLoopbackUrl(graphBase)) {
+    problems.push('GRAPH_BASE_URL must be https (plain http only for a loopback host such as the local sandbox)');
+  }
+  const authority = env.AUTH_AUTHORITY_HOST;
+  if (authority !== undefined && URL.canParse(authority) && !isSecureOrLoopbackUrl(authority)) {
+    problems.push('AUTH_AUTHORITY_HOST must be https (plain http only for a loopback host)');
+  }
+  if (Boolean(env.AUTH_TENANT_ID) !== Boolean(env.AUTH_AUDIENCE)) {
+    problems.push('AUTH_TENANT_ID and AUTH_AUDIENCE are set together: bearer tokens are validated against both');
+  }
+  const bearer = Boolean(env.AUTH_TENANT_ID && env.AUTH_AUDIENCE);
+  const appService = /^(true|1)$/i.test(env.WEBSITE_AUTH_ENABLED ?? '');
+  if (/^(true|1|yes)$/.test(env.REQUIRE_APP_ROLES ?? '') && !bearer && !appService) {
+    problems.push(
+      'REQUIRE_APP_ROLES is true but no caller can prove a role: set AUTH_TENANT_ID and AUTH_AUDIENCE (Entra bearer tokens) or turn on App Service authentication',
+    );
+  }
   if (env.GRAPH_AUTH === 'static') {
     if (!env.GRAPH_STATIC_TOKEN) problems.push('GRAPH_STATIC_TOKEN is required when GRAPH_AUTH is static');
     const base = (env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
@@ -103,6 +140,19 @@ export interface StorageSettings {
   readonly clientId?: string;
 }
 
+/** Who may call the HTTP API besides function-key holders; see docs/security.md. */
+export interface AuthSettings {
+  /** Entra bearer tokens are validated when both are set: issuer of this tenant, one of these audiences. */
+  readonly bearer?: {
+    readonly tenantId: string;
+    readonly audiences: readonly string[];
+    readonly authorityHost: string;
+    readonly clockSkewSeconds: number;
+  };
+  /** App Service authentication runs in front of the app, so `x-ms-client-principal` comes from the platform. */
+  readonly appServiceAuth: boolean;
+}
+
 export interface AppConfig {
   readonly storage: StorageSettings;
   readonly graph: {
@@ -114,7 +164,7 @@ export interface AppConfig {
     readonly maxRetries: number;
     readonly maxBackoffMs: number;
   };
-  readonly http: { readonly requireAppRoles: boolean };
+  readonly http: { readonly requireAppRoles: boolean; readonly auth: AuthSettings };
   readonly logLevel: Settings['LOG_LEVEL'];
   readonly sync: { readonly timerSchedule: string; readonly largeTargetWarning: number };
   readonly phones: {
@@ -167,7 +217,22 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxRetries: s.GRAPH_MAX_RETRIES,
       maxBackoffMs: s.GRAPH_MAX_BACKOFF_MS,
     }),
-    http: { requireAppRoles: s.REQUIRE_APP_ROLES },
+    http: {
+      requireAppRoles: s.REQUIRE_APP_ROLES,
+      auth: {
+        appServiceAuth: s.WEBSITE_AUTH_ENABLED,
+        ...(s.AUTH_TENANT_ID !== undefined &&
+          s.AUTH_AUDIENCE !== undefined &&
+          s.AUTH_AUDIENCE.length > 0 && {
+            bearer: {
+              tenantId: s.AUTH_TENANT_ID.toLowerCase(),
+              audiences: s.AUTH_AUDIENCE,
+              authorityHost: s.AUTH_AUTHORITY_HOST.replace(/\/+$/, ''),
+              clockSkewSeconds: s.AUTH_CLOCK_SKEW_SECONDS,
+            },
+          }),
+      },
+    },
     logLevel: s.LOG_LEVEL,
     sync: { timerSchedule: s.SYNC_TIMER_SCHEDULE, largeTargetWarning: s.SYNC_LARGE_TARGET_WARNING },
     phones: compact({

@@ -1,5 +1,12 @@
 import type { InvocationContext } from '@azure/functions';
-import pino, { type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino';
+import pino, {
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type Level,
+  type Logger,
+  type LoggerOptions,
+} from 'pino';
 
 /**
  * pino, JSON, one child logger per invocation. Redaction is done here, once, for every log call (house style 12):
@@ -18,9 +25,48 @@ const PHONE_KEY = /(phone|mobile)(number)?$/i;
 const JWT = /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
 const BEARER = /(bearer\s+)[^\s"',;]+/gi;
 const SHARED_KEY = /(AccountKey=|SharedAccessSignature=|sig=)[^;&\s"]+/gi;
-// A run of 7+ digits with phone separators, not glued to a word (keeps GUIDs, versions and ISO dates intact).
-const PHONE_IN_TEXT = /(?<![\w.:/-])\+?\(?\d[\d\s().-]{5,}\d(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w-])/gi;
+// Phone numbers in free text: a run of 7+ digits with phone separators, not glued to a word (keeps GUIDs, versions
+// and ISO dates intact). Found in linear time: the candidate pattern has one greedy class and nothing after it that
+// can fail, so the engine never backtracks; the boundary checks run once per candidate in code (a pattern with a
+// trailing look-ahead re-scanned every run once per start position: quadratic on long digit-and-space input).
+const PHONE_CANDIDATE = /(?<![\w.:/-])\+?\(?\d[\d\s().-]*/g;
+const PHONE_EXTENSION = /\s?(?:x|ext\.?)\s?\d{1,6}/iy;
+const GLUED = /[\w-]/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** End of the phone number starting the candidate `run` at `start`, or -1 when it has none (glued to a word). */
+function phoneEnd(text: string, start: number, run: string): number {
+  let end = start + run.length;
+  while (end > start && !/\d/.test(text[end - 1] ?? '')) end--;
+  for (;;) {
+    PHONE_EXTENSION.lastIndex = end;
+    const ext = PHONE_EXTENSION.exec(text);
+    if (ext && !GLUED.test(text[end + ext[0].length] ?? '')) return end + ext[0].length;
+    if (!GLUED.test(text[end] ?? '')) return end;
+    // Glued to a word: the longest shorter number ends on a digit just before a space, bracket or dot.
+    let cut = end - 1;
+    while (cut > start && !/[\s().]/.test(text[cut] ?? '')) cut--;
+    while (cut > start && !/\d/.test(text[cut - 1] ?? '')) cut--;
+    if (cut <= start) return -1;
+    end = cut;
+  }
+}
+
+function maskPhonesIn(text: string): string {
+  let out = '';
+  let last = 0;
+  PHONE_CANDIDATE.lastIndex = 0;
+  for (let m = PHONE_CANDIDATE.exec(text); m; m = PHONE_CANDIDATE.exec(text)) {
+    const end = phoneEnd(text, m.index, m[0]);
+    if (end < 0) continue;
+    const found = text.slice(m.index, end);
+    const digits = found.replace(/\D/g, '').length;
+    if (digits < 7 || ISO_DATE.test(found.trim())) continue;
+    out += text.slice(last, m.index) + maskPhone(found);
+    last = end;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
 
 /** Masks every digit of the number but its last four; an extension is kept: `+1 4255550100x12` → `+* ******0100x12`. */
 export function maskPhone(value: string): string {
@@ -32,14 +78,7 @@ export function maskPhone(value: string): string {
 }
 
 export function scrubText(text: string): string {
-  return text
-    .replace(JWT, REDACTED)
-    .replace(BEARER, `$1${REDACTED}`)
-    .replace(SHARED_KEY, `$1${REDACTED}`)
-    .replace(PHONE_IN_TEXT, (m) => {
-      const digits = m.replace(/\D/g, '').length;
-      return digits < 7 || ISO_DATE.test(m.trim()) ? m : maskPhone(m);
-    });
+  return maskPhonesIn(text.replace(JWT, REDACTED).replace(BEARER, `$1${REDACTED}`).replace(SHARED_KEY, `$1${REDACTED}`));
 }
 
 /** Deep copy with secrets removed and phone numbers masked; cycles and depth are bounded. */
@@ -67,7 +106,9 @@ const baseOptions = (level: LogLevel): LoggerOptions => ({
   messageKey: 'msg',
   errorKey: 'err',
   timestamp: pino.stdTimeFunctions.isoTime,
-  formatters: { level: (label) => ({ level: label }) },
+  formatters: {
+    level: (label) => ({ level: label }),
+  },
   hooks: {
     logMethod(args: unknown[], method) {
       // Every argument, message strings included, passes through the same redaction.
@@ -77,8 +118,20 @@ const baseOptions = (level: LogLevel): LoggerOptions => ({
   },
 });
 
+/**
+ * Child-logger bindings (files, users, run ids) are serialised once when the child is made, never through logMethod,
+ * and pino drops the bindings formatter for children: so every child's bindings are redacted on the way in.
+ */
+function redactingChildren(logger: Logger): Logger {
+  const child = logger.child.bind(logger);
+  const redacting = (bindings: Bindings, options?: ChildLoggerOptions): Logger =>
+    redactingChildren(child(redact(bindings) as Bindings, options));
+  logger.child = redacting as unknown as Logger['child'];
+  return logger;
+}
+
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
-  return destination ? pino(baseOptions(level), destination) : pino(baseOptions(level));
+  return redactingChildren(destination ? pino(baseOptions(level), destination) : pino(baseOptions(level)));
 }
 
 type ContextLogFn = 'trace' | 'debug' | 'info' | 'warn' | 'error';

@@ -47,7 +47,13 @@ describe('loadConfig', () => {
   });
 
   it('parses booleans and normalises the default region', () => {
-    const config = loadConfig({ ...minimal, PHONE_OVERWRITE: 'true', PHONE_DEFAULT_REGION: 'gb', REQUIRE_APP_ROLES: '1' });
+    const config = loadConfig({
+      ...minimal,
+      PHONE_OVERWRITE: 'true',
+      PHONE_DEFAULT_REGION: 'gb',
+      REQUIRE_APP_ROLES: '1',
+      WEBSITE_AUTH_ENABLED: 'True',
+    });
     expect(config.phones.overwrite).toBe(true);
     expect(config.phones.defaultRegion).toBe('GB');
     expect(config.http.requireAppRoles).toBe(true);
@@ -56,5 +62,53 @@ describe('loadConfig', () => {
   it('treats empty optional settings as unset, as local.settings.json leaves them', () => {
     const config = loadConfig({ ...minimal, SMS_SIGNIN_GROUP_ID: '', GRAPH_STATIC_TOKEN: '' });
     expect(config.phones.smsSignInGroupId).toBeUndefined();
+  });
+
+  it('refuses REQUIRE_APP_ROLES when no caller could prove a role (no bearer validation, no App Service auth)', () => {
+    expect(() => loadConfig({ ...minimal, REQUIRE_APP_ROLES: 'true' })).toThrow(/REQUIRE_APP_ROLES/);
+    expect(() => loadConfig({ ...minimal, REQUIRE_APP_ROLES: 'true', WEBSITE_AUTH_ENABLED: 'False' })).toThrow(
+      /REQUIRE_APP_ROLES/,
+    );
+    expect(loadConfig({ ...minimal, REQUIRE_APP_ROLES: 'true', WEBSITE_AUTH_ENABLED: 'True' }).http.auth).toEqual({
+      appServiceAuth: true,
+    });
+    const bearer = loadConfig({
+      ...minimal,
+      REQUIRE_APP_ROLES: 'true',
+      AUTH_TENANT_ID: '72F988BF-86F1-41AF-91AB-2D7CD011DB47',
+      AUTH_AUDIENCE: 'api://entra-ops, 2f9e0a3c-1d2b-4c5d-8e7f-9a0b1c2d3e4f',
+    });
+    expect(bearer.http.auth.bearer).toEqual({
+      tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      audiences: ['api://entra-ops', '2f9e0a3c-1d2b-4c5d-8e7f-9a0b1c2d3e4f'],
+      authorityHost: 'https://login.microsoftonline.com',
+      clockSkewSeconds: 300,
+    });
+  });
+
+  it('needs AUTH_TENANT_ID and AUTH_AUDIENCE together, and an https authority host', () => {
+    expect(() => loadConfig({ ...minimal, AUTH_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47' })).toThrow(/AUTH_AUDIENCE/);
+    expect(() =>
+      loadConfig({
+        ...minimal,
+        AUTH_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+        AUTH_AUDIENCE: 'api://x',
+        AUTH_AUTHORITY_HOST: 'http://login.example.com',
+      }),
+    ).toThrow(/AUTH_AUTHORITY_HOST/);
+    const sovereign = loadConfig({
+      ...minimal,
+      AUTH_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      AUTH_AUDIENCE: 'api://x',
+      AUTH_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+    });
+    expect(sovereign.http.auth.bearer?.authorityHost).toBe('https://login.microsoftonline.us');
+  });
+
+  it('refuses a plain-http GRAPH_BASE_URL unless its host is loopback', () => {
+    for (const url of ['http://graph.microsoft.com', 'http://10.0.0.5:8080', 'http://127.0.0.1.evil.example'])
+      expect(() => loadConfig({ ...minimal, GRAPH_BASE_URL: url })).toThrow(/GRAPH_BASE_URL must be https/);
+    for (const url of ['https://graph.microsoft.us', 'http://127.0.0.1:7072', 'http://localhost:7072', 'http://[::1]:7072'])
+      expect(loadConfig({ ...minimal, GRAPH_BASE_URL: url }).graph.baseUrl).toBe(url);
   });
 });

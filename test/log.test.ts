@@ -1,4 +1,5 @@
 import { InvocationContext } from '@azure/functions';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { createLogger, loggerFor, maskPhone, redact, scrubText } from '../shared/log';
@@ -95,5 +96,65 @@ describe('log redaction', () => {
     const parsed = JSON.parse(line) as Record<string, unknown>;
     expect(parsed).toMatchObject({ invocationId: 'inv-1', functionName: 'phoneImportWorker', runId: 'run-9', msg: 'conflict' });
     expect(line).not.toContain('4255550100');
+  });
+
+  it('redacts child-logger bindings too (files, users, tokens bound once for a whole run)', () => {
+    const out = capture();
+    const log = createLogger('info', out.stream).child({
+      file: 'call +1 425 555 0100.csv',
+      phoneNumber: '+1 425 555 0199',
+      token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl',
+    });
+    log.info('started');
+    const text = out.raw.join('');
+    expect(text).not.toMatch(/425\D{0,2}555\D?01(00|99)/);
+    expect(text).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+    expect(out.lines[0]).toMatchObject({ phoneNumber: '+* *** *** 0199', token: '[REDACTED]', msg: 'started' });
+  });
+});
+
+describe('phone numbers in free text', () => {
+  // The pattern the redactor used before it became linear, kept as the reference for what must be masked.
+  const REFERENCE = /(?<![\w.:/-])\+?\(?\d[\d\s().-]{5,}\d(?:\s?(?:x|ext\.?)\s?\d{1,6})?(?![\w-])/gi;
+  const reference = (t: string) =>
+    t.replace(REFERENCE, (m) => (m.replace(/\D/g, '').length < 7 || /^\d{4}-\d{2}-\d{2}$/.test(m.trim()) ? m : maskPhone(m)));
+
+  it('masks exactly what the reference pattern masks', () => {
+    const pieces = fc.constantFrom(
+      '1',
+      '4',
+      '9',
+      ' ',
+      '-',
+      '.',
+      '(',
+      ')',
+      '+',
+      'x',
+      'ext',
+      'a',
+      ':',
+      '/',
+      '\n',
+      '_',
+      '2026-11-25',
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 40 }), (parts) => {
+        const text = parts.join('');
+        expect(scrubText(text)).toBe(reference(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('stays linear on long adversarial input (every digit a possible start, no valid end)', { timeout: 20_000 }, () => {
+    // 1.2 MB: the reference pattern needs ~10^11 steps here (each of 400k starts rescans the rest); linear needs ~10^6.
+    const hostile = '(1-'.repeat(400_000) + '1a';
+    expect(scrubText(hostile)).toBe(hostile);
+    const numbers = 'call +1 425 555 0100 '.repeat(50_000);
+    const masked = scrubText(numbers);
+    expect(masked.length).toBe(numbers.length);
+    expect(masked.match(/\+\* \*\*\* \*\*\* 0100/g)).toHaveLength(50_000);
   });
 });

@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../loopback';
 import { GraphError } from './errors';
 
 /** The only Graph version the app uses; Graph's beta endpoint is not a production contract. */
@@ -11,8 +12,9 @@ export function normaliseBaseUrl(baseUrl: string): string {
   } catch {
     throw new GraphError({ kind: 'invalidRequest', message: `Graph base URL is not a URL: ${baseUrl}` });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new GraphError({ kind: 'invalidRequest', message: `Graph base URL must be http(s): ${baseUrl}` });
+  // The gateway sends the app's tenant-wide token with every call: plain http only to a loopback sandbox.
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new GraphError({ kind: 'invalidRequest', message: `Graph base URL must be https (or http on loopback): ${baseUrl}` });
   }
   if (url.search !== '' || url.hash !== '') {
     throw new GraphError({ kind: 'invalidRequest', message: 'Graph base URL must not carry a query or fragment' });

@@ -29,13 +29,14 @@ export function httpHandler(fn: (call: HttpCall) => Promise<HttpResponseInit>, a
     }
     const needed: Access = access ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
     try {
-      const caller = authorize(request, needed, scope.services.config.http.requireAppRoles);
+      const caller = await authorize(request, needed, scope.services.config.http);
       return await fn({ ...scope, request, context, caller });
     } catch (err) {
       if (err instanceof AppError) {
         if (err.status >= 500) scope.log.error({ err, code: err.code }, 'request failed');
         else scope.log.info({ code: err.code, status: err.status }, 'request rejected');
-        return errorResponse(err);
+        // RFC 6750: a 401 names the scheme the caller should present.
+        return errorResponse(err, err.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
       }
       scope.log.error({ err: toError(err) }, 'unhandled error');
       return errorResponse(

@@ -20,16 +20,41 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, code: 
 
 const MAX_JSON_BYTES = 1024 * 1024;
 
-/** Reads and validates a JSON body; wrong content type → 415, unparsable → 400, schema violations → 400 with details. */
+/**
+ * The body, read while it streams (the app runs with `enableHttpStream`) and abandoned with 413 as soon as it passes
+ * `maxBytes`: a caller cannot make the app buffer more than the limit, whatever it declares or sends.
+ */
+export async function readBodyCapped(req: HttpRequest, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new AppError('BODY_TOO_LARGE', `Request bodies are limited to ${maxBytes} bytes`, 413, { limit: maxBytes });
+  if (Number(req.headers.get('content-length') ?? 0) > maxBytes) throw tooLarge();
+  const body = req.body as ReadableStream<Uint8Array> | null;
+  if (!body) return Buffer.alloc(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+      total += next.value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(next.value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Reads and validates a JSON body; wrong content type → 415, over 1 MiB → 413, unparsable → 400, schema violations → 400 with details. */
 export async function readJson<S extends z.ZodType>(req: HttpRequest, schema: S): Promise<z.output<S>> {
   const type = req.headers.get('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', 415, { contentType: type || null });
   }
-  const text = await req.text();
-  if (Buffer.byteLength(text) > MAX_JSON_BYTES) {
-    throw new AppError('BODY_TOO_LARGE', `JSON bodies are limited to ${MAX_JSON_BYTES} bytes`, 413);
-  }
+  const text = (await readBodyCapped(req, MAX_JSON_BYTES)).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;

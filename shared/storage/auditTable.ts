@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { TableClient, TableEntityResult, TransactionAction } from '@azure/data-tables';
 
 import type { AuditEntry, AuditQuery, AuditReader, AuditSink, StoredAuditEntry } from '../audit';
-import { redact } from '../log';
+import { redact, scrubText } from '../log';
 
 export const AUDIT_TABLE = 'audit';
 
@@ -44,7 +44,8 @@ function toEntity(entry: AuditEntry, now: Date): AuditEntity {
   if (entry.target !== undefined) entity.target = entry.target;
   if (entry.job !== undefined) entity.job = entry.job;
   if (entry.runId !== undefined) entity.runId = entry.runId;
-  if (entry.reason !== undefined) entity.reason = entry.reason.slice(0, MAX_PROPERTY_CHARS);
+  // Reasons quote Graph's and the file's words (a rejected number, a token in an error): scrubbed like log text.
+  if (entry.reason !== undefined) entity.reason = scrubText(entry.reason).slice(0, MAX_PROPERTY_CHARS);
   if (details !== undefined) entity.details = details;
   return entity;
 }

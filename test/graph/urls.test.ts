@@ -49,6 +49,8 @@ describe('normaliseBaseUrl', () => {
   it('drops trailing slashes and refuses non-http URLs', () => {
     expect(normaliseBaseUrl('http://127.0.0.1:7072/')).toBe('http://127.0.0.1:7072');
     expect(() => normaliseBaseUrl('ftp://x')).toThrow(GraphError);
+    expect(() => normaliseBaseUrl('http://graph.microsoft.com')).toThrow(/must be https/);
+    expect(normaliseBaseUrl('http://localhost:7072')).toBe('http://localhost:7072');
     expect(() => normaliseBaseUrl('https://graph.microsoft.com/?x=1')).toThrow(GraphError);
   });
 });

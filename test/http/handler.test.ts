@@ -66,7 +66,7 @@ describe('httpHandler', () => {
     const { response } = run(
       httpHandler(async () => json(200, {})),
       'POST',
-      { REQUIRE_APP_ROLES: 'true' },
+      { REQUIRE_APP_ROLES: 'true', WEBSITE_AUTH_ENABLED: 'True' },
     );
     await expect(response).resolves.toMatchObject({ status: 401, jsonBody: { error: { code: 'UNAUTHENTICATED' } } });
   });

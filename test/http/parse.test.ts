@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
 import { AppError } from '../../shared/errors';
-import { readJson, readQuery } from '../../shared/http/parse';
+import { readBodyCapped, readJson, readQuery } from '../../shared/http/parse';
 
 const schema = z.object({ name: z.string().min(1), count: z.number().int().positive() });
 
@@ -47,6 +47,47 @@ describe('readJson', () => {
       { path: 'name', message: expect.any(String) as string },
       { path: 'count', message: expect.any(String) as string },
     ]);
+  });
+});
+
+/** A POST whose body streams in 64 KiB chunks, as the worker builds it with enableHttpStream; counts chunks pulled. */
+function streamingPost(totalChunks: number, headers: Record<string, string> = {}) {
+  let pulled = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled === totalChunks) return controller.close();
+      pulled++;
+      controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+    },
+  });
+  const nativeRequest = new Request('http://localhost/api/x', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: stream,
+    duplex: 'half',
+  });
+  const request = new HttpRequest({ nativeRequest } as unknown as ConstructorParameters<typeof HttpRequest>[0]);
+  return { request, pulled: () => pulled };
+}
+
+describe('request bodies are capped while they stream', () => {
+  it('stops reading a 64 MiB JSON body just past 1 MiB and answers 413', async () => {
+    const { request, pulled } = streamingPost(1024);
+    const err = await errorOf(readJson(request, schema));
+    expect([err.status, err.code]).toEqual([413, 'BODY_TOO_LARGE']);
+    expect(pulled()).toBeLessThanOrEqual(18); // 16 chunks make 1 MiB; the stream may buffer one ahead
+  });
+
+  it('refuses a declared Content-Length over the limit without reading', async () => {
+    const { request, pulled } = streamingPost(1024, { 'content-length': String(64 * 1024 * 1024) });
+    const err = await errorOf(readBodyCapped(request, 1024));
+    expect(err.status).toBe(413);
+    expect(pulled()).toBeLessThanOrEqual(1);
+  });
+
+  it('returns bodies under the limit whole', async () => {
+    const { request } = streamingPost(3);
+    expect((await readBodyCapped(request, 1024 * 1024)).length).toBe(3 * 64 * 1024);
   });
 });
 

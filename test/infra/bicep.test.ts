@@ -224,6 +224,10 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
 
     it('requires app roles exactly when App Service authentication is configured', () => {
       expect(setting('REQUIRE_APP_ROLES')).toBe("if(empty(parameters('appAuthClientId')), 'false', 'true')");
+      // The app validates bearer tokens itself for the deployment's tenant, both audience forms, the cloud's authority.
+      expect(setting('AUTH_TENANT_ID')).toBe("if(empty(parameters('appAuthClientId')), '', tenant().tenantId)");
+      expect(setting('AUTH_AUDIENCE')).toContain("parameters('appAuthClientId')");
+      expect(setting('AUTH_AUTHORITY_HOST')).toBe('environment().authentication.loginEndpoint');
       const auth = resourcesOfType(template, 'Microsoft.Web/sites/config').filter((r) => r.name.includes("'authsettingsV2'"));
       expect(auth.map((r) => r.condition)).toEqual(["[not(empty(parameters('appAuthClientId')))]"]);
     });

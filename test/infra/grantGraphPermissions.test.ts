@@ -24,6 +24,7 @@ const ROLE_NAMES = [
   'UserAuthMethod-Phone.ReadWrite.All',
   'Policy.Read.AuthenticationMethod',
   'Mail.Read',
+  'RoleManagement.Read.Directory',
 ];
 const roleId = (name: string) => `00000000-0000-0000-0000-${String(ROLE_NAMES.indexOf(name) + 1).padStart(12, '0')}`;
 
@@ -156,7 +157,14 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
     const t = tenant([]);
     expect((await t.run('--principal-id', PRINCIPAL)).code).toBe(0);
     expect(t.granted()).toEqual(
-      ['Directory.Read.All', 'GroupMember.ReadWrite.All', 'Policy.Read.AuthenticationMethod', 'User.Read.All', 'UserAuthMethod-Phone.ReadWrite.All'].sort(),
+      [
+        'Directory.Read.All',
+        'GroupMember.ReadWrite.All',
+        'Policy.Read.AuthenticationMethod',
+        'RoleManagement.Read.Directory',
+        'User.Read.All',
+        'UserAuthMethod-Phone.ReadWrite.All',
+      ].sort(),
     );
   });
 
@@ -166,7 +174,7 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
     expect(res.code, res.stderr).toBe(0);
     expect(t.read().posts).toEqual([]);
     expect(res.stdout).toMatch(/missing\s+UserAuthMethod-Phone\.ReadWrite\.All/);
-    expect(res.stdout).toContain('Dry run: 2 permission(s) would be granted.');
+    expect(res.stdout).toContain('Dry run: 3 permission(s) would be granted.');
   });
 
   it('adds group membership writes to phone import only with --sms-signin-group', async () => {

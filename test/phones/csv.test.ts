@@ -181,4 +181,15 @@ describe('header detection', () => {
       expect(mapped.problem.message).toMatch(/Line 3: .*user column.*phone column.*"Name", "Email"/);
     }
   });
+
+  it('never echoes a data row that stands where the header should be', () => {
+    const mapped = mapHeader(['omar.haddad@contosodemo.onmicrosoft.com', '+1 425 555 0142', 'Sales'], 1);
+    expect(mapped.ok).toBe(false);
+    if (!mapped.ok) {
+      expect(mapped.problem.message).not.toMatch(/omar|425|0142/);
+      expect(mapped.problem.message).toContain(
+        '(cell 1 looks like data; not shown), (cell 2 looks like data; not shown), "Sales"',
+      );
+    }
+  });
 });

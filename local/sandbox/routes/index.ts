@@ -10,6 +10,7 @@ import { deltaRoutes } from './delta';
 import { directoryObjectRoutes } from './directoryObjects';
 import { groupRoutes } from './groups';
 import { identityProtectionRoutes } from './identityProtection';
+import { roleManagementRoutes } from './roleManagement';
 import { signInRoutes } from './signIns';
 import { userRoutes } from './users';
 
@@ -30,6 +31,7 @@ export function buildRouter(env: () => SandboxEnv): Router {
     ...identityProtectionRoutes,
     ...conditionalAccessRoutes,
     ...signInRoutes,
+    ...roleManagementRoutes,
     batchRoute((input) => runGraph(env(), router, input), bearerToken),
   );
   return router;

@@ -31,6 +31,16 @@ const canonical = (name: string) =>
     .replace(/[\s_.-]+/g, '');
 
 /** Counts candidate delimiters in the header line, outside quotes; the most frequent wins, `,` on a tie or none. */
+/**
+ * A file without a header starts with a data row, and this message reaches the results file, the HTTP answer and
+ * the logs: cells that look like data (an address, a number, long text) are described, never echoed.
+ */
+const HEADER_NAME = /^[\p{L}\p{N} _.#()-]{1,40}$/u;
+function shownName(name: string, index: number): string {
+  const digits = name.replace(/\D/g, '').length;
+  return HEADER_NAME.test(name) && digits < 5 ? JSON.stringify(name) : `(cell ${index + 1} looks like data; not shown)`;
+}
+
 export function detectDelimiter(headerLine: string): Delimiter {
   const counts: Record<Delimiter, number> = { ',': 0, ';': 0, '\t': 0 };
   let quoted = false;
@@ -67,7 +77,7 @@ export function mapHeader(
       ok: false,
       problem: {
         code: 'CSV_MISSING_COLUMNS',
-        message: `Line ${line}: the header needs ${missing.join(' and ')}; found: ${names.map((n) => JSON.stringify(n.slice(0, 40))).join(', ') || 'nothing'}`,
+        message: `Line ${line}: the header needs ${missing.join(' and ')}; found: ${names.map(shownName).join(', ') || 'nothing'}`,
         line,
       },
     };
