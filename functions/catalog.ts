@@ -1,4 +1,5 @@
 import type { FunctionDefinition } from '../shared/runtime/definitions';
+import { consoleApiDelete, consoleApiGet, consoleApiPost, consoleApiPut } from './consoleApi';
 import { consoleAssets } from './consoleAssets';
 import { consoleConfig } from './consoleConfig';
 import { health } from './health';
@@ -24,6 +25,10 @@ import { syncTimer } from './syncTimer';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
+  consoleApiDelete,
+  consoleApiGet,
+  consoleApiPost,
+  consoleApiPut,
   consoleAssets,
   consoleConfig,
   health,

@@ -73,16 +73,16 @@ const settingsSchema = z.object({
   PHONE_MAX_FILE_BYTES: int(64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   PHONE_MAX_ROWS: int(500_000, 1, 5_000_000),
 
-  // Operator console sign-in (Azure): the console's SPA app registration and the API scope it asks for.
+  // Operator console sign-in (Azure): the SPA app registration the console signs in with, and the API scope it asks
+  // for. Tokens are validated by the bearer settings above, so those must be set too.
   CONSOLE_CLIENT_ID: uuid.optional(),
-  CONSOLE_AUTHORITY: z
-    .url({ protocol: /^https$/, message: 'must be an https URL such as https://login.microsoftonline.com/<tenant id>' })
-    .optional(),
   CONSOLE_API_SCOPE: z
     .string()
     .trim()
     .regex(/^\S+\/\S+$/, 'must be a scope such as api://<app id>/user_impersonation')
     .optional(),
+  // Set by App Service in every Azure site; the console's sign-in-free local mode is refused where it is set.
+  WEBSITE_SITE_NAME: optionalString,
 });
 
 /** Rules that span several settings; checked on the raw values so they are reported together with schema errors. */
@@ -121,10 +121,11 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
       );
     }
   }
-  const consoleKeys = ['CONSOLE_CLIENT_ID', 'CONSOLE_AUTHORITY', 'CONSOLE_API_SCOPE'] as const;
-  const consoleSet = consoleKeys.filter((k) => env[k]);
-  if (consoleSet.length > 0 && consoleSet.length < consoleKeys.length) {
-    problems.push(`${consoleKeys.join(', ')} are set together: the console signs in only with all three`);
+  if (Boolean(env.CONSOLE_CLIENT_ID) !== Boolean(env.CONSOLE_API_SCOPE)) {
+    problems.push('CONSOLE_CLIENT_ID and CONSOLE_API_SCOPE are set together: the console signs in with both');
+  }
+  if (env.CONSOLE_CLIENT_ID && !(env.AUTH_TENANT_ID && env.AUTH_AUDIENCE)) {
+    problems.push('CONSOLE_CLIENT_ID needs AUTH_TENANT_ID and AUTH_AUDIENCE: the console tokens are validated with them');
   }
   return problems;
 }
@@ -177,8 +178,11 @@ export interface AppConfig {
     readonly maxFileBytes: number;
     readonly maxRows: number;
   };
-  /** Console sign-in; undefined locally (no sign-in on the loopback stack). */
-  readonly console: { readonly auth?: { readonly clientId: string; readonly authority: string; readonly scope: string } };
+  /** Console sign-in (undefined on the local stack: no sign-in on loopback); `inAzure` refuses the local mode. */
+  readonly console: {
+    readonly auth?: { readonly clientId: string; readonly authority: string; readonly scope: string };
+    readonly inAzure: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -245,15 +249,17 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxFileBytes: s.PHONE_MAX_FILE_BYTES,
       maxRows: s.PHONE_MAX_ROWS,
     }),
-    console:
-      s.CONSOLE_CLIENT_ID && s.CONSOLE_AUTHORITY && s.CONSOLE_API_SCOPE
-        ? {
-            auth: {
-              clientId: s.CONSOLE_CLIENT_ID,
-              authority: s.CONSOLE_AUTHORITY.replace(/\/+$/, ''),
-              scope: s.CONSOLE_API_SCOPE,
-            },
-          }
-        : {},
+    console: {
+      inAzure: s.WEBSITE_SITE_NAME !== undefined,
+      ...(s.CONSOLE_CLIENT_ID &&
+        s.CONSOLE_API_SCOPE &&
+        s.AUTH_TENANT_ID && {
+          auth: {
+            clientId: s.CONSOLE_CLIENT_ID,
+            authority: `${s.AUTH_AUTHORITY_HOST.replace(/\/+$/, '')}/${s.AUTH_TENANT_ID}`,
+            scope: s.CONSOLE_API_SCOPE,
+          },
+        }),
+    },
   });
 }

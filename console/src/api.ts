@@ -1,5 +1,6 @@
 /**
- * The console's only way to the app: same-origin fetches to /api with the signed-in user's bearer token (none
+ * The console's only way to the app: same-origin fetches to /api/console/api (the API's routes behind a door that
+ * takes Entra bearer tokens instead of function keys) with the signed-in user's bearer token (none
  * locally). Errors come back in the app's one model `{ error: { code, message, details } }` and surface as ApiError.
  */
 export interface ErrorDetail {
@@ -34,7 +35,7 @@ export interface Api {
   download(path: string): Promise<Blob>;
 }
 
-export function createApi(token: TokenSource, base = '/api/'): Api {
+export function createApi(token: TokenSource, base = '/api/console/api/'): Api {
   async function call(
     method: string,
     path: string,

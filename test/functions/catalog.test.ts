@@ -9,8 +9,9 @@ describe('function catalog', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  // The console's page, script, stylesheet and public sign-in config are the same for everyone and carry no data.
-  const PUBLIC_ASSETS = new Set(['consoleAssets', 'consoleConfig']);
+  // The console's page, script, stylesheet and public sign-in config are the same for everyone and carry no data; its
+  // API door authenticates every call in the app (Entra bearer token and app role), since a browser holds no key.
+  const PUBLIC_ASSETS = new Set(['consoleAssets', 'consoleConfig', 'consoleApiGet', 'consoleApiPost', 'consoleApiPut', 'consoleApiDelete']);
 
   it('never exposes an anonymous HTTP route except the console assets', () => {
     for (const def of allFunctions) {
@@ -34,8 +35,9 @@ describe('function catalog', () => {
       if (def.kind !== 'http' || !PUBLIC_ASSETS.has(def.name)) continue;
       expect({ route: def.options.route, methods: def.options.methods }).toMatchObject({
         route: expect.stringMatching(/^console\//) as unknown,
-        methods: ['GET'],
       });
+      if (def.name.startsWith('consoleApi')) expect(def.options.route).toBe('console/api/{*path}');
+      else expect(def.options.methods).toEqual(['GET']);
     }
   });
 

@@ -47,8 +47,8 @@ export function watchPage(page: Page): string[] {
       problems.push(`console error: ${msg.text()}`);
   });
   page.on('response', (res) => {
-    if (res.status() >= 400 && (res.url().includes('/api/console/') || res.status() >= 500))
-      problems.push(`${res.status()} for ${res.url()}`);
+    const asset = res.url().includes('/api/console/') && !res.url().includes('/api/console/api/');
+    if (res.status() >= 400 && (asset || res.status() >= 500)) problems.push(`${res.status()} for ${res.url()}`);
   });
   return problems;
 }
