@@ -118,5 +118,5 @@ export async function forwardToApi(
     params: match.params,
     ...(body && body.length > 0 && { body: { bytes: body } }),
   });
-  return (await match.def.options.handler(forwarded, context));
+  return await match.def.options.handler(forwarded, context);
 }

@@ -11,7 +11,14 @@ describe('function catalog', () => {
 
   // The console's page, script, stylesheet and public sign-in config are the same for everyone and carry no data; its
   // API door authenticates every call in the app (Entra bearer token and app role), since a browser holds no key.
-  const PUBLIC_ASSETS = new Set(['consoleAssets', 'consoleConfig', 'consoleApiGet', 'consoleApiPost', 'consoleApiPut', 'consoleApiDelete']);
+  const PUBLIC_ASSETS = new Set([
+    'consoleAssets',
+    'consoleConfig',
+    'consoleApiGet',
+    'consoleApiPost',
+    'consoleApiPut',
+    'consoleApiDelete',
+  ]);
 
   it('never exposes an anonymous HTTP route except the console assets', () => {
     for (const def of allFunctions) {
