@@ -81,6 +81,9 @@ param phoneImportUploaderPrincipalIds string[] = []
 @description('Client id of an Entra app registration that exposes the EntraOps.Admin and EntraOps.Reader app roles. When set, App Service authentication validates bearer tokens for it and the app requires those roles (REQUIRE_APP_ROLES=true) on top of function keys. Empty: function keys only.')
 param appAuthClientId string = ''
 
+@description('CONSOLE_CLIENT_ID: app registration (SPA platform, redirect URI https://<app>/api/console/) the operator console signs in with. Empty: the API registration (appAuthClientId) itself. Sign-in needs appAuthClientId.')
+param consoleClientId string = ''
+
 // ---------------------------------------------------------------------------------------------------------------
 // Application settings (shared/config.ts; keep the two in step)
 // ---------------------------------------------------------------------------------------------------------------
@@ -420,6 +423,8 @@ var appSettings = union(keyVaultReferences, {
   AUTH_AUDIENCE: empty(appAuthClientId) ? '' : '${appAuthClientId},api://${appAuthClientId}'
   AUTH_AUTHORITY_HOST: environment().authentication.loginEndpoint
   AUTH_CLOCK_SKEW_SECONDS: '300'
+  CONSOLE_CLIENT_ID: empty(appAuthClientId) ? '' : (empty(consoleClientId) ? appAuthClientId : consoleClientId)
+  CONSOLE_API_SCOPE: empty(appAuthClientId) ? '' : 'api://${appAuthClientId}/user_impersonation'
   LOG_LEVEL: logLevel
   SYNC_TIMER_SCHEDULE: syncTimerSchedule
   SYNC_LARGE_TARGET_WARNING: string(syncLargeTargetWarning)
