@@ -8,11 +8,18 @@ import { caBreakGlassTimer } from './caBreakGlassTimer';
 import { caGuestRisk } from './caGuestRisk';
 import { caRestore } from './caRestore';
 import { caWhyBlocked } from './caWhyBlocked';
+import { consoleApiDelete, consoleApiGet, consoleApiPost, consoleApiPut } from './consoleApi';
+import { consoleAssets } from './consoleAssets';
+import { consoleConfig } from './consoleConfig';
 import { health } from './health';
+import { overview } from './overview';
 import { phoneImportBlob } from './phoneImportBlob';
 import { phoneImportGet } from './phoneImportGet';
 import { phoneImportPoison } from './phoneImportPoison';
 import { phoneImportPost } from './phoneImportPost';
+import { phoneImportResults } from './phoneImportResults';
+import { phoneImportRows } from './phoneImportRows';
+import { phoneImportsList } from './phoneImportsList';
 import { phoneImportSweep } from './phoneImportSweep';
 import { phoneImportWorker } from './phoneImportWorker';
 import { remediationsPost } from './remediationsPost';
@@ -26,9 +33,11 @@ import { syncJobDelete } from './syncJobDelete';
 import { syncJobGet } from './syncJobGet';
 import { syncJobPut } from './syncJobPut';
 import { syncJobRun } from './syncJobRun';
+import { syncJobRuns } from './syncJobRuns';
 import { syncJobsCreate } from './syncJobsCreate';
 import { syncJobsList } from './syncJobsList';
 import { syncRunGet } from './syncRunGet';
+import { syncRunMembers } from './syncRunMembers';
 import { syncTimer } from './syncTimer';
 import { tapIssue } from './tapIssue';
 import { tapRetrieve } from './tapRetrieve';
@@ -47,12 +56,22 @@ export const allFunctions: readonly FunctionDefinition[] = [
   caBreakGlassTimer,
   caGuestRisk,
   caWhyBlocked,
+  consoleApiDelete,
+  consoleApiGet,
+  consoleApiPost,
+  consoleApiPut,
+  consoleAssets,
+  consoleConfig,
   health,
+  overview,
   phoneImportBlob,
   phoneImportGet,
   phoneImportPoison,
   phoneImportPost,
   phoneImportSweep,
+  phoneImportResults,
+  phoneImportRows,
+  phoneImportsList,
   phoneImportWorker,
   riskEvents,
   riskPoll,
@@ -65,9 +84,11 @@ export const allFunctions: readonly FunctionDefinition[] = [
   syncJobGet,
   syncJobPut,
   syncJobRun,
+  syncJobRuns,
   syncJobsCreate,
   syncJobsList,
   syncRunGet,
+  syncRunMembers,
   syncTimer,
   ticketGet,
   ticketsList,

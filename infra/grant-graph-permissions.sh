@@ -113,12 +113,19 @@ while IFS=$'\t' read -r NAME ROLE_ID STATE; do
     say "  missing   $NAME (would grant)"
     MISSING=$((MISSING + 1))
   else
-    az rest --method post --resource "$GRAPH_URL" --url "$GRAPH_URL/v1.0/servicePrincipals/$PRINCIPAL_ID/appRoleAssignments" \
+    # An immediate re-run can meet an assignment the list call does not show yet (replication): Graph then answers
+    # "Permission being assigned already exists on the object", which means the permission is there.
+    if ERR="$(az rest --method post --resource "$GRAPH_URL" --url "$GRAPH_URL/v1.0/servicePrincipals/$PRINCIPAL_ID/appRoleAssignments" \
       --headers 'Content-Type=application/json' \
-      --body "{\"principalId\":\"$PRINCIPAL_ID\",\"resourceId\":\"$GRAPH_SP_ID\",\"appRoleId\":\"$ROLE_ID\"}" --output none \
-      || die "granting $NAME failed (the signed-in account needs Privileged Role Administrator or Global Administrator)"
-    say "  granted   $NAME"
-    GRANTED=$((GRANTED + 1))
+      --body "{\"principalId\":\"$PRINCIPAL_ID\",\"resourceId\":\"$GRAPH_SP_ID\",\"appRoleId\":\"$ROLE_ID\"}" --output none 2>&1)"; then
+      say "  granted   $NAME"
+      GRANTED=$((GRANTED + 1))
+    elif grep -qi 'already exists' <<<"$ERR"; then
+      say "  present   $NAME (already assigned; not yet listed)"
+    else
+      printf '%s\n' "$ERR" >&2
+      die "granting $NAME failed (the signed-in account needs Privileged Role Administrator or Global Administrator)"
+    fi
   fi
 done <<<"$PLAN"
 

@@ -47,10 +47,11 @@ param nodeVersion string = '20'
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound on Flex Consumption instances. Graph throttles per app and tenant, not per instance, so beyond a few instances more only means more 429s (each instance runs up to GRAPH_MAX_CONCURRENCY requests). Flex Consumption accepts 1 to 1000 (https://learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out).')
-@minValue(1)
+@description('Upper bound on Flex Consumption instances. Graph throttles per app and tenant, not per instance, so beyond a few instances more only means more 429s (each instance runs up to GRAPH_MAX_CONCURRENCY requests). Flex Consumption accepts 40 to 1000 in every region (lower values only in some) (https://learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out).')
+// Some regions reject a maximum below 40 on Flex Consumption, so 40 is the floor that deploys everywhere.
+@minValue(40)
 @maxValue(1000)
-param maximumInstanceCount int = 10
+param maximumInstanceCount int = 40
 
 @description('Days Log Analytics keeps logs (30 is included in the per-GB price).')
 @minValue(30)
@@ -59,6 +60,13 @@ param logRetentionInDays int = 30
 
 @description('Key Vault purge protection. Leave on in production: once on it cannot be turned off, and it stops a deleted vault (and its ticketing secrets) from being purged before the retention period.')
 param keyVaultPurgeProtection bool = true
+
+@description('Recover a soft-deleted Key Vault with this deployment\'s name (after `azd down` without purge). azd up prints when this is needed.')
+param keyVaultRecover bool = false
+
+@description('Appended to the Key Vault name (at most 2 characters) to deploy next to a soft-deleted vault that cannot be recovered or purged.')
+@maxLength(2)
+param keyVaultNameSuffix string = ''
 
 @description('App settings resolved from Key Vault: app setting name -> secret name in this deployment\'s vault (for example the ticketing credentials). Create the secret first; the app reads it through its managed identity.')
 param appSettingsFromKeyVault { *: string } = {}
@@ -72,6 +80,9 @@ param phoneImportUploaderPrincipalIds string[] = []
 
 @description('Client id of an Entra app registration that exposes the EntraOps.Admin and EntraOps.Reader app roles. When set, App Service authentication validates bearer tokens for it and the app requires those roles (REQUIRE_APP_ROLES=true) on top of function keys. Empty: function keys only.')
 param appAuthClientId string = ''
+
+@description('CONSOLE_CLIENT_ID: app registration (SPA platform, redirect URI https://<app>/api/console/) the operator console signs in with. Empty: the API registration (appAuthClientId) itself. Sign-in needs appAuthClientId.')
+param consoleClientId string = ''
 
 // ---------------------------------------------------------------------------------------------------------------
 // Application settings (shared/config.ts; keep the two in step)
@@ -195,7 +206,7 @@ var names = {
   functionApp: 'func-${baseName}-${token}'
   logAnalytics: 'log-${baseName}-${token}'
   appInsights: 'appi-${baseName}-${token}'
-  keyVault: take(toLower('kv-${take(namePrefix, 8)}-${token}'), 24)
+  keyVault: take(toLower('kv-${take(namePrefix, 8)}-${take(token, 13 - length(keyVaultNameSuffix))}${keyVaultNameSuffix}'), 24)
   systemTopic: 'evgt-${baseName}-${token}'
 }
 var allTags = union(tags, { app: 'entra-ops', environment: environmentName })
@@ -392,6 +403,9 @@ resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   location: location
   tags: allTags
   properties: {
+    // 'recover' brings back a soft-deleted vault of the same name after a teardown (purge protection keeps the name
+    // taken for the retention period); the alternative is a new name through keyVaultNameSuffix.
+    createMode: keyVaultRecover ? 'recover' : 'default'
     tenantId: tenant().tenantId
     sku: { family: 'A', name: 'standard' }
     enableRbacAuthorization: true
@@ -456,6 +470,8 @@ var appSettings = union(keyVaultReferences, {
   AUTH_AUDIENCE: empty(appAuthClientId) ? '' : '${appAuthClientId},api://${appAuthClientId}'
   AUTH_AUTHORITY_HOST: environment().authentication.loginEndpoint
   AUTH_CLOCK_SKEW_SECONDS: '300'
+  CONSOLE_CLIENT_ID: empty(appAuthClientId) ? '' : (empty(consoleClientId) ? appAuthClientId : consoleClientId)
+  CONSOLE_API_SCOPE: empty(appAuthClientId) ? '' : 'api://${appAuthClientId}/user_impersonation'
   LOG_LEVEL: logLevel
   SYNC_TIMER_SCHEDULE: syncTimerSchedule
   SYNC_LARGE_TARGET_WARNING: string(syncLargeTargetWarning)
@@ -479,7 +495,8 @@ var appSettings = union(keyVaultReferences, {
 resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   name: names.functionApp
   location: location
-  tags: allTags
+  // azd finds the app it publishes by this tag (azure.yaml service `api`).
+  tags: union(allTags, { 'azd-service-name': 'api' })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
@@ -493,7 +510,7 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
+      // No ftpsState: Flex Consumption sites have no FTP endpoint and newer stamps reject the property (error 51021).
       http20Enabled: true
     }
     functionAppConfig: {

@@ -169,6 +169,17 @@ const settingsSchema = z.object({
   JIRA_RESOLVE_TRANSITION: z.string().trim().min(1).default('Done'),
   TICKET_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   TICKET_WEBHOOK_SECRET: optionalString,
+
+  // Operator console sign-in (Azure): the SPA app registration the console signs in with, and the API scope it asks
+  // for. Tokens are validated by the bearer settings above, so those must be set too.
+  CONSOLE_CLIENT_ID: uuid.optional(),
+  CONSOLE_API_SCOPE: z
+    .string()
+    .trim()
+    .regex(/^\S+\/\S+$/, 'must be a scope such as api://<app id>/user_impersonation')
+    .optional(),
+  // Set by App Service in every Azure site; the console's sign-in-free local mode is refused where it is set.
+  WEBSITE_SITE_NAME: optionalString,
 });
 
 /** Every app setting the app reads: the docs and `local.settings.sample.json` are tested against this list. */
@@ -244,6 +255,12 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
   const pacingScale = Number(env.GRAPH_PACING_TIME_SCALE ?? '1');
   if (pacingScale !== 1 && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(env.GRAPH_BASE_URL ?? '')) {
     problems.push('GRAPH_PACING_TIME_SCALE is for the local Graph sandbox only: against Graph it must be 1');
+  }
+  if (Boolean(env.CONSOLE_CLIENT_ID) !== Boolean(env.CONSOLE_API_SCOPE)) {
+    problems.push('CONSOLE_CLIENT_ID and CONSOLE_API_SCOPE are set together: the console signs in with both');
+  }
+  if (env.CONSOLE_CLIENT_ID && !(env.AUTH_TENANT_ID && env.AUTH_AUDIENCE)) {
+    problems.push('CONSOLE_CLIENT_ID needs AUTH_TENANT_ID and AUTH_AUDIENCE: the console tokens are validated with them');
   }
   problems.push(...ticketSettingProblems(env));
   return problems;
@@ -379,6 +396,11 @@ export interface AppConfig {
     readonly blockedGuests: boolean;
     readonly signInEnrichMax: number;
   };
+  /** Console sign-in (undefined on the local stack: no sign-in on loopback); `inAzure` refuses the local mode. */
+  readonly console: {
+    readonly auth?: { readonly clientId: string; readonly authority: string; readonly scope: string };
+    readonly inAzure: boolean;
+  };
   readonly tickets: TicketSettings;
 }
 
@@ -511,6 +533,18 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       signInEnrichMax: s.RISK_SIGNIN_ENRICH_MAX,
     },
     tickets: ticketSettings(s),
+    console: {
+      inAzure: s.WEBSITE_SITE_NAME !== undefined,
+      ...(s.CONSOLE_CLIENT_ID &&
+        s.CONSOLE_API_SCOPE &&
+        s.AUTH_TENANT_ID && {
+          auth: {
+            clientId: s.CONSOLE_CLIENT_ID,
+            authority: `${s.AUTH_AUTHORITY_HOST.replace(/\/+$/, '')}/${s.AUTH_TENANT_ID}`,
+            scope: s.CONSOLE_API_SCOPE,
+          },
+        }),
+    },
   });
 }
 

@@ -55,7 +55,7 @@ export class TableImportRecords implements ImportRecords {
     return compact({ ...rest, problem: problem === undefined ? undefined : JSON.stringify(problem) });
   }
 
-  private fromEntity(e: Record<string, unknown>): ImportRecord {
+  fromEntity(e: Record<string, unknown>): ImportRecord {
     const problem = str(e.problem);
     const opt = (k: string) => str(e[k]);
     return {

@@ -13,6 +13,7 @@ import type {
   SyncStateStore,
 } from '../sync/ports';
 import type { StorageClients } from './clients';
+import { SyncRunIndex } from './syncRunIndex';
 
 /**
  * Group sync state in the app's storage account:
@@ -199,6 +200,8 @@ export class SyncStore implements JobRepository, SyncStateStore {
 
   async saveRun(run: SyncRun): Promise<void> {
     await this.putJson(SYNC_RUNS_CONTAINER, `${run.runId}.json`, run);
+    // The history summary follows the record; a crash between the two leaves only the summary one save behind.
+    await new SyncRunIndex(this.storage).record(run);
   }
 
   async getRun(runId: string): Promise<SyncRun | undefined> {

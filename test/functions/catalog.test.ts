@@ -9,9 +9,20 @@ describe('function catalog', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it('never exposes an anonymous HTTP route', () => {
+  // The console's page, script, stylesheet and public sign-in config are the same for everyone and carry no data; its
+  // API door authenticates every call in the app (Entra bearer token and app role), since a browser holds no key.
+  const PUBLIC_ASSETS = new Set([
+    'consoleAssets',
+    'consoleConfig',
+    'consoleApiGet',
+    'consoleApiPost',
+    'consoleApiPut',
+    'consoleApiDelete',
+  ]);
+
+  it('never exposes an anonymous HTTP route except the console assets', () => {
     for (const def of allFunctions) {
-      if (def.kind !== 'http') continue;
+      if (def.kind !== 'http' || PUBLIC_ASSETS.has(def.name)) continue;
       expect({ name: def.name, authLevel: def.options.authLevel }).toEqual({ name: def.name, authLevel: 'function' });
     }
   });
@@ -23,6 +34,17 @@ describe('function catalog', () => {
       expect(['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], def.name).toContain(def.options.methods?.[0]);
       expect(def.options.route, def.name).toBeTruthy();
       expect(def.options.route, def.name).not.toMatch(/^\/?api\//);
+    }
+  });
+
+  it('keeps the anonymous console routes to GET under console/', () => {
+    for (const def of allFunctions) {
+      if (def.kind !== 'http' || !PUBLIC_ASSETS.has(def.name)) continue;
+      expect({ route: def.options.route, methods: def.options.methods }).toMatchObject({
+        route: expect.stringMatching(/^console\//) as unknown,
+      });
+      if (def.name.startsWith('consoleApi')) expect(def.options.route).toBe('console/api/{*path}');
+      else expect(def.options.methods).toEqual(['GET']);
     }
   });
 

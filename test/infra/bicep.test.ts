@@ -313,6 +313,29 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
     );
   });
 
+  describe('first deployment in a fresh subscription', () => {
+    it('sets no siteConfig.ftpsState on the Flex Consumption site (rejected there with error 51021)', () => {
+      const site = single(template, 'Microsoft.Web/sites');
+      expect(record(record(site.properties).siteConfig)).not.toHaveProperty('ftpsState');
+    });
+
+    it('allows no maximumInstanceCount below 40 (lower values deploy only in some regions)', () => {
+      const p = template.parameters.maximumInstanceCount as { defaultValue?: unknown; minValue?: unknown };
+      expect(p.minValue).toBe(40);
+      expect(Number(p.defaultValue)).toBeGreaterThanOrEqual(40);
+    });
+
+    it('can recover a soft-deleted Key Vault or take a new name after a teardown', () => {
+      const vault = single(template, 'Microsoft.KeyVault/vaults');
+      expect(JSON.stringify(record(vault.properties).createMode)).toContain('keyVaultRecover');
+      expect(template.parameters).toHaveProperty('keyVaultNameSuffix');
+    });
+
+    it('tags the function app for azd', () => {
+      expect(JSON.stringify(single(template, 'Microsoft.Web/sites'))).toContain('azd-service-name');
+    });
+  });
+
   it('accepts only Entra ID telemetry in Application Insights and RBAC in Key Vault', () => {
     expect(record(single(template, 'Microsoft.Insights/components').properties).DisableLocalAuth).toBe(true);
     expect(record(single(template, 'Microsoft.KeyVault/vaults').properties).enableRbacAuthorization).toBe(true);

@@ -112,7 +112,21 @@ describe.each(implementations)('%s', (_name, store) => {
   it('round-trips runs, snapshots with member properties, the ledger and schedule state, and deletes job state', async () => {
     const s = store();
     const jobId = gid(30);
-    const run = { runId: gid(31), jobId, status: 'succeeded', plan: { add: [gid(1)], remove: [] } } as unknown as SyncRun;
+    const run = {
+      runId: gid(31),
+      jobId,
+      jobName: 'job',
+      dryRun: false,
+      status: 'succeeded',
+      trigger: 'http',
+      actor: 'test',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      plan: { add: [gid(1)], remove: [] },
+      counts: { desired: 1, current: 0, added: 1, removed: 0, unchanged: 0, failed: 0 },
+      graphRequests: { httpCalls: 1, subRequests: 0, throttled: 0, retries: 0 },
+      errors: [],
+      warnings: [],
+    } as unknown as SyncRun;
     await s.saveRun(run);
     expect(await s.getRun(run.runId)).toEqual(run);
     expect(await s.getRun(gid(32))).toBeUndefined();

@@ -1,0 +1,16 @@
+/**
+ * The API's response types, imported from the app's own modules (type-only: nothing from the server is bundled), so
+ * the console cannot drift from what the routes return.
+ */
+export type { HealthReport } from '../../shared/health';
+export type { Overview as AppOverview } from '../../shared/overview';
+export type { ResultRow, RowPage } from '../../shared/phones/history';
+export type { ImportProgress } from '../../shared/phones/status';
+export type { RunSummary } from '../../shared/sync/history';
+export type { SyncJob, SyncRun } from '../../shared/sync/jobModel';
+export type { MemberPage, NamedMember } from '../../shared/sync/planMembers';
+
+import type { Overview as AppOverview } from '../../shared/overview';
+
+/** The overview, plus open tickets once the ticketing capability reports them. */
+export type Overview = AppOverview & { readonly tickets?: { readonly open: number } };
