@@ -640,13 +640,15 @@ module phoneImportEvents 'modules/phone-import-events.bicep' = if (deployEventSu
   dependsOn: [deadLetterRoleAssignment, functionAppSettings]
 }
 
+var riskTopicName = 'evgt-${baseName}-risk-${token}'
+
 // Risk signals: the custom topic and its subscription to riskEvents need the eventgrid_extension host key, so they
 // follow the same second-deployment switch as the blob subscription.
 module riskEvents 'modules/risk-events.bicep' = if (deployEventSubscription) {
   name: 'risk-events-${token}'
   params: {
     functionAppName: functionApp.name
-    topicName: 'evgt-${baseName}-risk-${token}'
+    topicName: riskTopicName
     location: location
     tags: tags
     storageAccountName: storage.name
@@ -662,7 +664,7 @@ module sentinelPlaybook 'modules/sentinel-risk-playbook.bicep' = if (deployEvent
     playbookName: 'logic-${baseName}-risk-${token}'
     location: location
     tags: tags
-    topicId: riskEvents!.outputs.topicId
+    topicName: riskTopicName
     topicEndpoint: riskEvents!.outputs.topicEndpoint
   }
 }

@@ -16,8 +16,8 @@ param location string = resourceGroup().location
 @description('Tags for the Logic App.')
 param tags object = {}
 
-@description('Resource id of the risk topic (infra/modules/risk-events.bicep output topicId).')
-param topicId string
+@description('Name of the risk topic in this resource group (infra/modules/risk-events.bicep).')
+param topicName string
 
 @description('Endpoint of the risk topic (infra/modules/risk-events.bicep output topicEndpoint).')
 param topicEndpoint string
@@ -31,6 +31,8 @@ resource sentinelConnection 'Microsoft.Web/connections@2016-06-01' = {
   properties: {
     displayName: '${playbookName} Microsoft Sentinel (managed identity)'
     api: { id: subscriptionResourceId('Microsoft.Web/locations/managedApis', location, 'azuresentinel') }
+    // Managed-identity API connections need this property, which the published resource types do not list yet.
+    #disable-next-line BCP037
     parameterValueType: 'Alternative'
   }
 }
@@ -61,7 +63,7 @@ resource playbook 'Microsoft.Logic/workflows@2019-05-01' = {
           type: 'Http'
           inputs: {
             method: 'POST'
-            uri: '${topicEndpoint}'
+            uri: topicEndpoint
             headers: { 'Content-Type': 'application/json' }
             // Event Grid schema; the event id is the incident's own unique event id, so Sentinel's re-runs dedupe.
             body: [
@@ -96,11 +98,11 @@ resource playbook 'Microsoft.Logic/workflows@2019-05-01' = {
 }
 
 resource topic 'Microsoft.EventGrid/topics@2025-02-15' existing = {
-  name: last(split(topicId, '/'))
+  name: topicName
 }
 
 resource publishRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(topicId, playbook.id, eventGridDataSender)
+  name: guid(topic.id, playbook.id, eventGridDataSender)
   scope: topic
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', eventGridDataSender)
