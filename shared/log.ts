@@ -127,9 +127,13 @@ const baseOptions = (level: LogLevel): LoggerOptions => ({
  * and pino drops the bindings formatter for children: so every child's bindings are redacted on the way in.
  */
 function redactingChildren(logger: Logger): Logger {
-  const child = logger.child.bind(logger);
-  const redacting = (bindings: Bindings, options?: ChildLoggerOptions): Logger =>
-    redactingChildren(child(redact(bindings) as Bindings, options));
+  // pino makes a child with Object.create(parent), so children inherit this override; it must call pino's own child on
+  // `this` (the logger it is called on), or a grandchild would be made from the root and lose its parent's bindings.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the right `this` below, on purpose
+  const pinoChild = logger.child as unknown as (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
+  function redacting(this: Logger, bindings: Bindings, options?: ChildLoggerOptions): Logger {
+    return pinoChild.call(this, redact(bindings) as Bindings, options);
+  }
   logger.child = redacting as unknown as Logger['child'];
   return logger;
 }

@@ -28,7 +28,8 @@ const mentions = (text: string, name: string) => text.includes(`\`${name}\``);
 
 // Set only in Azure, by infra/main.bicep: the identity-based storage connection replaces the local connection string
 // (an empty `AzureWebJobsStorage__accountName` would make the Functions host try it), and the managed identity's client id.
-const AZURE_ONLY = /^(AzureWebJobsStorage__\w+|AZURE_CLIENT_ID)$/;
+// Azure-only: identity-based storage, the managed identity, and what App Service itself sets on every site.
+const AZURE_ONLY = /^(AzureWebJobsStorage__\w+|AZURE_CLIENT_ID|WEBSITE_\w+)$/;
 
 describe('settings documentation', () => {
   it('reads a non-trivial list of settings from the config schema', () => {

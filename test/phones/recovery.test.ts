@@ -32,7 +32,7 @@ async function start(file: string, rows: [string, string][]) {
   return result.record.importId;
 }
 const results = async (file: string) =>
-  parseResults((await h.current.download(`results/${file.replace(/\.csv$/, '')}.results.csv`)) ?? '');
+  parseResults((await h.current.output(`results/${file.replace(/\.csv$/, '')}.results.csv`)) ?? '');
 
 describe('phone import recovery', () => {
   it('defers a chunk whose reads fail outside per-item answers, then applies it; the last attempt fails its rows', async () => {
