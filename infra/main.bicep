@@ -176,6 +176,131 @@ param riskMinLevel string = 'low'
 @description('RISK_BLOCKED_GUESTS: read sign-ins failed with 53011 and open tickets for guests blocked by home-tenant risk.')
 param riskBlockedGuests bool = true
 
+@description('RISK_LOOKBACK_DAYS: how far back the first poll reads detections and sign-ins.')
+@minValue(1)
+@maxValue(30)
+param riskLookbackDays int = 30
+
+@description('RISK_SIGNIN_ENRICH_MAX: recent risky or blocked sign-ins listed in a ticket (sign-in logs allow 5 requests per 10 s).')
+@minValue(0)
+@maxValue(1000)
+param riskSignInEnrichMax int = 25
+
+@description('TICKET_HTTP_TIMEOUT_MS: timeout of one call to the ticket system.')
+@minValue(1000)
+@maxValue(120000)
+param ticketHttpTimeoutMs int = 15000
+
+@description('ServiceNow provider, non-secret part (SERVICENOW_*): instance URL, auth kind, user or OAuth client id, close code and incident fields. The password or client secret comes from Key Vault through appSettingsFromKeyVault.')
+param serviceNow {
+  @description('https://<instance>.service-now.com')
+  instanceUrl: string
+  @description('basic or oauth (client credentials)')
+  auth: ('basic' | 'oauth')
+  @description('integration user (basic auth)')
+  username: string
+  @description('OAuth client id (oauth)')
+  clientId: string
+  @description('close_code when a ticket is resolved')
+  closeCode: string
+  @description('assignment_group sys_id (optional)')
+  assignmentGroup: string
+  @description('caller_id (optional)')
+  callerId: string
+  @description('category (optional)')
+  category: string
+} = {
+  instanceUrl: ''
+  auth: 'basic'
+  username: ''
+  clientId: ''
+  closeCode: 'Solution provided'
+  assignmentGroup: ''
+  callerId: ''
+  category: ''
+}
+
+@description('Jira Cloud provider, non-secret part (JIRA_*): site, account email, project, issue type, resolve transition, and how approvals are read from its webhook. The API token comes from Key Vault through appSettingsFromKeyVault.')
+param jira {
+  @description('https://<site>.atlassian.net')
+  baseUrl: string
+  @description('account email of the API token')
+  email: string
+  @description('project key, e.g. SEC')
+  projectKey: string
+  @description('issue type name')
+  issueType: string
+  @description('transition that resolves a ticket')
+  resolveTransition: string
+  @description('JIRA_APPROVAL_STATUSES: <status>=<action> pairs, comma-separated')
+  approvalStatuses: string
+  @description('JIRA_ACTION_FIELD: field that names the approved action')
+  actionField: string
+} = {
+  baseUrl: ''
+  email: ''
+  projectKey: ''
+  issueType: 'Task'
+  resolveTransition: 'Done'
+  approvalStatuses: ''
+  actionField: ''
+}
+
+@description('TICKET_WEBHOOK_URL: receiver of signed ticket events (webhook provider); its secret comes from Key Vault.')
+param ticketWebhookUrl string = ''
+
+@description('Remediation (REMEDIATION_*): allow-lists per user kind (empty = the app\'s defaults), the directory role the app identity holds, password writeback, the groups guests are removed from, pass retrieval window and attempts.')
+param remediation {
+  @description('actions allowed on members')
+  allowMember: string[]
+  @description('actions allowed on guests')
+  allowGuest: string[]
+  @description('actions allowed on privileged users')
+  allowPrivileged: string[]
+  @description('none, userAdministrator or privilegedAuthenticationAdministrator')
+  appDirectoryRole: ('none' | 'userAdministrator' | 'privilegedAuthenticationAdministrator')
+  @description('on-premises password writeback is on')
+  passwordWriteback: bool
+  @description('group object ids removeFromGroups takes guests out of')
+  guestGroups: string[]
+  @description('minutes a retrieval link stays valid')
+  passwordRetrievalMinutes: int
+  @description('attempts of a queued action or write-back')
+  maxAttempts: int
+} = {
+  allowMember: []
+  allowGuest: []
+  allowPrivileged: []
+  appDirectoryRole: 'none'
+  passwordWriteback: false
+  guestGroups: []
+  passwordRetrievalMinutes: 1440
+  maxAttempts: 5
+}
+
+@description('Conditional Access helpers (CA_*): backup and break-glass schedules, retention, the break-glass accounts and groups every policy must exclude, and whether the guard adds missing exclusions itself.')
+param conditionalAccess {
+  @description('NCRONTAB of the daily backup')
+  backupSchedule: string
+  @description('days a backup is kept')
+  backupRetentionDays: int
+  @description('break-glass account object ids')
+  breakGlassUsers: string[]
+  @description('break-glass group object ids')
+  breakGlassGroups: string[]
+  @description('NCRONTAB of the break-glass guard')
+  breakGlassSchedule: string
+  @description('add missing break-glass exclusions (audited)')
+  breakGlassAutoFix: bool
+} = {
+  backupSchedule: '0 0 2 * * *'
+  backupRetentionDays: 365
+  breakGlassUsers: []
+  breakGlassGroups: []
+  breakGlassSchedule: '0 0 * * * *'
+  breakGlassAutoFix: false
+}
+
 @description('Principal ids allowed to publish to the risk topic (EventGrid Data Sender), e.g. automation identities.')
 param riskEventPublisherPrincipalIds string[] = []
 
@@ -450,7 +575,8 @@ var keyVaultReferences = toObject(
 // Flex Consumption takes the runtime from functionAppConfig and rejects FUNCTIONS_WORKER_RUNTIME and
 // FUNCTIONS_EXTENSION_VERSION as app settings. There is deliberately no AzureWebJobsStorage connection string: the
 // host and the app's storage clients both use the identity-based AzureWebJobsStorage__* form.
-var appSettings = union(keyVaultReferences, {
+// Secrets are empty here and filled by appSettingsFromKeyVault (the references win in the union below).
+var appSettings = union({
   AzureWebJobsStorage__accountName: storage.name
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.properties.clientId
@@ -490,7 +616,53 @@ var appSettings = union(keyVaultReferences, {
   RISK_POLL_SCHEDULE: riskPollSchedule
   RISK_MIN_LEVEL: riskMinLevel
   RISK_BLOCKED_GUESTS: riskBlockedGuests ? 'true' : 'false'
-})
+  RISK_LOOKBACK_DAYS: string(riskLookbackDays)
+  RISK_SIGNIN_ENRICH_MAX: string(riskSignInEnrichMax)
+  // Pacing runs on real time against Graph; only the local sandbox compresses it.
+  GRAPH_PACING_TIME_SCALE: '1'
+  TICKET_HTTP_TIMEOUT_MS: string(ticketHttpTimeoutMs)
+  SERVICENOW_INSTANCE_URL: serviceNow.instanceUrl
+  SERVICENOW_AUTH: serviceNow.auth
+  SERVICENOW_USERNAME: serviceNow.username
+  SERVICENOW_CLIENT_ID: serviceNow.clientId
+  SERVICENOW_CLOSE_CODE: serviceNow.closeCode
+  SERVICENOW_ASSIGNMENT_GROUP: serviceNow.assignmentGroup
+  SERVICENOW_CALLER_ID: serviceNow.callerId
+  SERVICENOW_CATEGORY: serviceNow.category
+  SERVICENOW_PASSWORD: ''
+  SERVICENOW_CLIENT_SECRET: ''
+  SERVICENOW_CALLBACK_SECRET: ''
+  JIRA_BASE_URL: jira.baseUrl
+  JIRA_EMAIL: jira.email
+  JIRA_PROJECT_KEY: jira.projectKey
+  JIRA_ISSUE_TYPE: jira.issueType
+  JIRA_RESOLVE_TRANSITION: jira.resolveTransition
+  JIRA_APPROVAL_STATUSES: jira.approvalStatuses
+  JIRA_ACTION_FIELD: jira.actionField
+  JIRA_API_TOKEN: ''
+  JIRA_WEBHOOK_SECRET: ''
+  TICKET_WEBHOOK_URL: ticketWebhookUrl
+  TICKET_WEBHOOK_SECRET: ''
+  TICKET_CALLBACK_SECRET_WEBHOOK: ''
+  TICKET_CALLBACK_SECRET_BUILTIN: ''
+  // Links in tickets (one-time pass retrieval) point at the app's own host name.
+  PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
+  PASS_VAULT_KEY: ''
+  REMEDIATION_ALLOW_MEMBER: join(remediation.allowMember, ',')
+  REMEDIATION_ALLOW_GUEST: join(remediation.allowGuest, ',')
+  REMEDIATION_ALLOW_PRIVILEGED: join(remediation.allowPrivileged, ',')
+  REMEDIATION_APP_DIRECTORY_ROLE: remediation.appDirectoryRole
+  REMEDIATION_PASSWORD_WRITEBACK: remediation.passwordWriteback ? 'true' : 'false'
+  REMEDIATION_GUEST_GROUPS: join(remediation.guestGroups, ',')
+  REMEDIATION_PASSWORD_RETRIEVAL_MINUTES: string(remediation.passwordRetrievalMinutes)
+  REMEDIATION_MAX_ATTEMPTS: string(remediation.maxAttempts)
+  CA_BACKUP_SCHEDULE: conditionalAccess.backupSchedule
+  CA_BACKUP_RETENTION_DAYS: string(conditionalAccess.backupRetentionDays)
+  CA_BREAK_GLASS_USERS: join(conditionalAccess.breakGlassUsers, ',')
+  CA_BREAK_GLASS_GROUPS: join(conditionalAccess.breakGlassGroups, ',')
+  CA_BREAK_GLASS_SCHEDULE: conditionalAccess.breakGlassSchedule
+  CA_BREAK_GLASS_AUTOFIX: conditionalAccess.breakGlassAutoFix ? 'true' : 'false'
+}, keyVaultReferences)
 
 resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   name: names.functionApp
