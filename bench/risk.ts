@@ -201,6 +201,8 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
       oneTicketPerAtRiskUser: poll.ticketsOpened === atRisk && poll.errors === 0,
       exactlyTwentyTickets: duplicates.tickets === 20 && duplicates.failedDeliveries === 0,
       oneProviderOpenPerEpisode: duplicates.providerCalls.open === 20,
+      // One note per recorded update; a few are re-sent when two updates of a ticket sync at once. Twice that is a storm.
+      providerNotesBounded: duplicates.providerCalls.addNote <= 2 * (duplicates.events - duplicates.users),
     };
     const failed = Object.entries(checks).filter(([, passed]) => !passed);
     if (failed.length > 0) throw new Error(`risk bench failed: ${failed.map(([name]) => name).join(', ')}`);
