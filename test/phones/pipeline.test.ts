@@ -286,7 +286,7 @@ ${U.salesManager.userPrincipalName},+1 425 555 0166,true
     expect(retry.message).toMatchObject({ attempt: 2 });
     expect(await processChunk(retry.message, { ...deps, owner: retry.owner })).toBe('processed');
     await retry.remove();
-    const results = parseResults((await h.current.download('results/crash.results.csv')) ?? '');
+    const results = parseResults((await h.current.output('results/crash.results.csv')) ?? '');
     expect((await h.current.stats()).byRouteInBatch['POST /users/{id}/authentication/phoneMethods']).toBe(writes);
     expect(results.map((r) => [r.status, r.reason])).toEqual([
       ['smsEnabled', 'applied before a retry; confirmed by reading Graph again'],
