@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { InvocationContext } from '@azure/functions';
 import type * as ExtensionsBase from '@azure/functions-extensions-base';
 
-import { blobTriggerMetadata, csvFileName } from '../shared/phones/api';
+import { blobTriggerMetadata, blobUploadFacts, csvFileName } from '../shared/phones/api';
 import { INCOMING, PHONE_CONTAINER } from '../shared/phones/files';
 import { importFile } from '../shared/phones/importFile';
 import { blobFunction } from '../shared/runtime/definitions';
@@ -31,7 +31,8 @@ export async function phoneImportBlobHandler(_blob: unknown, context: Invocation
     log.warn({ blob: path }, 'phone import: blob name refused (one .csv file name directly under incoming/ expected)');
     return;
   }
-  const result = await importFile({ path, file }, { ...phoneImportDeps(services, log), actor: `blob:${file}` });
+  const upload = blobUploadFacts(meta);
+  const result = await importFile({ path, file, upload }, { ...phoneImportDeps(services, log), actor: `blob:${file}` });
   log.info(
     { outcome: result.outcome, ...('record' in result && { importId: result.record.importId, status: result.record.status }) },
     'phone import file handled',

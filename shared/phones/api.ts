@@ -27,6 +27,36 @@ export const chunkMessage = z.object({
 export const blobTriggerMetadata = z.looseObject({
   /** `<container>/<path>` of the blob that fired the trigger. */
   blobTrigger: z.string().min(1),
+  uri: z.string().optional(),
+  /** The Event Grid BlobCreated event's request ids, when the host passes them on. */
+  requestId: z.string().optional(),
+  clientRequestId: z.string().optional(),
+  /** The blob's properties (ETag, LastModified, …); key casing depends on the host, so it is matched loosely. */
+  properties: z.record(z.string(), z.unknown()).optional(),
 });
+
+const UPLOAD_PROPERTIES = ['etag', 'lastmodified', 'createdon', 'contentmd5'] as const;
+
+/**
+ * What identifies the write that created a dropped blob, for the import's audit entry: the request id when the trigger
+ * has it, else the blob's ETag and last-modified time, which match one `PutBlob`/`PutBlockList` line (columns `Etag`,
+ * `LastModifiedTime`, `CorrelationId` = request id, `RequesterUpn`) in the storage account's `StorageBlobLogs`.
+ */
+export function blobUploadFacts(meta: z.output<typeof blobTriggerMetadata>): Record<string, string> {
+  const facts: Record<string, string> = {};
+  if (meta.requestId) facts.requestId = meta.requestId;
+  if (meta.clientRequestId) facts.clientRequestId = meta.clientRequestId;
+  if (meta.uri) facts.uri = meta.uri.split('?')[0] ?? meta.uri; // never a SAS token
+  for (const [key, value] of Object.entries(meta.properties ?? {})) {
+    const name = UPLOAD_PROPERTIES.find((p) => p === key.toLowerCase());
+    if (!name) continue;
+    const text = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : undefined;
+    if (text)
+      facts[
+        name === 'etag' ? 'etag' : name === 'lastmodified' ? 'lastModified' : name === 'createdon' ? 'createdOn' : 'contentMD5'
+      ] = text;
+  }
+  return facts;
+}
 
 export const queueTriggerMetadata = z.looseObject({ id: z.string().optional(), dequeueCount: z.number().optional() });

@@ -52,6 +52,8 @@ export interface ImportFileInput {
   /** Name used for results and processed/ (`x.csv`, or `team/x.csv` below incoming/). */
   readonly file: string;
   readonly dryRun?: boolean;
+  /** What identifies the upload (request id, or the blob's ETag and times): recorded when the import is created. */
+  readonly upload?: Readonly<Record<string, string>>;
 }
 
 export type ImportFileResult =
@@ -71,7 +73,8 @@ export async function importFile(input: ImportFileInput, deps: ImportFileDeps): 
       message: `The file is ${size} bytes; the limit is ${deps.settings.maxFileBytes} bytes (PHONE_MAX_FILE_BYTES). Split it into smaller files`,
     };
     const importId = importIdFor(input.file, `size:${size}`, dryRun);
-    const { record } = await deps.records.create(newRecord(importId, input, `size:${size}`, dryRun, now()));
+    const { created, record } = await deps.records.create(newRecord(importId, input, `size:${size}`, dryRun, now()));
+    if (created) await auditReceived(record, input, deps);
     return { outcome: 'rejected', record: await rejectFile(record, problem, deps, now) };
   }
 
@@ -79,6 +82,7 @@ export async function importFile(input: ImportFileInput, deps: ImportFileDeps): 
   const importId = importIdFor(input.file, contentHash, dryRun);
   const { created, record } = await deps.records.create(newRecord(importId, input, contentHash, dryRun, now()));
   const log = (obj: Record<string, unknown>, msg: string) => deps.log.info({ importId, file: input.file, ...obj }, msg);
+  if (created) await auditReceived(record, input, deps);
 
   if (!created && (record.status === 'completed' || record.status === 'failed')) {
     // The same file again: nothing to apply. Move this copy out of incoming/ so it does not trigger again.
@@ -360,4 +364,22 @@ async function rejectFile(
     },
   ]);
   return { ...record, ...patch };
+}
+
+/**
+ * Once per import (the record's first creation, not on re-deliveries): who dropped the file is not known to the app,
+ * so the entry carries what finds the upload in the storage logs. The import's later entries share its `runId`.
+ */
+async function auditReceived(record: ImportRecord, input: ImportFileInput, deps: ImportFileDeps): Promise<void> {
+  await deps.audit?.write([
+    {
+      action: 'phones.import.received',
+      outcome: 'succeeded',
+      actor: deps.actor ?? 'system',
+      target: record.file,
+      job: 'phones',
+      runId: record.importId,
+      details: { source: input.path, ...(input.upload && { upload: input.upload }) },
+    },
+  ]);
 }

@@ -79,12 +79,29 @@ function loopThrough(others: readonly SyncJob[], target: string, sources: readon
   return undefined;
 }
 
+/**
+ * Graph v1.0 `GET /groups/{id}/members` does not list service principals (a documented known issue) while delta
+ * reports them, so a job syncing them would see them only after a delta round and drop them on every full read. The
+ * documented workarounds do not fit a sync: `$expand=members` returns at most 20 members and beta is not for
+ * production. Refused at save time, before anything runs.
+ */
+function refuseUnreadableMemberTypes(input: SyncJobInput): void {
+  if (!input.memberTypes.includes('servicePrincipal')) return;
+  throw badRequest(
+    'SYNC_MEMBER_TYPE_UNSUPPORTED',
+    "memberTypes 'servicePrincipal' is not supported: Microsoft Graph v1.0 does not list service principals as group members " +
+      '(a known issue of List group members), so a sync could not see them reliably. Remove it; sync user, group or device members.',
+    { memberType: 'servicePrincipal', supported: ['user', 'group', 'device'] },
+  );
+}
+
 async function buildJob(
   deps: JobDeps,
   input: SyncJobInput,
   base: { jobId: string; createdAt: string; createdBy: string },
   actor: string,
 ): Promise<SyncJob> {
+  refuseUnreadableMemberTypes(input);
   const [target, sources, exclude] = await Promise.all([
     resolveGroup(deps.directory, input.target, 'target'),
     Promise.all(input.sources.map((s) => resolveGroup(deps.directory, s.group, 'source'))),

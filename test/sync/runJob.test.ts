@@ -117,7 +117,7 @@ describe('runJob', () => {
       [{}, [member, guest]],
       [{ userType: 'Guest' }, [guest]],
       [{ includeDisabled: true, userType: 'Member' }, [member, disabled]],
-      [{ memberTypes: ['device', 'servicePrincipal'] }, [device, sp]],
+      [{ memberTypes: ['device', 'group'] }, [device]],
     ];
     for (const [i, [filter, expected]] of cases.entries()) {
       const jobId = await create(w, { name: `f${i}`, target: targets[i], sources: [{ group: source }], ...filter });

@@ -249,6 +249,28 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     expect(loop.body.error).toMatchObject({ code: 'SYNC_TARGET_IS_SOURCE' });
   });
 
+  it('refuses the servicePrincipal member type on create and replace: v1.0 member lists omit service principals', async () => {
+    const body = { name: 'sp', target: G.group2Name.id, sources: [{ group: G.group1Name.id }] };
+    const created = await createJob({ ...body, memberTypes: ['user', 'servicePrincipal'] });
+    expect(created.status).toBe(400);
+    expect(created.body.error).toMatchObject({
+      code: 'SYNC_MEMBER_TYPE_UNSUPPORTED',
+      details: { memberType: 'servicePrincipal' },
+    });
+    expect(String((created.body.error as { message: string }).message)).toContain('does not list service principals');
+    expect((await call(syncJobsListHandler)).body.value).toEqual([]);
+
+    const job = (await createJob(body)).body as unknown as SyncJob;
+    const put = await call(syncJobPutHandler, {
+      method: 'PUT',
+      params: { jobId: job.jobId },
+      body: { ...body, memberTypes: ['servicePrincipal'] },
+    });
+    expect(put.status).toBe(400);
+    expect(put.body.error).toMatchObject({ code: 'SYNC_MEMBER_TYPE_UNSUPPORTED' });
+    expect((await call(syncJobGetHandler, { params: { jobId: job.jobId } })).body).toMatchObject({ memberTypes: ['user'] });
+  });
+
   it('refuses malformed bodies with what to fix', async () => {
     const missing = await createJob({ name: 'x', target: G.group2Name.id, sources: [] });
     expect(missing.status).toBe(400);

@@ -80,10 +80,14 @@ function membersHandler(transitive: boolean, cast: string | undefined) {
     }
     const kind = cast ? CAST_KINDS[cast.toLowerCase()] : undefined;
     const predicate = compileFilter(call, { resource: 'DirectoryObject', directory: true, caseInsensitive: true });
+    // group-list-members.md (known issue): v1.0 `GET /groups/{id}/members` does not list service principals, while
+    // delta reports them; the cast to microsoft.graph.servicePrincipal is the documented way to see them.
+    const hideServicePrincipals = !transitive && !kind;
     const page = paginate(call, env.cursors, top, () => {
       const ids = transitive ? env.state.transitiveMembers(groupId) : [...rec.members];
-      if (!kind && !predicate) return ids;
+      if (!kind && !predicate && !hideServicePrincipals) return ids;
       return ids.filter((id) => {
+        if (hideServicePrincipals && env.state.kindOf(id) === 'servicePrincipal') return false;
         if (kind && env.state.kindOf(id) !== kind) return false;
         if (!predicate) return true;
         const obj = env.state.rawObject(id);
