@@ -212,12 +212,15 @@ describe('approval loop through the ServiceNow stand-in (TICKET_PROVIDER=service
     const h = harness.current;
     const throttled = await openRiskTicket(DEMO_USERS.smsReady.id, DEMO_USERS.smsReady.userPrincipalName);
     await sandboxControl(h, 'knobs', { faults: [{ route: 'POST /users/{id}/revokeSignInSessions', kind: '429', times: 1 }] });
+    await sandboxControl(h, 'stats/reset');
     const ran = await standIn(sn.url, `/_standin/incidents/${throttled.provider.externalId}/approve`, {
       action: 'revokeSessions',
       reason: 'throttled once',
     });
     expect(answer(ran)).toMatchObject({ state: 'succeeded', action: 'revokeSessions' });
     expect((await user(h, DEMO_USERS.smsReady.id)).signInSessionsValidFromDateTime).toBeTruthy();
+    const stats = (await (await fetch(`${h.sandbox.url}/_sandbox/stats`)).json()) as { byRoute: Record<string, number> };
+    expect(stats.byRoute['POST /users/{id}/revokeSignInSessions'], 'the throttled call and its retry').toBe(2);
 
     const gone = DEMO_USERS.salesManager;
     const t = await openRiskTicket(gone.id, gone.userPrincipalName);
