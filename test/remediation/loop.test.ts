@@ -25,6 +25,8 @@ const harness = useRemediationHarness();
 
 let bridge: Server;
 let bridgeUrl = '';
+/** While set, the bridge answers 503 without calling the app, as a host that is down would. */
+let bridgeDown = false;
 let sn: ServiceNowStandIn;
 let jira: JiraStandIn;
 const JIRA_ACTION_FIELD = 'customfield_10050';
@@ -36,6 +38,10 @@ async function startBridge(): Promise<void> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
+        if (bridgeDown) {
+          res.writeHead(503, { 'content-type': 'application/json' }).end('{}');
+          return;
+        }
         const provider = /\/api\/tickets\/callback\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '';
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
@@ -274,5 +280,39 @@ describe('approval loop through the Jira stand-in (TICKET_PROVIDER=jira)', () =>
     expect((await user(h, target.id)).accountEnabled).toBe(true);
     expect(jiraComments(t.provider.externalId ?? '')).toEqual(comments);
     expect(await remediationNotes(t.ticketId)).toHaveLength(1);
+  });
+
+  it('re-reads the issue before acting and refuses an approval whose issue has left the approved status', async () => {
+    const h = harness.current;
+    const target = DEMO_USERS.smsReady;
+    const t = await openRiskTicket(target.id, target.userPrincipalName);
+    const key = t.provider.externalId ?? '';
+    bridgeDown = true;
+    const approved = await standIn(jira.url, `/_standin/issues/${key}/approve`, { action: 'block', reason: 'approved' });
+    bridgeDown = false;
+    expect(approved.delivery?.status).toBe(503);
+
+    // Before Jira retries, someone moves the issue out of Approved.
+    const auth = `Basic ${Buffer.from('entra-ops@contoso.example:jira-token').toString('base64')}`;
+    const listed = await fetch(`${jira.url}/rest/api/3/issue/${key}/transitions`, { headers: { authorization: auth } });
+    const { transitions } = (await listed.json()) as { transitions: { id: string; to: { name: string } }[] };
+    const back = transitions.find((x) => x.to.name !== 'Approved' && x.to.name !== 'Done');
+    if (!back) throw new Error('no transition out of Approved');
+    const moved = await fetch(`${jira.url}/rest/api/3/issue/${key}/transitions`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ transition: { id: back.id } }),
+    });
+    expect(moved.status).toBe(204);
+
+    const retried = await standIn(
+      jira.url,
+      `/_standin/deliveries/${encodeURIComponent(approved.delivery?.deliveryId ?? '')}/redeliver`,
+    );
+    expect(retried.delivery?.status).toBe(409);
+    expect(answer(retried)).toMatchObject({ error: { code: 'TICKET_STATUS_CHANGED' } });
+    expect(JSON.stringify(answer(retried))).toContain(back.to.name);
+    expect((await user(h, target.id)).accountEnabled).toBe(true);
+    expect(await remediationNotes(t.ticketId)).toHaveLength(0);
   });
 });
