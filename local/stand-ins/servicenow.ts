@@ -388,12 +388,14 @@ export async function startServiceNowStandIn(options: ServiceNowStandInOptions):
       if (!callback) return json(200, { incident: record, delivery: null });
       const payload = JSON.stringify(businessRulePayload(record, previousState));
       const target = callback;
+      // Fixed now: later work notes bump sys_mod_count, and a redelivery must carry the id the first attempt had.
+      const id = `${record.fields.sys_id}:${record.fields.sys_mod_count}`;
       const delivery: Delivery = {
-        id: `${record.fields.sys_id}:${record.fields.sys_mod_count}`,
+        id,
         url: target.url,
         body: payload,
         attempts: 0,
-        headersFor: () => signHeaders(target.secret, `${record.fields.sys_id}:${record.fields.sys_mod_count}`, payload),
+        headersFor: () => signHeaders(target.secret, id, payload),
       };
       deliveries.set(delivery.id, delivery);
       return json(200, { incident: record, delivery: await deliver(delivery) });

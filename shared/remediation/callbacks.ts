@@ -21,6 +21,8 @@ export interface Approval {
   /** Names this approval (not the delivery): the same approval delivered twice has the same id and runs once. */
   readonly approvalId: string;
   readonly approvedAt?: string;
+  /** Jira: the status the issue was moved into; the issue is re-read and must still stand there before acting. */
+  readonly approvedStatus?: string;
 }
 
 /** The outcome of parsing: an approval, or a delivery that is valid but approves nothing (acknowledged, no action). */
@@ -140,6 +142,7 @@ export function parseJira(body: unknown, mapping: JiraMapping): ParseOutcome {
       reason: status?.toString ? `${b.issue.key} moved to ${status.toString}` : `${b.issue.key}: ${action} approved`,
       approvalId: `${b.issue.id}:${b.changelog?.id ?? ''}`,
       ...(b.timestamp ? { approvedAt: new Date(b.timestamp).toISOString() } : {}),
+      ...(status?.toString ? { approvedStatus: status.toString.trim() } : {}),
     },
   };
 }

@@ -7,10 +7,12 @@ import { type Approval, jsonDepth, parseJira, type ParseOutcome, parseServiceNow
 import type { NewRequest, TicketRecord } from '../remediation/ports';
 import { submit } from '../remediation/run';
 import { HUB_SIGNATURE_HEADER, verifyHub } from '../ticketing/hubSignature';
+import { JiraProvider } from '../ticketing/jira';
 import type { TicketProviderName } from '../ticketing/port';
 import { verify, WebhookSecretError } from '../ticketing/standardWebhooks';
 import type { Invocation } from './invocation';
 import { deliveryLedger, privilegedLookup, remediationRunDeps, runnerId } from './remediation';
+import { ticketProviderFor } from './risk';
 import { ticketDirectory, ticketNotes } from './ticketWiring';
 
 export { ticketNotes };
@@ -107,6 +109,36 @@ function ticketRequest(provider: TicketProviderName, approval: Approval, ticket:
   };
 }
 
+/**
+ * Jira signs no timestamp, so a delivery is only a hint: the issue is read again and must still stand in the status
+ * the approval moved it to (someone may have moved it back, or this is an old delivery). A read that fails is a 503
+ * so Jira retries; the approval does not run on stale data. Only when Jira is the configured ticket system: tickets
+ * of another provider are never Jira tickets.
+ */
+async function confirmJiraStatus(
+  provider: TicketProviderName,
+  approval: Approval,
+  ticket: TicketRecord,
+  scope: Invocation,
+): Promise<void> {
+  const jira = provider === 'jira' && approval.approvedStatus ? ticketProviderFor(scope.services) : undefined;
+  if (!(jira instanceof JiraProvider) || !approval.approvedStatus) return;
+  let status: string;
+  try {
+    status = await jira.currentStatus(ticket.ref.externalId);
+  } catch (err) {
+    scope.log.warn({ ticketId: ticket.ticketId, err }, 'ticket callback: Jira issue not re-read');
+    throw new AppError('TICKET_SYSTEM_UNAVAILABLE', `Jira issue ${ticket.ref.externalId} could not be read again`, 503);
+  }
+  if (status.trim().toLowerCase() !== approval.approvedStatus.toLowerCase()) {
+    throw new AppError(
+      'TICKET_STATUS_CHANGED',
+      `Jira issue ${ticket.ref.externalId} is in '${status}' now, no longer in the approved status '${approval.approvedStatus}'; approve it again to act`,
+      409,
+    );
+  }
+}
+
 async function act(
   provider: TicketProviderName,
   outcome: ParseOutcome,
@@ -125,6 +157,7 @@ async function act(
   const ticket = await ticketDirectory(scope.services).find(provider, outcome.approval.lookup);
   if (!ticket) throw notFound('TICKET_NOT_FOUND', 'No ticket of entra-ops matches this callback', outcome.approval.lookup);
   if (!ticket.open) throw new AppError('TICKET_NOT_OPEN', `Ticket ${ticket.ticketId} is resolved; open a new one to act`, 409);
+  await confirmJiraStatus(provider, outcome.approval, ticket, scope);
   const deps = remediationRunDeps(scope.services, scope.log, privilegedLookup(scope.services), ticketNotes(scope.services));
   const result = await submit(deps, ticketRequest(provider, outcome.approval, ticket), runnerId(invocationId));
   const finished = result.request.state !== 'queued' && result.request.state !== 'running';

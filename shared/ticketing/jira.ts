@@ -190,6 +190,16 @@ export class JiraProvider implements TicketProvider {
     });
   }
 
+  /**
+   * The issue's current status name, read only by the approval callback: a Jira webhook carries no timestamp in its
+   * signature, so an approval is trusted only while the issue still stands in the status it was approved into.
+   */
+  async currentStatus(key: string): Promise<string> {
+    const path = `/rest/api/3/issue/${encodeURIComponent(key)}`;
+    const current = await this.call({ method: 'GET', path, query: { fields: 'status' }, action: 'read issue status' });
+    return parseAnswer('jira', 'read issue status', statusAnswer, current.body).fields.status.name;
+  }
+
   async check(): Promise<{ readonly ok: boolean; readonly detail?: string }> {
     try {
       await this.call({

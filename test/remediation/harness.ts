@@ -4,7 +4,7 @@ import { type HttpHandler, HttpRequest, type HttpResponseInit, InvocationContext
 import { afterAll, beforeAll } from 'vitest';
 
 import { type AzuriteInstance, startAzurite } from '../../local/azurite';
-import { type GraphSandbox, startGraphSandbox } from '../../local/sandbox';
+import { type GraphSandbox, startGraphSandbox, type StartOptions } from '../../local/sandbox';
 import { setServices } from '../../shared/runtime/services';
 import { generateSecret } from '../../shared/ticketing/standardWebhooks';
 
@@ -20,11 +20,14 @@ export interface RemediationHarness {
   readonly logs: string[];
 }
 
-export function useRemediationHarness(env: Record<string, string> = {}): { readonly current: RemediationHarness } {
+export function useRemediationHarness(
+  env: Record<string, string> = {},
+  sandboxOptions: StartOptions = {},
+): { readonly current: RemediationHarness } {
   let h: RemediationHarness | undefined;
   const saved = { ...process.env };
   beforeAll(async () => {
-    const [azurite, sandbox] = await Promise.all([startAzurite({ inMemory: true }), startGraphSandbox()]);
+    const [azurite, sandbox] = await Promise.all([startAzurite({ inMemory: true }), startGraphSandbox(sandboxOptions)]);
     const secrets = {
       builtin: generateSecret(),
       webhook: generateSecret(),
