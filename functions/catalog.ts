@@ -5,6 +5,10 @@ import { caBackupsList } from './caBackupsList';
 import { caBackupTimer } from './caBackupTimer';
 import { caBreakGlassGet } from './caBreakGlassGet';
 import { caBreakGlassTimer } from './caBreakGlassTimer';
+import { caExclusionsCreate } from './caExclusionsCreate';
+import { caExclusionsDelete } from './caExclusionsDelete';
+import { caExclusionsList } from './caExclusionsList';
+import { caExclusionsTimer } from './caExclusionsTimer';
 import { caGuestRisk } from './caGuestRisk';
 import { caRestore } from './caRestore';
 import { caWhyBlocked } from './caWhyBlocked';
@@ -54,6 +58,10 @@ export const allFunctions: readonly FunctionDefinition[] = [
   caRestore,
   caBreakGlassGet,
   caBreakGlassTimer,
+  caExclusionsCreate,
+  caExclusionsList,
+  caExclusionsDelete,
+  caExclusionsTimer,
   caGuestRisk,
   caWhyBlocked,
   consoleApiDelete,

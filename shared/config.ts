@@ -134,6 +134,8 @@ const settingsSchema = z.object({
   CA_BREAK_GLASS_GROUPS: uuidList,
   CA_BREAK_GLASS_SCHEDULE: z.string().trim().min(1).default('0 0 * * * *'),
   CA_BREAK_GLASS_AUTOFIX: bool(false),
+  CA_EXCLUSION_MAX_DAYS: int(30, 1, 365),
+  CA_EXCLUSION_SCHEDULE: z.string().trim().min(1).default('0 */5 * * * *'),
 
   // Risk tickets
   // The tenant the app serves; part of every risk ticket's key (tenant, user, episode start).
@@ -387,6 +389,8 @@ export interface AppConfig {
     readonly breakGlassGroups: readonly string[];
     readonly breakGlassSchedule: string;
     readonly breakGlassAutoFix: boolean;
+    readonly exclusionMaxDays: number;
+    readonly exclusionSchedule: string;
   };
   readonly risk: {
     readonly tenantId: string;
@@ -523,6 +527,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       breakGlassGroups: s.CA_BREAK_GLASS_GROUPS,
       breakGlassSchedule: s.CA_BREAK_GLASS_SCHEDULE,
       breakGlassAutoFix: s.CA_BREAK_GLASS_AUTOFIX,
+      exclusionMaxDays: s.CA_EXCLUSION_MAX_DAYS,
+      exclusionSchedule: s.CA_EXCLUSION_SCHEDULE,
     },
     risk: {
       tenantId: s.ENTRA_TENANT_ID?.toLowerCase() ?? 'default',

@@ -3,12 +3,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { BackupDeps } from '../conditional-access/backup';
 import type { DiffDeps } from '../conditional-access/backupDiff';
 import type { BreakGlassDeps, BreakGlassRun } from '../conditional-access/breakGlass';
+import type { ExclusionDeps } from '../conditional-access/exclusions';
 import type { TicketOpener } from '../conditional-access/ports';
 import type { BreakGlassConfig, RestoreDeps, RestorePlan } from '../conditional-access/restore';
 import type { WhyBlockedDeps } from '../conditional-access/whyBlocked';
+import { GraphExclusionGroups } from '../graph/caExclusionGroups';
 import { GraphConditionalAccess } from '../graph/conditionalAccess';
 import { GraphSignIns } from '../graph/signIns';
 import { BlobCaBackupStore, BlobJsonStore, CA_BACKUP_CONTAINER } from '../storage/caBackupStore';
+import { TableCaExclusionStore } from '../storage/caExclusionStore';
 import { ticketProviderFor } from './risk';
 import type { Services } from './services';
 
@@ -88,4 +91,19 @@ export function breakGlassDeps(services: Services, tickets?: TicketOpener): Brea
 /** Violations open tickets through the configured ticket system (TICKET_PROVIDER), deduplicated by key. */
 export function caTickets(services: Services): TicketOpener {
   return ticketProviderFor(services);
+}
+
+/** Expiring exclusions; `now` is the clock the timer and routes judge expiry by. */
+export function exclusionDeps(services: Services, now: () => Date = () => new Date()): ExclusionDeps {
+  const ca = caGraph(services);
+  return {
+    policies: ca,
+    directory: ca,
+    groups: new GraphExclusionGroups(services.graph.scoped(), services.config.graph.baseUrl),
+    store: new TableCaExclusionStore(services.storage),
+    audit: services.audit,
+    now,
+    newId: randomUUID,
+    maxDays: services.config.conditionalAccess.exclusionMaxDays,
+  };
 }

@@ -260,6 +260,25 @@ describe('Graph contract: groups', () => {
     ).toEqual([...members].sort());
   });
 
+  it('creates a security group with owners and members as documented', async () => {
+    const f = fixture('group-create-security');
+    const ids = [
+      '26be1845-4119-4801-a799-aea79d09f1a2',
+      'ff7cb387-6688-423c-8188-3da9532a73cc',
+      '69456242-0067-49d3-ba96-9de6f2728e14',
+    ];
+    await loadTenant(tenant({ users: ids.map((id, i) => user(id, `op${i}@contoso.com`)), groups: [] }));
+    const res = await sendFixture(f, (u) => u, f.request.body);
+    expectContract(f, res);
+    const created = String(obj(res.body).id);
+    const members = await send('GET', `${GRAPH}/groups/${created}/members?$select=id`);
+    expect(
+      list(obj(members.body).value)
+        .map((m) => String(obj(m).id))
+        .sort(),
+    ).toEqual(ids.slice(1).sort());
+  });
+
   it('removes a member with DELETE members/{id}/$ref as documented', async () => {
     const f = fixture('group-remove-member-ref');
     const member = '2b7d9e4f-6a1c-4e3b-8f5d-9c0a1b2c3d4e';

@@ -37,6 +37,7 @@ const ROLE_NAMES = [
   'UserAuthMethod-TAP.ReadWrite.All',
   'Policy.ReadWrite.ConditionalAccess',
   'GroupMember.Read.All',
+  'Group.Create',
 ];
 const roleId = (name: string) => `00000000-0000-0000-0000-${String(ROLE_NAMES.indexOf(name) + 1).padStart(12, '0')}`;
 
@@ -188,6 +189,7 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
         'UserAuthMethod-TAP.ReadWrite.All',
         'GroupMember.Read.All',
         'Policy.ReadWrite.ConditionalAccess',
+        'Group.Create',
       ].sort(),
     );
   });
@@ -276,7 +278,7 @@ describe('infra/graph-permissions.json', () => {
 
   it('declares every capability, each permission with the calls it covers, a reason and a doc page', () => {
     expect(Object.keys(manifest.capabilities).sort()).toEqual(
-      ['caBackup', 'caBreakGlass', 'caGuestRisk', 'caRestore', 'caWhyBlocked', 'groupSync', 'health', 'phoneImport', 'remediation', 'riskTickets', 'tap'].sort(),
+      ['caBackup', 'caBreakGlass', 'caExclusions', 'caGuestRisk', 'caRestore', 'caWhyBlocked', 'groupSync', 'health', 'phoneImport', 'remediation', 'riskTickets', 'tap'].sort(),
     );
   });
 

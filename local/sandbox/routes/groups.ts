@@ -156,6 +156,57 @@ const GROUP_READ_ONLY = new Set([
   'members',
 ]);
 
+/**
+ * The default properties Graph returns for a group it just created (group-post-groups.md, create_prepopulated_group):
+ * nulls and empty lists, `renewedDateTime` = creation time, and the security identifier Entra derives from the object
+ * id (S-1-12-1- followed by the GUID's 16 bytes read as four little-endian 32-bit numbers).
+ */
+function createdGroupDefaults(id: string, created: string): Json {
+  const hex = id.replace(/-/g, '');
+  const bytes = Buffer.from(
+    hex.slice(6, 8) +
+      hex.slice(4, 6) +
+      hex.slice(2, 4) +
+      hex.slice(0, 2) +
+      hex.slice(10, 12) +
+      hex.slice(8, 10) +
+      hex.slice(14, 16) +
+      hex.slice(12, 14) +
+      hex.slice(16),
+    'hex',
+  );
+  const sid = [0, 4, 8, 12].map((o) => bytes.readUInt32LE(o)).join('-');
+  const nulls = [
+    'deletedDateTime',
+    'classification',
+    'description',
+    'expirationDateTime',
+    'isAssignableToRole',
+    'mail',
+    'membershipRule',
+    'membershipRuleProcessingState',
+    'onPremisesDomainName',
+    'onPremisesLastSyncDateTime',
+    'onPremisesNetBiosName',
+    'onPremisesSamAccountName',
+    'onPremisesSecurityIdentifier',
+    'onPremisesSyncEnabled',
+    'preferredDataLocation',
+    'preferredLanguage',
+    'theme',
+    'visibility',
+  ];
+  return {
+    ...Object.fromEntries(nulls.map((k) => [k, null])),
+    proxyAddresses: [],
+    renewedDateTime: created,
+    resourceBehaviorOptions: [],
+    resourceProvisioningOptions: [],
+    securityIdentifier: `S-1-12-1-${sid}`,
+    onPremisesProvisioningErrors: [],
+  };
+}
+
 export const groupRoutes: RouteDef[] = [
   ...directoryListRoutes({
     path: '/groups',
@@ -199,21 +250,21 @@ export const groupRoutes: RouteDef[] = [
       for (const id of memberIds) requireMemberObject(env, id);
       const rest: Json = {};
       for (const [k, v] of Object.entries(body)) if (!k.includes('@odata.bind')) rest[k] = v;
+      const id = randomUUID();
+      const created = isoNow();
       const group: Json & { id: string } = {
-        description: null,
-        onPremisesSyncEnabled: null,
-        isAssignableToRole: null,
-        membershipRule: null,
-        membershipRuleProcessingState: null,
+        ...createdGroupDefaults(id, created),
         ...rest,
         groupTypes,
-        id: randomUUID(),
-        createdDateTime: isoNow(),
+        id,
+        createdDateTime: created,
       };
       env.state.createGroup(group);
       for (const id of memberIds) env.state.addMember(group.id, id);
       env.state.markCreated(group.id, env.visibleAtForNewObject());
-      return entity(call, 'groups/$entity', group, 201);
+      // The create answer (only) carries the object's directory URL, in Graph's v2 form with the tenant id.
+      const odataId = `${call.origin}/v2/${env.state.tenant.id}/directoryObjects/${id}/Microsoft.DirectoryServices.Group`;
+      return entity(call, 'groups/$entity', { '@odata.id': odataId, ...group }, 201);
     },
   },
   {

@@ -1,0 +1,228 @@
+/**
+ * Expiring exclusions: a user is exempted from one policy by membership of that policy's dedicated exclusion group
+ * (named `CA exclusion <policyId>`, so it never exempts anyone from another policy), never by editing the policy's
+ * user list. A timer removes the member at `expiresAt`. Creating the group and adding it to the policy changes the
+ * policy, so it is only done with the planId of a dry run for that policy.
+ */
+import type { AuditSink } from '../audit';
+import { badRequest, conflict, notFound } from '../errors';
+import { isJson, userAssignments } from './model';
+import type { DirectoryLookup, PolicyReader, PolicyWriter } from './ports';
+
+export type ExclusionStatus = 'active' | 'ended' | 'expired';
+
+export interface Exclusion {
+  readonly exclusionId: string;
+  readonly policyId: string;
+  readonly policyName: string;
+  readonly groupId: string;
+  readonly userId: string;
+  readonly userPrincipalName: string;
+  readonly expiresAt: string;
+  readonly reason: string;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  status: ExclusionStatus;
+  endedAt?: string;
+  endedBy?: string;
+}
+
+export interface ExclusionPlan {
+  readonly planId: string;
+  readonly policyId: string;
+  readonly createdAt: string;
+}
+
+export interface ExclusionStore {
+  get(exclusionId: string): Promise<Exclusion | undefined>;
+  put(exclusion: Exclusion): Promise<void>;
+  listActive(): Promise<Exclusion[]>;
+  getPlan(planId: string): Promise<ExclusionPlan | undefined>;
+  putPlan(plan: ExclusionPlan): Promise<void>;
+}
+
+export interface ExclusionGroups {
+  /** A security group (not mail-enabled, assigned membership); returns its id. */
+  createSecurityGroup(displayName: string, mailNickname: string, description: string): Promise<string>;
+  /** `false` when the object already was a member. */
+  addMember(groupId: string, objectId: string): Promise<boolean>;
+  /** `false` when the object was no longer a member (or the group is gone). */
+  removeMember(groupId: string, objectId: string): Promise<boolean>;
+}
+
+export interface ExclusionDeps {
+  readonly policies: PolicyReader & PolicyWriter;
+  readonly directory: DirectoryLookup;
+  readonly groups: ExclusionGroups;
+  readonly store: ExclusionStore;
+  readonly audit: AuditSink;
+  readonly now: () => Date;
+  readonly newId: () => string;
+  readonly maxDays: number;
+}
+
+export interface ExclusionRequest {
+  readonly policyId: string;
+  readonly user: string;
+  readonly expiresAt: string;
+  readonly reason: string;
+  readonly dryRun: boolean;
+  readonly planId?: string;
+}
+
+/** Plans older than this are refused: the policy may have changed since someone looked. */
+const PLAN_TTL_MS = 24 * 3600_000;
+
+export const exclusionGroupName = (policyId: string): string => `CA exclusion ${policyId}`;
+
+export async function requestExclusion(deps: ExclusionDeps, req: ExclusionRequest, actor: string) {
+  const now = deps.now();
+  const expires = new Date(req.expiresAt);
+  if (expires.getTime() <= now.getTime()) {
+    throw badRequest('EXPIRY_IN_PAST', `expiresAt ${req.expiresAt} is not in the future`);
+  }
+  if (expires.getTime() > now.getTime() + deps.maxDays * 86_400_000) {
+    throw badRequest('EXPIRY_TOO_FAR', `expiresAt may be at most ${deps.maxDays} days ahead`, { maxDays: deps.maxDays });
+  }
+  const policy = await deps.policies.getPolicy(req.policyId);
+  if (!policy) throw notFound('POLICY_NOT_FOUND', `No Conditional Access policy '${req.policyId}'`);
+  const user = await deps.directory.findUser(req.user);
+  if (!user) throw notFound('USER_NOT_FOUND', `No user '${req.user}'`);
+  const duplicate = (await deps.store.listActive()).find((e) => e.policyId === req.policyId && e.userId === user.id);
+  if (duplicate) {
+    throw conflict('EXCLUSION_EXISTS', `${user.userPrincipalName} already has an active exclusion from this policy`, {
+      exclusionId: duplicate.exclusionId,
+    });
+  }
+  const excluded = new Set(userAssignments(policy).excludeGroups);
+  const named = await deps.directory.findByName('group', exclusionGroupName(req.policyId));
+  const existing = named.find((g) => g.type === 'group');
+  const policyChange = !existing ? 'createGroupAndExclude' : excluded.has(existing.id) ? 'none' : 'excludeGroup';
+  const summary = {
+    policy: { id: policy.id, displayName: policy.displayName },
+    user: { id: user.id, userPrincipalName: user.userPrincipalName },
+    group: existing ? { id: existing.id, displayName: existing.displayName } : { displayName: exclusionGroupName(req.policyId) },
+    policyChange,
+    expiresAt: expires.toISOString(),
+  };
+  if (req.dryRun) {
+    const plan: ExclusionPlan = { planId: deps.newId(), policyId: req.policyId, createdAt: now.toISOString() };
+    await deps.store.putPlan(plan);
+    return { dryRun: true as const, planId: plan.planId, ...summary };
+  }
+  let groupId = existing?.id;
+  if (policyChange !== 'none') {
+    await requirePlan(deps, req, now);
+    groupId ??= await deps.groups.createSecurityGroup(
+      exclusionGroupName(req.policyId),
+      `ca-exclusion-${req.policyId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`,
+      `Temporary exclusions from the Conditional Access policy '${String(policy.displayName)}', managed by entra-ops`,
+    );
+    const users = { ...(isJson(policy.conditions) && isJson(policy.conditions.users) ? policy.conditions.users : {}) };
+    users.excludeGroups = [...excluded, groupId];
+    await deps.policies.updatePolicy(req.policyId, { conditions: { users } });
+    await deps.audit.write([
+      {
+        action: 'ca.exclusion.groupExcluded',
+        outcome: 'succeeded',
+        actor,
+        target: req.policyId,
+        job: 'ca-exclusions',
+        details: { groupId },
+      },
+    ]);
+  }
+  if (!groupId) throw new Error('exclusion group id missing after creation');
+  await deps.groups.addMember(groupId, user.id);
+  const exclusion: Exclusion = {
+    exclusionId: deps.newId(),
+    policyId: req.policyId,
+    policyName: String(policy.displayName),
+    groupId,
+    userId: user.id,
+    userPrincipalName: user.userPrincipalName,
+    expiresAt: expires.toISOString(),
+    reason: req.reason,
+    createdBy: actor,
+    createdAt: now.toISOString(),
+    status: 'active',
+  };
+  await deps.store.put(exclusion);
+  await deps.audit.write([
+    {
+      action: 'ca.exclusion.add',
+      outcome: 'succeeded',
+      actor,
+      target: user.id,
+      job: 'ca-exclusions',
+      runId: exclusion.exclusionId,
+      reason: req.reason,
+      details: { policyId: req.policyId, groupId, expiresAt: exclusion.expiresAt },
+    },
+  ]);
+  return { dryRun: false as const, exclusion, policyChange };
+}
+
+async function requirePlan(deps: ExclusionDeps, req: ExclusionRequest, now: Date): Promise<void> {
+  if (!req.planId) {
+    throw badRequest(
+      'PLAN_REQUIRED',
+      'This exclusion changes the policy: run a dry run first and send its planId with dryRun=false',
+    );
+  }
+  const plan = await deps.store.getPlan(req.planId);
+  if (!plan || now.getTime() - Date.parse(plan.createdAt) > PLAN_TTL_MS) {
+    throw notFound('PLAN_NOT_FOUND', `No current exclusion plan '${req.planId}': run a new dry run`);
+  }
+  if (plan.policyId !== req.policyId) throw conflict('PLAN_MISMATCH', `Plan ${req.planId} is for policy ${plan.policyId}`);
+}
+
+export async function listActiveExclusions(store: ExclusionStore): Promise<Exclusion[]> {
+  return (await store.listActive()).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
+}
+
+async function finish(deps: ExclusionDeps, e: Exclusion, status: 'ended' | 'expired', actor: string): Promise<Exclusion> {
+  const wasMember = await deps.groups.removeMember(e.groupId, e.userId);
+  e.status = status;
+  e.endedAt = deps.now().toISOString();
+  e.endedBy = actor;
+  await deps.store.put(e);
+  await deps.audit.write([
+    {
+      action: status === 'expired' ? 'ca.exclusion.expire' : 'ca.exclusion.end',
+      outcome: 'succeeded',
+      actor,
+      target: e.userId,
+      job: 'ca-exclusions',
+      runId: e.exclusionId,
+      details: { policyId: e.policyId, groupId: e.groupId, wasMember },
+    },
+  ]);
+  return e;
+}
+
+/** Ends an exclusion now; ending one that already ended answers it unchanged. */
+export async function endExclusion(deps: ExclusionDeps, exclusionId: string, actor: string): Promise<Exclusion> {
+  const e = await deps.store.get(exclusionId);
+  if (!e) throw notFound('EXCLUSION_NOT_FOUND', `No exclusion '${exclusionId}'`);
+  return e.status === 'active' ? finish(deps, e, 'ended', actor) : e;
+}
+
+/** The timer: every active exclusion whose expiresAt has passed loses its membership; one failure does not stop the rest. */
+export async function expireDue(
+  deps: ExclusionDeps,
+): Promise<{ expired: string[]; failed: { exclusionId: string; message: string }[] }> {
+  const now = deps.now().getTime();
+  const expired: string[] = [];
+  const failed: { exclusionId: string; message: string }[] = [];
+  for (const e of await deps.store.listActive()) {
+    if (Date.parse(e.expiresAt) > now) continue;
+    try {
+      await finish(deps, e, 'expired', 'timer');
+      expired.push(e.exclusionId);
+    } catch (err) {
+      failed.push({ exclusionId: e.exclusionId, message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return { expired, failed };
+}
