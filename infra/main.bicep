@@ -292,6 +292,10 @@ param conditionalAccess {
   breakGlassSchedule: string
   @description('add missing break-glass exclusions (audited)')
   breakGlassAutoFix: bool
+  @description('furthest expiry of a temporary policy exclusion, in days')
+  exclusionMaxDays: int
+  @description('NCRONTAB of the timer that ends expired exclusions')
+  exclusionSchedule: string
 } = {
   backupSchedule: '0 0 2 * * *'
   backupRetentionDays: 365
@@ -299,6 +303,8 @@ param conditionalAccess {
   breakGlassGroups: []
   breakGlassSchedule: '0 0 * * * *'
   breakGlassAutoFix: false
+  exclusionMaxDays: 30
+  exclusionSchedule: '0 */5 * * * *'
 }
 
 @description('Principal ids allowed to publish to the risk topic (EventGrid Data Sender), e.g. automation identities.')
@@ -662,6 +668,8 @@ var appSettings = union({
   CA_BREAK_GLASS_GROUPS: join(conditionalAccess.breakGlassGroups, ',')
   CA_BREAK_GLASS_SCHEDULE: conditionalAccess.breakGlassSchedule
   CA_BREAK_GLASS_AUTOFIX: conditionalAccess.breakGlassAutoFix ? 'true' : 'false'
+  CA_EXCLUSION_MAX_DAYS: string(conditionalAccess.exclusionMaxDays)
+  CA_EXCLUSION_SCHEDULE: conditionalAccess.exclusionSchedule
 }, keyVaultReferences)
 
 resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
