@@ -14,3 +14,9 @@ import type { Overview as AppOverview } from '../../shared/overview';
 
 /** The overview, plus open tickets once the ticketing capability reports them. */
 export type Overview = AppOverview & { readonly tickets?: { readonly open: number } };
+export type { BackupSummary } from '../../shared/conditional-access/backup';
+export type { BackupDiffReport } from '../../shared/conditional-access/backupDiff';
+export type { BackupManifest } from '../../shared/conditional-access/backupModel';
+export type { BreakGlassRun } from '../../shared/conditional-access/breakGlass';
+export type { GuestRiskReport } from '../../shared/conditional-access/guestRisk';
+export type { RiskTicket, TimelineEntry } from '../../shared/risk/model';
