@@ -235,7 +235,7 @@ describe.runIf(browserAvailable())('operator console in Chromium', () => {
     const open = page.getByRole('definition').filter({ has: page.getByRole('link', { name: String(summary.opened) }) });
     await open.waitFor();
 
-    await page.getByRole('link', { name: 'Tickets' }).click();
+    await page.getByRole('link', { name: 'Tickets', exact: true }).click();
     const list = page.getByRole('table', { name: /^Tickets: / });
     await list.waitFor();
     expect(await list.locator('tbody tr').count()).toBe(api.value.length);
