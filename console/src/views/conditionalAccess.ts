@@ -40,6 +40,7 @@ function breakGlass(run: BreakGlassRun): HTMLElement {
 }
 
 function guestRisk(report: GuestRiskReport): HTMLElement {
+  const groupName = (id: string) => report.guestGroups.find((g) => g.id === id)?.displayName ?? '';
   return h(
     'div',
     {},
@@ -63,7 +64,7 @@ function guestRisk(report: GuestRiskReport): HTMLElement {
           header: 'Offered fix',
           cell: (f) =>
             f.fix.excludeGroupId
-              ? h('span', {}, 'exclude group ', h('code', {}, f.fix.excludeGroupId))
+              ? h('span', {}, `exclude group ${groupName(f.fix.excludeGroupId)} `, h('code', {}, f.fix.excludeGroupId))
               : h('span', {}, 'create a dynamic group ', h('code', {}, f.fix.membershipRule), ' and exclude it'),
         },
       ],
