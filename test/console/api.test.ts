@@ -73,7 +73,7 @@ describe('console read models', () => {
     expect(second.json.next).toBeUndefined();
 
     const overview = await call('GET', 'overview');
-    expect(overview.json).toMatchObject({ sync: { runs: 3, byStatus: { blocked: 3 } } });
+    expect(overview.json).toMatchObject({ sync: { runs: 3, byStatus: { blocked: 3 } }, tickets: { open: 0 } });
     expect((overview.json.sync as { problems: unknown[] }).problems).toHaveLength(3);
     expect((overview.json.sync as { graphRequests: { httpCalls: number } }).graphRequests.httpCalls).toBeGreaterThan(0);
     expect(DEMO_GROUPS.group2Name.id).toBe(job.target);

@@ -140,4 +140,22 @@ describe('console API door without sign-in', () => {
     expect(matchApiRoute(allFunctions, 'GET', 'sync/runs/r1/members')?.def.name).toBe('syncRunMembers');
     expect(matchApiRoute(allFunctions, 'DELETE', 'sync/jobs/j1')?.params).toEqual({ jobId: 'j1' });
   });
+
+  it('forwards the tickets and Conditional Access routes the console pages use', () => {
+    const route = (method: string, path: string) => matchApiRoute(allFunctions, method, path);
+    expect(route('GET', 'tickets')?.def.name).toBe('ticketsList');
+    expect(route('GET', 'tickets/u1.20261202T101500Z')).toMatchObject({
+      def: { name: 'ticketGet' },
+      params: { ticketId: 'u1.20261202T101500Z' },
+    });
+    expect(route('POST', 'risk/poll')?.def.name).toBe('riskPoll');
+    expect(route('GET', 'ca/backups')?.def.name).toBe('caBackupsList');
+    expect(route('POST', 'ca/backups')?.def.name).toBe('caBackupsCreate');
+    expect(route('GET', 'ca/backups/20261202T020000Z-1a2b3c/diff')).toMatchObject({
+      def: { name: 'caBackupDiff' },
+      params: { backupId: '20261202T020000Z-1a2b3c' },
+    });
+    expect(route('GET', 'ca/break-glass')?.def.name).toBe('caBreakGlassGet');
+    expect(route('GET', 'ca/guest-risk')?.def.name).toBe('caGuestRisk');
+  });
 });

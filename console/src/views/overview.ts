@@ -66,13 +66,11 @@ registerView({
         'none.',
       ),
     );
-    if (overview.tickets) {
-      append(
-        root,
-        h('h2', {}, 'Open tickets'),
-        cards('Open tickets', [['Open', overview.tickets.open]]),
-        h('p', {}, h('a', { href: '#/tickets' }, 'All tickets')),
-      );
-    }
+    append(
+      root,
+      h('h2', {}, 'Risk tickets'),
+      cards('Risk tickets', [['Open', h('a', { href: '#/tickets?state=open' }, String(overview.tickets.open))]]),
+      h('p', {}, h('a', { href: '#/tickets' }, 'All tickets')),
+    );
   },
 });
