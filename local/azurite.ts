@@ -1,6 +1,6 @@
 /**
  * Azurite, the real storage emulator, as a child process. `require('azurite')` loads the VS Code extension and
- * its server classes are internal, so the CLI is spawned instead (toolchain.md §3). Ports default to 0 (free ports
+ * its server classes are internal, so the CLI is spawned instead. Ports default to 0 (free ports
  * chosen by the OS); the real ones are read from the "successfully listening at" lines Azurite prints even with
  * `--silent`. `UseDevelopmentStorage=true` assumes ports 10000-10002, so an explicit connection string is built.
  */

@@ -4,7 +4,7 @@
  * Deliberately built on Node's global `fetch` instead of `@microsoft/microsoft-graph-client`: that SDK cannot retry
  * throttled items inside a `$batch` response, has no per-run request/throttle counters, and mangles `http://` next
  * links (it treats only `https://` URLs as absolute and never authenticates them), which breaks the local sandbox
- * (toolchain.md §4). Types come from `@microsoft/microsoft-graph-types` in the typed adapters.
+ * entirely. Types come from `@microsoft/microsoft-graph-types` in the typed adapters.
  *
  * Retries: 429 and 503 (Graph refused the request before doing it) for every request; 500, 502, 504 and connection
  * failures, which may follow a write the service completed, only for requests that are safe to repeat (GET, PUT,

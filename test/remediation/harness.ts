@@ -1,21 +1,17 @@
 import { randomBytes } from 'node:crypto';
 
 import { type HttpHandler, HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
-import { afterAll, beforeAll } from 'vitest';
 
-import { type AzuriteInstance, startAzurite } from '../../local/azurite';
-import { type GraphSandbox, startGraphSandbox, type StartOptions } from '../../local/sandbox';
-import { setServices } from '../../shared/runtime/services';
+import { type StartOptions } from '../../local/sandbox';
 import { generateSecret } from '../../shared/ticketing/standardWebhooks';
+import { type AppStack, stackSettings, useAppStack } from '../helpers/appStack';
 
 /**
  * Real Azurite and the Graph sandbox (demo tenant) over HTTP for one test file; the app's services read them from
  * process.env. Handlers are called with real HttpRequest/InvocationContext objects, and every log line the app writes
  * is kept in `logs` (the leak scan reads it).
  */
-export interface RemediationHarness {
-  readonly sandbox: GraphSandbox;
-  readonly azurite: AzuriteInstance;
+export interface RemediationHarness extends AppStack {
   readonly secrets: { readonly builtin: string; readonly webhook: string; readonly servicenow: string; readonly jira: string };
   readonly logs: string[];
 }
@@ -24,49 +20,32 @@ export function useRemediationHarness(
   env: Record<string, string> = {},
   sandboxOptions: StartOptions = {},
 ): { readonly current: RemediationHarness } {
-  let h: RemediationHarness | undefined;
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    const [azurite, sandbox] = await Promise.all([startAzurite({ inMemory: true }), startGraphSandbox(sandboxOptions)]);
+  return useAppStack((stack) => {
     const secrets = {
       builtin: generateSecret(),
       webhook: generateSecret(),
       servicenow: generateSecret(),
       jira: randomBytes(24).toString('hex'),
     };
-    h = { azurite, sandbox, secrets, logs: [] };
-    Object.assign(process.env, {
-      AzureWebJobsStorage: azurite.connectionString,
-      GRAPH_BASE_URL: sandbox.url,
-      GRAPH_AUTH: 'static',
-      GRAPH_STATIC_TOKEN: 'remediation-tests',
-      GRAPH_MAX_BACKOFF_MS: '200',
-      GRAPH_MAX_RETRIES: '2',
-      LOG_LEVEL: 'debug',
-      PASS_VAULT_KEY: randomBytes(32).toString('base64'),
-      PUBLIC_BASE_URL: 'https://entra-ops.example',
-      REMEDIATION_APP_DIRECTORY_ROLE: 'userAdministrator',
-      TICKET_CALLBACK_SECRET_BUILTIN: secrets.builtin,
-      TICKET_CALLBACK_SECRET_WEBHOOK: secrets.webhook,
-      SERVICENOW_CALLBACK_SECRET: secrets.servicenow,
-      JIRA_WEBHOOK_SECRET: secrets.jira,
-      JIRA_APPROVAL_STATUSES: 'Approved - Block=block',
-      ...env,
-    });
-    setServices(undefined);
-  });
-  afterAll(async () => {
-    setServices(undefined);
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-    await Promise.all([h?.sandbox.close(), h?.azurite.stop()]);
-  });
-  return {
-    get current(): RemediationHarness {
-      if (!h) throw new Error('harness not started');
-      return h;
-    },
-  };
+    return {
+      harness: { ...stack, secrets, logs: [] },
+      env: {
+        ...stackSettings(stack, 'remediation-tests'),
+        GRAPH_MAX_BACKOFF_MS: '200',
+        GRAPH_MAX_RETRIES: '2',
+        LOG_LEVEL: 'debug',
+        PASS_VAULT_KEY: randomBytes(32).toString('base64'),
+        PUBLIC_BASE_URL: 'https://entra-ops.example',
+        REMEDIATION_APP_DIRECTORY_ROLE: 'userAdministrator',
+        TICKET_CALLBACK_SECRET_BUILTIN: secrets.builtin,
+        TICKET_CALLBACK_SECRET_WEBHOOK: secrets.webhook,
+        SERVICENOW_CALLBACK_SECRET: secrets.servicenow,
+        JIRA_WEBHOOK_SECRET: secrets.jira,
+        JIRA_APPROVAL_STATUSES: 'Approved - Block=block',
+        ...env,
+      },
+    };
+  }, sandboxOptions);
 }
 
 export interface CallOptions {

@@ -4,49 +4,22 @@
  */
 
 import { type HttpHandler, HttpRequest, type HttpResponseInit, InvocationContext } from '@azure/functions';
-import { afterAll, beforeAll } from 'vitest';
 
-import { type AzuriteInstance, startAzurite } from '../../local/azurite';
-import { type GraphSandbox, type SandboxKnobs, startGraphSandbox } from '../../local/sandbox';
+import { type SandboxKnobs } from '../../local/sandbox';
 import { AppError } from '../../shared/errors';
-import { type Services, setServices } from '../../shared/runtime/services';
+import { type Services } from '../../shared/runtime/services';
 import { runSyncJob } from '../../shared/runtime/syncJob';
 import type { SyncRun } from '../../shared/sync/jobModel';
+import { type AppStack, stackSettings, useAppStack } from '../helpers/appStack';
 import { eventually } from '../helpers/host';
 
-export interface Harness {
-  readonly sandbox: GraphSandbox;
-  readonly azurite: AzuriteInstance;
-}
+export type Harness = AppStack;
 
 export function useSyncHarness(): { readonly current: Harness } {
-  let h: Harness | undefined;
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    const [azurite, sandbox] = await Promise.all([startAzurite({ inMemory: true }), startGraphSandbox()]);
-    h = { azurite, sandbox };
-    Object.assign(process.env, {
-      AzureWebJobsStorage: azurite.connectionString,
-      GRAPH_BASE_URL: sandbox.url,
-      GRAPH_AUTH: 'static',
-      GRAPH_STATIC_TOKEN: 'sync-tests',
-      GRAPH_MAX_BACKOFF_MS: '200',
-      LOG_LEVEL: 'silent',
-    });
-    setServices(undefined);
-  });
-  afterAll(async () => {
-    setServices(undefined);
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-    await Promise.all([h?.sandbox.close(), h?.azurite.stop()]);
-  });
-  return {
-    get current(): Harness {
-      if (!h) throw new Error('harness not started');
-      return h;
-    },
-  };
+  return useAppStack((stack) => ({
+    harness: stack,
+    env: { ...stackSettings(stack, 'sync-tests'), GRAPH_MAX_BACKOFF_MS: '200', LOG_LEVEL: 'silent' },
+  }));
 }
 
 export interface CallOptions {
@@ -61,7 +34,7 @@ export interface CallOptions {
 export async function call(
   handler: HttpHandler,
   options: CallOptions = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
+): Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } } }> {
   const query = new URLSearchParams(options.query ?? {}).toString();
   const text = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const request = new HttpRequest({
