@@ -2,6 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 
 import { BACKUP_ID, type BackupManifest, manifestPath, objectPath, sha256 } from '../conditional-access/backupModel';
 import type { BackupStore, PlanStore, StoredObjectInfo } from '../conditional-access/backupPorts';
+import { statusOf } from './storageErrors';
 
 /**
  * Conditional Access backups in the `ca-backups` container: `<backupId>/manifest.json` per backup and
@@ -11,11 +12,6 @@ import type { BackupStore, PlanStore, StoredObjectInfo } from '../conditional-ac
 export const CA_BACKUP_CONTAINER = 'ca-backups';
 const MANIFEST = /^(.+)\/manifest\.json$/;
 const OBJECT = /^objects\/([0-9a-f]{64})\.json$/;
-
-const statusOf = (err: unknown): number | undefined => {
-  const s = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
-  return typeof s === 'number' ? s : undefined;
-};
 
 async function readText(container: ContainerClient, path: string): Promise<string | undefined> {
   try {

@@ -2,17 +2,13 @@ import type { TableClient } from '@azure/data-tables';
 
 import type { Exclusion, ExclusionPlan, ExclusionStore } from '../conditional-access/exclusions';
 import type { StorageClients } from './clients';
+import { statusOf } from './storageErrors';
 
 /**
  * Table `caexclusions`: partition `exclusion` (row = exclusionId, with `status` and `expiresAt` as columns so the timer
  * can query active ones) and partition `plan` (dry runs that allow a policy change).
  */
 export const CA_EXCLUSIONS_TABLE = 'caexclusions';
-
-const statusOf = (err: unknown): number | undefined => {
-  const s = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
-  return typeof s === 'number' ? s : undefined;
-};
 
 export class TableCaExclusionStore implements ExclusionStore {
   constructor(private readonly storage: Pick<StorageClients, 'table'>) {}

@@ -3,6 +3,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import type { TableClient } from '@azure/data-tables';
 
 import type { PassVault, RetrievedSecret, SecretToKeep } from '../remediation/ports';
+import { statusOf } from './storageErrors';
 
 /**
  * One-time retrieval of passes and temporary passwords (table `passvault`). The secret is encrypted at rest with
@@ -30,11 +31,6 @@ interface VaultEntity {
 export const retrievalIdPattern = /^[A-Za-z0-9_-]{43}$/;
 
 const rowKeyOf = (retrievalId: string): string => createHash('sha256').update(retrievalId, 'utf8').digest('hex');
-
-const statusOf = (err: unknown): number | undefined => {
-  const status = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
-  return typeof status === 'number' ? status : undefined;
-};
 
 export function vaultKey(base64: string): Buffer {
   const key = Buffer.from(base64, 'base64');

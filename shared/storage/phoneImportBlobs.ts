@@ -3,16 +3,12 @@ import { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
 
 import type { ImportFiles } from '../phones/ports';
+import { statusOf } from './storageErrors';
 
 /**
  * The `phone-imports` container for the import job: streamed reads (the file is never held whole in memory),
  * streamed writes for the results file, and moves between incoming/ processed/ failed/ as a server-side copy.
  */
-const statusOf = (err: unknown): number | undefined => {
-  const s = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
-  return typeof s === 'number' ? s : undefined;
-};
-
 export class BlobImportFiles implements ImportFiles {
   constructor(private readonly container: () => Promise<ContainerClient>) {}
 

@@ -4,6 +4,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 
 import type { ActionName } from '../remediation/actions';
 import type { DeliveryLedger, NewRequest, Outcome, RemediationStore, RequestState, StoredRequest } from '../remediation/ports';
+import { orUndefined, statusOf } from './storageErrors';
 
 /**
  * Remediation requests in table `remediations`, one partition per subject (a ticket or a user), so a request, its
@@ -20,20 +21,6 @@ const sha = (text: string): string => createHash('sha256').update(text, 'utf8').
 const partitionOf = (subject: string): string => sha(`subject\n${subject}`).slice(0, 40);
 export const requestIdOf = (subject: string, idempotencyKey: string): string => sha(`${subject}\n${idempotencyKey}`).slice(0, 32);
 const seqRow = (seq: number): string => `r-${String(seq).padStart(10, '0')}`;
-
-const statusOf = (err: unknown): number | undefined => {
-  const status = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
-  return typeof status === 'number' ? status : undefined;
-};
-
-async function orUndefined<T>(work: Promise<T>, ...statuses: number[]): Promise<T | undefined> {
-  try {
-    return await work;
-  } catch (err) {
-    if (statuses.includes(statusOf(err) ?? -1)) return undefined;
-    throw err;
-  }
-}
 
 interface HeadEntity {
   partitionKey: string;

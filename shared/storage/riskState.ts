@@ -4,6 +4,7 @@ import type { TableClient } from '@azure/data-tables';
 
 import type { EventLedger, ProviderRetryQueue, RiskStateStore, TenantRiskFacts } from '../risk/ports';
 import type { StorageClients } from './clients';
+import { orUndefined } from './storageErrors';
 
 /**
  * The risk job's small state in table `riskstate`: poll watermarks (partition `watermark`), what was learned about
@@ -18,20 +19,6 @@ export const RISK_SYNC_QUEUE = 'risk-ticket-sync';
 const STALE_CLAIM_MS = 10 * 60_000;
 /** Queue messages can be hidden for at most 7 days; our backoff tops out at an hour. */
 const MAX_VISIBILITY_S = 7 * 24 * 3600;
-
-const statusOf = (err: unknown): number | undefined => {
-  const status = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
-  return typeof status === 'number' ? status : undefined;
-};
-
-async function orUndefined<T>(work: Promise<T>, ...statuses: number[]): Promise<T | undefined> {
-  try {
-    return await work;
-  } catch (err) {
-    if (statuses.includes(statusOf(err) ?? 0)) return undefined;
-    throw err;
-  }
-}
 
 const eventRow = (eventId: string): string => createHash('sha256').update(eventId).digest('hex');
 

@@ -3,6 +3,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { parseTicketId, type RiskTicket, type TicketListQuery } from '../risk/model';
 import type { OpenResult, TicketRepository } from '../risk/ports';
 import type { StorageClients } from './clients';
+import { orUndefined, statusOf } from './storageErrors';
 
 /**
  * Risk tickets in table `risktickets`, one partition per user:
@@ -20,11 +21,6 @@ const CHUNK_CHARS = 30_000;
 const MAX_CONFLICT_RETRIES = 20;
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag?: string };
-
-const statusOf = (err: unknown): number | undefined => {
-  const status = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
-  return typeof status === 'number' ? status : undefined;
-};
 
 const rowKeyOf = (stamp: string): string => `t.${stamp}`;
 
@@ -52,15 +48,6 @@ function fromEntity(e: Record<string, unknown>): RiskTicket {
   return JSON.parse(text) as RiskTicket;
 }
 
-async function orUndefined<T>(work: Promise<T>): Promise<T | undefined> {
-  try {
-    return await work;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
-}
-
 const isConflict = (err: unknown): boolean => statusOf(err) === 409 || statusOf(err) === 412;
 
 export class TableTicketRepository implements TicketRepository {
@@ -71,13 +58,13 @@ export class TableTicketRepository implements TicketRepository {
   }
 
   private async slot(table: TableClient, userId: string): Promise<(Entity & { ticketId?: string }) | undefined> {
-    return orUndefined(table.getEntity<Entity & { ticketId?: string }>(userId, SLOT));
+    return orUndefined(table.getEntity<Entity & { ticketId?: string }>(userId, SLOT), 404);
   }
 
   private async read(table: TableClient, ticketId: string): Promise<{ ticket: RiskTicket; etag: string } | undefined> {
     const id = parseTicketId(ticketId);
     if (!id) return undefined;
-    const e = await orUndefined(table.getEntity<Entity>(id.userId, rowKeyOf(id.stamp)));
+    const e = await orUndefined(table.getEntity<Entity>(id.userId, rowKeyOf(id.stamp)), 404);
     return e ? { ticket: fromEntity(e), etag: e.etag ?? '*' } : undefined;
   }
 

@@ -13,6 +13,7 @@ import type {
   SyncStateStore,
 } from '../sync/ports';
 import type { StorageClients } from './clients';
+import { orUndefined } from './storageErrors';
 import { SyncRunIndex } from './syncRunIndex';
 
 /**
@@ -35,20 +36,6 @@ const TARGET_PARTITION = 'target';
 const CHUNK_CHARS = 30_000;
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
-
-const statusOf = (err: unknown): number | undefined => {
-  const status = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
-  return typeof status === 'number' ? status : undefined;
-};
-
-async function orUndefined<T>(work: Promise<T>, ...statuses: number[]): Promise<T | undefined> {
-  try {
-    return await work;
-  } catch (err) {
-    if (statuses.includes(statusOf(err) ?? 0)) return undefined;
-    throw err;
-  }
-}
 
 function splitJson(value: unknown): Record<string, string | number> {
   const text = JSON.stringify(value);
