@@ -1,40 +1,44 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+import { type ValidateFunction } from 'ajv';
+import Ajv2019 from 'ajv/dist/2019';
+import draft7MetaSchema from 'ajv/dist/refs/json-schema-draft-07.json';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 /**
- * azure.yaml against the rules of azd's published schema (schemas/v1.0/azure.yaml.json in Azure/azure-dev) for the
- * parts this file uses: the name pattern, `infra` provider/path/module, each service's required `host` and known
- * language, hook names and their `posix.shell` / `run`. No JSON-schema validator is installed, so the file is read
- * with a parser for the YAML subset it is written in (maps, scalars, comments) and the rules are checked directly.
- * The hook scripts are checked by shellcheck (CI installs it from Debian).
+ * azure.yaml against azd's published schema (vendored under infra/schemas/azd with its source commit), validated with
+ * ajv, plus the choices this project makes in it: one function app service published as built, hooks that exist,
+ * are executable and pass shellcheck (CI installs it from Debian).
  */
 const root = resolve(__dirname, '..', '..');
-type Node = string | { [key: string]: Node };
+const SCHEMAS = join(root, 'infra', 'schemas', 'azd');
+const RAW = 'https://raw.githubusercontent.com/Azure/azure-dev/main/';
+type Node = string | boolean | { [key: string]: Node };
 
-function parseYamlSubset(text: string): Node {
-  const top: Record<string, Node> = {};
-  const stack: { indent: number; map: Record<string, Node> }[] = [{ indent: -1, map: top }];
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/\s+#.*$/, '').replace(/^#.*$/, '');
-    if (!line.trim()) continue;
-    const indent = line.length - line.trimStart().length;
-    const m = /^([\w.-]+):(?:\s+(.*))?$/.exec(line.trim());
-    if (!m?.[1]) throw new Error(`azure.yaml: unsupported line: ${raw}`);
-    while ((stack.at(-1)?.indent ?? -1) >= indent) stack.pop();
-    const parent = stack.at(-1)!.map;
-    if (m[2] === undefined || m[2] === '') {
-      const child: Record<string, Node> = {};
-      parent[m[1]] = child;
-      stack.push({ indent, map: child });
-    } else parent[m[1]] = m[2].replace(/^'(.*)'$|^"(.*)"$/, '$1$2');
+/** A validator for azd's schema: 2019-09 at the top, draft-07 for the extension schemas it references by URL. */
+function azdValidator(): ValidateFunction {
+  const ajv = new Ajv2019({ allErrors: true, strict: false });
+  addFormats(ajv);
+  ajv.addMetaSchema(draft7MetaSchema);
+  const extensions = join(SCHEMAS, 'cli', 'azd', 'extensions');
+  for (const ext of readdirSync(extensions)) {
+    for (const file of readdirSync(join(extensions, ext, 'schemas'))) {
+      const schema = JSON.parse(readFileSync(join(extensions, ext, 'schemas', file), 'utf8')) as { $id?: string };
+      const url = `${RAW}cli/azd/extensions/${ext}/schemas/${file}`;
+      if (schema.$id !== undefined) expect(schema.$id).toBe(url);
+      ajv.addSchema(schema, schema.$id === undefined ? url : undefined);
+    }
   }
-  return top;
+  return ajv.compile(JSON.parse(readFileSync(join(SCHEMAS, 'schemas', 'v1.0', 'azure.yaml.json'), 'utf8')) as object);
 }
 
-const yaml = parseYamlSubset(readFileSync(join(root, 'azure.yaml'), 'utf8')) as Record<string, Record<string, Node>>;
+const validate = azdValidator();
+const text = readFileSync(join(root, 'azure.yaml'), 'utf8');
+const yaml = parse(text) as Record<string, Record<string, Node>>;
 const SERVICE_HOOKS = ['predeploy', 'postdeploy', 'prerestore', 'postrestore', 'prebuild', 'postbuild', 'prepackage', 'postpackage'];
 const PROJECT_HOOKS = ['preprovision', 'postprovision', 'predeploy', 'postdeploy', 'preup', 'postup', 'predown', 'postdown'];
 
@@ -45,13 +49,32 @@ function hookScripts(hooks: Node, allowed: readonly string[]): string[] {
     const posix = (hook as Record<string, Node>).posix as Record<string, string>;
     expect(['sh', 'pwsh']).toContain(posix.shell);
     expect(posix.run).toMatch(/^bash infra\/hooks\/[\w-]+\.sh$/);
-    if (posix.continueOnError !== undefined) expect(['true', 'false']).toContain(posix.continueOnError);
+    if (posix.continueOnError !== undefined) expect(typeof posix.continueOnError).toBe('boolean');
     out.push(posix.run!.replace(/^bash /, ''));
   }
   return out;
 }
 
 describe('azure.yaml (azd)', () => {
+  it('is valid against azd\'s published schema, the one its editor comment names', () => {
+    expect(text.split('\n')[0]).toBe(`# yaml-language-server: $schema=${RAW}schemas/v1.0/azure.yaml.json`);
+    const ok = validate(yaml);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  type Doc = { name: string; infra: Record<string, unknown>; services: { api: Record<string, Record<string, unknown>> } };
+  it.each<[string, (d: Doc) => void]>([
+    ['an upper-case name', (d) => (d.name = 'Entra_Ops')],
+    ['a service without host', (d) => delete d.services.api.host],
+    ['an unknown service hook', (d) => (d.services.api.hooks!.preflight = { run: 'x' })],
+    ['infra layers beside infra path', (d) => (d.infra.layers = [{ name: 'a', path: 'b' }])],
+  ])('the schema refuses %s (the validation is real)', (_name, mutate) => {
+    const doc = structuredClone(yaml) as unknown as Doc;
+    mutate(doc);
+    expect(validate(doc)).toBe(false);
+  });
+
   it('names the app and provisions infra/main.bicep', () => {
     expect(yaml.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     expect(yaml.infra).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
@@ -61,7 +84,7 @@ describe('azure.yaml (azd)', () => {
   it('publishes one function app service from the repo root, without a server-side build', () => {
     const services = yaml.services as Record<string, Record<string, Node>>;
     expect(Object.keys(services)).toEqual(['api']);
-    expect(services.api).toMatchObject({ project: '.', language: 'ts', host: 'function', remoteBuild: 'false' });
+    expect(services.api).toMatchObject({ project: '.', language: 'ts', host: 'function', remoteBuild: false });
     expect(readFileSync(join(root, 'infra', 'main.bicep'), 'utf8')).toContain("'azd-service-name': 'api'");
   });
 
