@@ -1,14 +1,30 @@
+/** One import: a live progress bar until it ends, then its results, filterable by status and text, and the file. */
 import { query } from '../api';
 import { announce, append, cards, errorBox, fill, h, statusBadge, table } from '../dom';
 import type { ImportProgress, ResultRow, RowPage } from '../models';
 import { registerView, type ViewContext } from '../registry';
 import { pause, progressBar, saveBlob } from '../widgets';
 
-/** One import: a live progress bar until it ends, then its results, filterable by status and text, and the file. */
 const STATUSES = ['created', 'updated', 'unchanged', 'smsEnabled', 'conflict', 'failed', 'skipped'] as const;
 const PAGE = 100;
 
-function results(ctx: ViewContext, progress: ImportProgress): HTMLElement {
+const rowsTable = (page: RowPage): HTMLElement =>
+  table(
+    `Result rows: ${page.total} ${page.total === 1 ? 'match' : 'matches'}`,
+    [
+      { header: 'Line', cell: (r: ResultRow) => r.line, numeric: true },
+      { header: 'User', cell: (r: ResultRow) => r.user },
+      { header: 'Phone (masked)', cell: (r: ResultRow) => h('span', { class: 'mono' }, r.phoneNumber) },
+      { header: 'Status', cell: (r: ResultRow) => statusBadge(r.status) },
+      { header: 'Action', cell: (r: ResultRow) => r.action },
+      { header: 'Reason', cell: (r: ResultRow) => r.reason },
+    ],
+    page.value,
+    'no rows match.',
+  );
+
+/** The filter inputs: a status and text in the user, action or reason (suggesting the import's reasons). */
+function rowFilters() {
   const status = h(
     'select',
     { id: 'filter-status', name: 'status' },
@@ -18,36 +34,6 @@ function results(ctx: ViewContext, progress: ImportProgress): HTMLElement {
   const text = h('input', { type: 'search', id: 'filter-text', name: 'q', 'aria-describedby': 'filter-hint' });
   const reasons = h('datalist', { id: 'filter-reasons' });
   text.setAttribute('list', 'filter-reasons');
-  const out = h('div', { 'aria-live': 'polite' });
-  let skip = 0;
-  const load = async () => {
-    const page = await ctx.api.get<RowPage>(
-      `phone-imports/${progress.importId}/rows${query({ status: status.value, q: text.value.trim(), skip, top: PAGE })}`,
-      ctx.signal,
-    );
-    fill(reasons, ...page.reasons.map((r) => h('option', { value: r })));
-    const prev = h('button', { type: 'button', class: 'secondary', disabled: skip === 0 }, 'Previous');
-    const next = h('button', { type: 'button', class: 'secondary', disabled: skip + PAGE >= page.total }, 'Next');
-    prev.addEventListener('click', () => void ((skip = Math.max(0, skip - PAGE)), load()));
-    next.addEventListener('click', () => void ((skip += PAGE), load()));
-    fill(
-      out,
-      table(
-        `Result rows: ${page.total} ${page.total === 1 ? 'match' : 'matches'}`,
-        [
-          { header: 'Line', cell: (r: ResultRow) => r.line, numeric: true },
-          { header: 'User', cell: (r: ResultRow) => r.user },
-          { header: 'Phone (masked)', cell: (r: ResultRow) => h('span', { class: 'mono' }, r.phoneNumber) },
-          { header: 'Status', cell: (r: ResultRow) => statusBadge(r.status) },
-          { header: 'Action', cell: (r: ResultRow) => r.action },
-          { header: 'Reason', cell: (r: ResultRow) => r.reason },
-        ],
-        page.value,
-        'no rows match.',
-      ),
-      page.total > PAGE ? h('div', { class: 'pager' }, prev, next) : null,
-    );
-  };
   const form = h(
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Filter result rows' },
@@ -62,11 +48,10 @@ function results(ctx: ViewContext, progress: ImportProgress): HTMLElement {
     ),
     h('div', {}, h('button', { type: 'submit' }, 'Filter')),
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    skip = 0;
-    load().catch((err: unknown) => fill(out, errorBox(err)));
-  });
+  return { form, status, text, reasons };
+}
+
+function downloadButton(ctx: ViewContext, progress: ImportProgress, out: HTMLElement): HTMLElement {
   const download = h('button', { type: 'button', class: 'secondary' }, 'Download results file (CSV)');
   download.addEventListener('click', () => {
     ctx.api
@@ -74,13 +59,35 @@ function results(ctx: ViewContext, progress: ImportProgress): HTMLElement {
       .then((blob) => saveBlob(blob, progress.resultsBlob?.split('/').pop() ?? 'results.csv'))
       .catch((err: unknown) => out.prepend(errorBox(err)));
   });
+  return download;
+}
+
+function results(ctx: ViewContext, progress: ImportProgress): HTMLElement {
+  const filters = rowFilters();
+  const out = h('div', { 'aria-live': 'polite' });
+  let skip = 0;
+  const load = async () => {
+    const q = query({ status: filters.status.value, q: filters.text.value.trim(), skip, top: PAGE });
+    const page = await ctx.api.get<RowPage>(`phone-imports/${progress.importId}/rows${q}`, ctx.signal);
+    fill(filters.reasons, ...page.reasons.map((r) => h('option', { value: r })));
+    const prev = h('button', { type: 'button', class: 'secondary', disabled: skip === 0 }, 'Previous');
+    const next = h('button', { type: 'button', class: 'secondary', disabled: skip + PAGE >= page.total }, 'Next');
+    prev.addEventListener('click', () => void ((skip = Math.max(0, skip - PAGE)), load()));
+    next.addEventListener('click', () => void ((skip += PAGE), load()));
+    fill(out, rowsTable(page), page.total > PAGE ? h('div', { class: 'pager' }, prev, next) : null);
+  };
+  filters.form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    skip = 0;
+    load().catch((err: unknown) => fill(out, errorBox(err)));
+  });
   load().catch((err: unknown) => fill(out, errorBox(err)));
   return h(
     'section',
     { 'aria-labelledby': 'results-heading' },
     h('h2', { id: 'results-heading' }, 'Results'),
-    h('div', { class: 'actions' }, download),
-    form,
+    h('div', { class: 'actions' }, downloadButton(ctx, progress, out)),
+    filters.form,
     out,
   );
 }

@@ -1,12 +1,12 @@
+/**
+ * Create and edit a sync job. The API validates (names resolved to groups, loops, targets Graph cannot write);
+ * its messages are shown next to the fields they name and in a summary that takes focus.
+ */
 import { ApiError } from '../api';
 import { append, errorBox, h } from '../dom';
 import type { SyncJob } from '../models';
 import { registerView, type ViewContext } from '../registry';
 
-/**
- * Create and edit a sync job. The API validates (names resolved to groups, loops, targets Graph cannot write);
- * its messages are shown next to the fields they name and in a summary that takes focus.
- */
 const lines = (text: string): string[] =>
   text
     .split(/\r?\n/)
@@ -27,14 +27,12 @@ function field(id: string, label: string, input: HTMLElement, hint?: string): HT
 
 const optionalNumber = (v: string): number | undefined => (v.trim() === '' ? undefined : Number(v));
 
-function jobForm(ctx: ViewContext, job: SyncJob | undefined): void {
+/** One input per job field, filled from the job being edited (or the defaults for a new one). */
+function jobInputs(job: SyncJob | undefined) {
   const text = (name: string, value = '') => h('input', { type: 'text', name, value, autocomplete: 'off' });
   const area = (name: string, value: string) => h('textarea', { name, rows: 3 }, value);
-  const name = text('name', job?.name);
-  const target = text('target', job?.target);
-  const sources = area('sources', job?.sources.map((s) => s.group).join('\n') ?? '');
-  const transitive = h('input', { type: 'checkbox', name: 'transitive', checked: job?.sources.some((s) => s.transitive) });
-  const exclude = area('exclude', job?.exclude.map((s) => s.group).join('\n') ?? '');
+  const number = (name: string, value: number | undefined, max?: number) =>
+    h('input', { type: 'number', name, min: 0, ...(max !== undefined && { max }), value });
   const mode = h(
     'select',
     { name: 'mode' },
@@ -42,51 +40,56 @@ function jobForm(ctx: ViewContext, job: SyncJob | undefined): void {
     h('option', { value: 'mirror' }, 'mirror: remove anything else'),
   );
   mode.value = job?.mode ?? 'additive';
-  const types = (['user', 'group', 'device', 'servicePrincipal'] as const).map((t) =>
-    h('input', { type: 'checkbox', name: 'memberTypes', value: t, checked: (job?.memberTypes ?? ['user']).includes(t) }),
-  );
-  const protectedIds = area('protected', job?.protected.join('\n') ?? '');
-  const maxAdds = h('input', { type: 'number', name: 'maxAdds', min: 0, value: job?.limits.maxAdds });
-  const maxRemovals = h('input', { type: 'number', name: 'maxRemovals', min: 0, value: job?.limits.maxRemovals });
-  const maxRemovalPercent = h('input', {
-    type: 'number',
-    name: 'maxRemovalPercent',
-    min: 0,
-    max: 100,
-    value: job?.limits.maxRemovalPercent,
-  });
-  const schedule = text('schedule', job?.schedule);
-  const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: job?.enabled ?? true });
-  const summary = h('div', { tabindex: -1 });
-  const submit = h('button', { type: 'submit' }, job ? 'Save changes' : 'Create job');
+  return {
+    name: text('name', job?.name),
+    target: text('target', job?.target),
+    sources: area('sources', job?.sources.map((s) => s.group).join('\n') ?? ''),
+    transitive: h('input', { type: 'checkbox', name: 'transitive', checked: job?.sources.some((s) => s.transitive) }),
+    exclude: area('exclude', job?.exclude.map((s) => s.group).join('\n') ?? ''),
+    mode,
+    types: (['user', 'group', 'device', 'servicePrincipal'] as const).map((t) =>
+      h('input', { type: 'checkbox', name: 'memberTypes', value: t, checked: (job?.memberTypes ?? ['user']).includes(t) }),
+    ),
+    protectedIds: area('protected', job?.protected.join('\n') ?? ''),
+    maxAdds: number('maxAdds', job?.limits.maxAdds),
+    maxRemovals: number('maxRemovals', job?.limits.maxRemovals),
+    maxRemovalPercent: number('maxRemovalPercent', job?.limits.maxRemovalPercent, 100),
+    schedule: text('schedule', job?.schedule),
+    enabled: h('input', { type: 'checkbox', name: 'enabled', checked: job?.enabled ?? true }),
+  };
+}
 
-  const form = h(
+type JobInputs = ReturnType<typeof jobInputs>;
+
+/** The labelled form: every input with its hint, the limits grouped, the error summary on top. */
+function jobFormLayout(i: JobInputs, summary: HTMLElement, submit: HTMLElement, job: SyncJob | undefined): HTMLFormElement {
+  return h(
     'form',
     { class: 'stacked', novalidate: true },
     summary,
-    field('job-name', 'Name', name),
-    field('job-target', 'Target group', target, 'Group id, or its exact display name (resolved once, when saved).'),
-    field('job-sources', 'Source groups', sources, 'One group id or exact display name per line.'),
-    h('label', { class: 'inline' }, transitive, 'Include members of groups nested in the sources'),
-    field('job-exclude', 'Excluded groups', exclude, 'Optional. Members of these groups (and nested groups) are never synced.'),
-    field('job-mode', 'Mode', mode),
+    field('job-name', 'Name', i.name),
+    field('job-target', 'Target group', i.target, 'Group id, or its exact display name (resolved once, when saved).'),
+    field('job-sources', 'Source groups', i.sources, 'One group id or exact display name per line.'),
+    h('label', { class: 'inline' }, i.transitive, 'Include members of groups nested in the sources'),
+    field('job-exclude', 'Excluded groups', i.exclude, 'Optional. Members of these groups (and nested groups) are never synced.'),
+    field('job-mode', 'Mode', i.mode),
     h(
       'fieldset',
       { 'data-field': 'job-memberTypes' },
       h('legend', {}, 'Member types'),
-      ...types.map((t) => h('label', { class: 'inline' }, t, t.value)),
+      ...i.types.map((t) => h('label', { class: 'inline' }, t, t.value)),
     ),
-    field('job-protected', 'Protected members', protectedIds, 'Object ids never removed, one per line.'),
+    field('job-protected', 'Protected members', i.protectedIds, 'Object ids never removed, one per line.'),
     h(
       'fieldset',
       {},
       h('legend', {}, 'Limits (a run over a limit applies nothing)'),
-      field('job-maxAdds', 'Most members added per run', maxAdds),
-      field('job-maxRemovals', 'Most members removed per run', maxRemovals),
-      field('job-maxRemovalPercent', 'Most removed, % of the target', maxRemovalPercent),
+      field('job-maxAdds', 'Most members added per run', i.maxAdds),
+      field('job-maxRemovals', 'Most members removed per run', i.maxRemovals),
+      field('job-maxRemovalPercent', 'Most removed, % of the target', i.maxRemovalPercent),
     ),
-    field('job-schedule', 'Schedule', schedule, 'Optional NCRONTAB, six fields, UTC; e.g. 0 0 * * * * for hourly.'),
-    h('label', { class: 'inline' }, enabled, 'Enabled'),
+    field('job-schedule', 'Schedule', i.schedule, 'Optional NCRONTAB, six fields, UTC; e.g. 0 0 * * * * for hourly.'),
+    h('label', { class: 'inline' }, i.enabled, 'Enabled'),
     h(
       'div',
       { class: 'actions' },
@@ -94,28 +97,39 @@ function jobForm(ctx: ViewContext, job: SyncJob | undefined): void {
       h('a', { class: 'button secondary', href: job ? `#/sync/jobs/${job.jobId}` : '#/sync' }, 'Cancel'),
     ),
   );
+}
 
+/** The API body from the inputs; fields the form does not show are kept from the job being edited. */
+function jobBody(i: JobInputs, job: SyncJob | undefined): Record<string, unknown> {
+  const group = (g: string) => ({ group: g, transitive: i.transitive.checked });
+  const limits = {
+    maxAdds: optionalNumber(i.maxAdds.value),
+    maxRemovals: optionalNumber(i.maxRemovals.value),
+    maxRemovalPercent: optionalNumber(i.maxRemovalPercent.value),
+  };
+  return {
+    name: i.name.value,
+    target: i.target.value,
+    sources: lines(i.sources.value).map(group),
+    exclude: lines(i.exclude.value).map((g) => ({ group: g })),
+    mode: i.mode.value,
+    memberTypes: i.types.filter((t) => t.checked).map((t) => t.value),
+    protected: lines(i.protectedIds.value),
+    limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
+    enabled: i.enabled.checked,
+    ...(i.schedule.value.trim() && { schedule: i.schedule.value.trim() }),
+    ...(job && { userType: job.userType, includeDisabled: job.includeDisabled }),
+  };
+}
+
+function jobForm(ctx: ViewContext, job: SyncJob | undefined): void {
+  const inputs = jobInputs(job);
+  const summary = h('div', { tabindex: -1 });
+  const submit = h('button', { type: 'submit' }, job ? 'Save changes' : 'Create job');
+  const form = jobFormLayout(inputs, summary, submit, job);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const group = (g: string) => ({ group: g, transitive: transitive.checked });
-    const limits = {
-      maxAdds: optionalNumber(maxAdds.value),
-      maxRemovals: optionalNumber(maxRemovals.value),
-      maxRemovalPercent: optionalNumber(maxRemovalPercent.value),
-    };
-    const body = {
-      name: name.value,
-      target: target.value,
-      sources: lines(sources.value).map(group),
-      exclude: lines(exclude.value).map((g) => ({ group: g })),
-      mode: mode.value,
-      memberTypes: types.filter((t) => t.checked).map((t) => t.value),
-      protected: lines(protectedIds.value),
-      limits: Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
-      enabled: enabled.checked,
-      ...(schedule.value.trim() && { schedule: schedule.value.trim() }),
-      ...(job && { userType: job.userType, includeDisabled: job.includeDisabled }),
-    };
+    const body = jobBody(inputs, job);
     submit.disabled = true;
     const saving = job
       ? ctx.api.send<SyncJob>('PUT', `sync/jobs/${job.jobId}`, body)

@@ -28,6 +28,23 @@ const select = (id: string, label: string, values: readonly string[], chosen: st
     ...values.map((v) => h('option', { value: v, selected: v === chosen }, v)),
   );
 
+const ticketTable = (shown: TicketSummary[]): HTMLElement =>
+  table(
+    `Tickets: ${shown.length}, newest first`,
+    [
+      { header: 'User', cell: (t) => h('a', { href: `#/tickets/${encodeURIComponent(t.ticketId)}` }, person(t)) },
+      { header: 'Kind', cell: (t) => t.kind },
+      { header: 'State', cell: (t) => statusBadge(t.state) },
+      { header: 'Reason', cell: (t) => (t.reason === 'homeTenantBlock' ? 'blocked by home tenant' : 'user risk') },
+      { header: 'Risk', cell: (t) => [t.riskLevel, t.riskState].filter(Boolean).join(', ') || '—' },
+      { header: 'Signals', cell: (t) => t.signalCount, numeric: true },
+      { header: 'Ticket system', cell: (t) => `${t.provider.provider} (${t.provider.status})` },
+      { header: 'Updated', cell: (t) => when(t.updatedAt) },
+    ],
+    shown,
+    'none match.',
+  );
+
 registerView({
   path: '/tickets',
   nav: { label: 'Tickets', order: 30 },
@@ -52,24 +69,7 @@ registerView({
         byId || !needle
           ? list
           : list.filter((t) => `${t.displayName ?? ''} ${t.userPrincipalName}`.toLowerCase().includes(needle));
-      fill(
-        out,
-        table(
-          `Tickets: ${shown.length}, newest first`,
-          [
-            { header: 'User', cell: (t) => h('a', { href: `#/tickets/${encodeURIComponent(t.ticketId)}` }, person(t)) },
-            { header: 'Kind', cell: (t) => t.kind },
-            { header: 'State', cell: (t) => statusBadge(t.state) },
-            { header: 'Reason', cell: (t) => (t.reason === 'homeTenantBlock' ? 'blocked by home tenant' : 'user risk') },
-            { header: 'Risk', cell: (t) => [t.riskLevel, t.riskState].filter(Boolean).join(', ') || '—' },
-            { header: 'Signals', cell: (t) => t.signalCount, numeric: true },
-            { header: 'Ticket system', cell: (t) => `${t.provider.provider} (${t.provider.status})` },
-            { header: 'Updated', cell: (t) => when(t.updatedAt) },
-          ],
-          shown,
-          'none match.',
-        ),
-      );
+      fill(out, ticketTable(shown));
     };
     const form = h(
       'form',
