@@ -1,3 +1,7 @@
+/**
+ * Wires the read models the console and the list routes use (run history, names, import rows) to the adapters.
+ */
+
 import { createDirectoryNames } from '../graph/directoryNames';
 import { PHONE_CONTAINER } from '../phones/files';
 import type { ImportHistory } from '../phones/history';
@@ -12,7 +16,6 @@ import type { DirectoryNames } from '../sync/planMembers';
 import type { RunRecords } from '../sync/ports';
 import type { Services } from './services';
 
-/** Wires the read models the console and the list routes use (run history, names, import rows) to the adapters. */
 export interface SyncReadDeps {
   readonly runs: Pick<RunRecords, 'getRun'>;
   readonly history: RunHistory;
