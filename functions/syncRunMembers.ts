@@ -12,7 +12,7 @@ export const syncRunMembersHandler = httpHandler(async ({ request, services }) =
   const { runId } = readParams(request, runIdParams);
   const page = readQuery(request, membersQuery);
   const deps = syncReadDeps(services);
-  const run = await getRun({ state: deps.runs }, runId);
+  const run = await getRun(deps, runId);
   return json(200, await runMembers(run, page, deps.names), { 'cache-control': 'no-store' });
 });
 

@@ -10,7 +10,7 @@ export async function syncTimerHandler(_timer: Timer, context: InvocationContext
   const deps = syncJobDeps(services);
   const outcomes = await runDueJobs({
     jobs: deps.jobs,
-    state: deps.state,
+    schedules: deps.schedules,
     now: () => new Date(),
     run: (jobId) => runSyncJob(services, jobId, { dryRun: false, actor: 'timer', trigger: 'timer' }, { log }),
   });

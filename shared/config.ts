@@ -454,104 +454,135 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const s = parsed.data;
   return Object.freeze({
-    storage: compact({
-      connectionString: s.AzureWebJobsStorage,
-      accountName: s.AzureWebJobsStorage__accountName,
-      blobServiceUri: s.AzureWebJobsStorage__blobServiceUri,
-      queueServiceUri: s.AzureWebJobsStorage__queueServiceUri,
-      tableServiceUri: s.AzureWebJobsStorage__tableServiceUri,
-      clientId: s.AzureWebJobsStorage__clientId,
-    }),
-    graph: compact({
-      baseUrl: s.GRAPH_BASE_URL.replace(/\/+$/, ''),
-      auth: s.GRAPH_AUTH,
-      staticToken: s.GRAPH_STATIC_TOKEN,
-      managedIdentityClientId: s.AZURE_CLIENT_ID,
-      maxConcurrency: s.GRAPH_MAX_CONCURRENCY,
-      maxRetries: s.GRAPH_MAX_RETRIES,
-      maxBackoffMs: s.GRAPH_MAX_BACKOFF_MS,
-      pacingTimeScale: s.GRAPH_PACING_TIME_SCALE,
-    }),
-    http: {
-      requireAppRoles: s.REQUIRE_APP_ROLES,
-      auth: {
-        appServiceAuth: s.WEBSITE_AUTH_ENABLED,
-        ...(s.AUTH_TENANT_ID !== undefined &&
-          s.AUTH_AUDIENCE !== undefined &&
-          s.AUTH_AUDIENCE.length > 0 && {
-            bearer: {
-              tenantId: s.AUTH_TENANT_ID.toLowerCase(),
-              audiences: s.AUTH_AUDIENCE,
-              authorityHost: s.AUTH_AUTHORITY_HOST.replace(/\/+$/, ''),
-              clockSkewSeconds: s.AUTH_CLOCK_SKEW_SECONDS,
-            },
-          }),
-      },
-    },
+    storage: storageSettings(s),
+    graph: graphSettings(s),
+    http: httpSettings(s),
     logLevel: s.LOG_LEVEL,
     sync: { timerSchedule: s.SYNC_TIMER_SCHEDULE, largeTargetWarning: s.SYNC_LARGE_TARGET_WARNING },
-    phones: compact({
-      defaultRegion: s.PHONE_DEFAULT_REGION,
-      overwrite: s.PHONE_OVERWRITE,
-      enableSmsSignInByDefault: s.PHONE_ENABLE_SMS_SIGNIN,
-      enableSmsWithoutLicence: s.PHONE_ENABLE_SMS_WITHOUT_LICENCE,
-      smsSignInGroupId: s.SMS_SIGNIN_GROUP_ID,
-      chunkSize: s.PHONE_CHUNK_SIZE,
-      maxFileBytes: s.PHONE_MAX_FILE_BYTES,
-      maxRows: s.PHONE_MAX_ROWS,
-      privilegedAllowList: s.PHONE_PRIVILEGED_ALLOWLIST,
-    }),
-    remediation: compact({
-      publicBaseUrl: s.PUBLIC_BASE_URL.replace(/\/+$/, ''),
-      passVaultKey: s.PASS_VAULT_KEY,
-      allow: { member: s.REMEDIATION_ALLOW_MEMBER, guest: s.REMEDIATION_ALLOW_GUEST, privileged: s.REMEDIATION_ALLOW_PRIVILEGED },
-      appDirectoryRole: s.REMEDIATION_APP_DIRECTORY_ROLE,
-      passwordWriteback: s.REMEDIATION_PASSWORD_WRITEBACK,
-      guestGroups: s.REMEDIATION_GUEST_GROUPS,
-      passwordRetrievalMinutes: s.REMEDIATION_PASSWORD_RETRIEVAL_MINUTES,
-      maxAttempts: s.REMEDIATION_MAX_ATTEMPTS,
-      callbackSecrets: {
-        servicenow: secretList(s.SERVICENOW_CALLBACK_SECRET),
-        jira: secretList(s.JIRA_WEBHOOK_SECRET),
-        webhook: secretList(s.TICKET_CALLBACK_SECRET_WEBHOOK),
-        builtin: secretList(s.TICKET_CALLBACK_SECRET_BUILTIN),
-      },
-      jiraApprovalStatuses: s.JIRA_APPROVAL_STATUSES,
-      jiraActionField: s.JIRA_ACTION_FIELD,
-    }),
-
-    conditionalAccess: {
-      backupSchedule: s.CA_BACKUP_SCHEDULE,
-      backupRetentionDays: s.CA_BACKUP_RETENTION_DAYS,
-      breakGlassUsers: s.CA_BREAK_GLASS_USERS,
-      breakGlassGroups: s.CA_BREAK_GLASS_GROUPS,
-      breakGlassSchedule: s.CA_BREAK_GLASS_SCHEDULE,
-      breakGlassAutoFix: s.CA_BREAK_GLASS_AUTOFIX,
-      exclusionMaxDays: s.CA_EXCLUSION_MAX_DAYS,
-      exclusionSchedule: s.CA_EXCLUSION_SCHEDULE,
-    },
-    risk: {
-      tenantId: s.ENTRA_TENANT_ID?.toLowerCase() ?? 'default',
-      pollSchedule: s.RISK_POLL_SCHEDULE,
-      minLevel: s.RISK_MIN_LEVEL,
-      lookbackDays: s.RISK_LOOKBACK_DAYS,
-      blockedGuests: s.RISK_BLOCKED_GUESTS,
-      signInEnrichMax: s.RISK_SIGNIN_ENRICH_MAX,
-    },
+    phones: phoneSettings(s),
+    remediation: remediationSettings(s),
+    conditionalAccess: conditionalAccessSettings(s),
+    risk: riskSettings(s),
     tickets: ticketSettings(s),
-    console: {
-      inAzure: s.WEBSITE_SITE_NAME !== undefined,
-      ...(s.CONSOLE_CLIENT_ID &&
-        s.CONSOLE_API_SCOPE &&
-        s.AUTH_TENANT_ID && {
-          auth: {
-            clientId: s.CONSOLE_CLIENT_ID,
-            authority: `${s.AUTH_AUTHORITY_HOST.replace(/\/+$/, '')}/${s.AUTH_TENANT_ID}`,
-            scope: s.CONSOLE_API_SCOPE,
+    console: consoleSettings(s),
+  });
+}
+
+function storageSettings(s: Settings): AppConfig['storage'] {
+  return compact({
+    connectionString: s.AzureWebJobsStorage,
+    accountName: s.AzureWebJobsStorage__accountName,
+    blobServiceUri: s.AzureWebJobsStorage__blobServiceUri,
+    queueServiceUri: s.AzureWebJobsStorage__queueServiceUri,
+    tableServiceUri: s.AzureWebJobsStorage__tableServiceUri,
+    clientId: s.AzureWebJobsStorage__clientId,
+  });
+}
+
+function graphSettings(s: Settings): AppConfig['graph'] {
+  return compact({
+    baseUrl: s.GRAPH_BASE_URL.replace(/\/+$/, ''),
+    auth: s.GRAPH_AUTH,
+    staticToken: s.GRAPH_STATIC_TOKEN,
+    managedIdentityClientId: s.AZURE_CLIENT_ID,
+    maxConcurrency: s.GRAPH_MAX_CONCURRENCY,
+    maxRetries: s.GRAPH_MAX_RETRIES,
+    maxBackoffMs: s.GRAPH_MAX_BACKOFF_MS,
+    pacingTimeScale: s.GRAPH_PACING_TIME_SCALE,
+  });
+}
+
+function httpSettings(s: Settings): AppConfig['http'] {
+  return {
+    requireAppRoles: s.REQUIRE_APP_ROLES,
+    auth: {
+      appServiceAuth: s.WEBSITE_AUTH_ENABLED,
+      ...(s.AUTH_TENANT_ID !== undefined &&
+        s.AUTH_AUDIENCE !== undefined &&
+        s.AUTH_AUDIENCE.length > 0 && {
+          bearer: {
+            tenantId: s.AUTH_TENANT_ID.toLowerCase(),
+            audiences: s.AUTH_AUDIENCE,
+            authorityHost: s.AUTH_AUTHORITY_HOST.replace(/\/+$/, ''),
+            clockSkewSeconds: s.AUTH_CLOCK_SKEW_SECONDS,
           },
         }),
     },
+  };
+}
+
+function phoneSettings(s: Settings): AppConfig['phones'] {
+  return compact({
+    defaultRegion: s.PHONE_DEFAULT_REGION,
+    overwrite: s.PHONE_OVERWRITE,
+    enableSmsSignInByDefault: s.PHONE_ENABLE_SMS_SIGNIN,
+    enableSmsWithoutLicence: s.PHONE_ENABLE_SMS_WITHOUT_LICENCE,
+    smsSignInGroupId: s.SMS_SIGNIN_GROUP_ID,
+    chunkSize: s.PHONE_CHUNK_SIZE,
+    maxFileBytes: s.PHONE_MAX_FILE_BYTES,
+    maxRows: s.PHONE_MAX_ROWS,
+    privilegedAllowList: s.PHONE_PRIVILEGED_ALLOWLIST,
   });
+}
+
+function remediationSettings(s: Settings): AppConfig['remediation'] {
+  return compact({
+    publicBaseUrl: s.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    passVaultKey: s.PASS_VAULT_KEY,
+    allow: { member: s.REMEDIATION_ALLOW_MEMBER, guest: s.REMEDIATION_ALLOW_GUEST, privileged: s.REMEDIATION_ALLOW_PRIVILEGED },
+    appDirectoryRole: s.REMEDIATION_APP_DIRECTORY_ROLE,
+    passwordWriteback: s.REMEDIATION_PASSWORD_WRITEBACK,
+    guestGroups: s.REMEDIATION_GUEST_GROUPS,
+    passwordRetrievalMinutes: s.REMEDIATION_PASSWORD_RETRIEVAL_MINUTES,
+    maxAttempts: s.REMEDIATION_MAX_ATTEMPTS,
+    callbackSecrets: {
+      servicenow: secretList(s.SERVICENOW_CALLBACK_SECRET),
+      jira: secretList(s.JIRA_WEBHOOK_SECRET),
+      webhook: secretList(s.TICKET_CALLBACK_SECRET_WEBHOOK),
+      builtin: secretList(s.TICKET_CALLBACK_SECRET_BUILTIN),
+    },
+    jiraApprovalStatuses: s.JIRA_APPROVAL_STATUSES,
+    jiraActionField: s.JIRA_ACTION_FIELD,
+  });
+}
+
+function conditionalAccessSettings(s: Settings): AppConfig['conditionalAccess'] {
+  return {
+    backupSchedule: s.CA_BACKUP_SCHEDULE,
+    backupRetentionDays: s.CA_BACKUP_RETENTION_DAYS,
+    breakGlassUsers: s.CA_BREAK_GLASS_USERS,
+    breakGlassGroups: s.CA_BREAK_GLASS_GROUPS,
+    breakGlassSchedule: s.CA_BREAK_GLASS_SCHEDULE,
+    breakGlassAutoFix: s.CA_BREAK_GLASS_AUTOFIX,
+    exclusionMaxDays: s.CA_EXCLUSION_MAX_DAYS,
+    exclusionSchedule: s.CA_EXCLUSION_SCHEDULE,
+  };
+}
+
+function riskSettings(s: Settings): AppConfig['risk'] {
+  return {
+    tenantId: s.ENTRA_TENANT_ID?.toLowerCase() ?? 'default',
+    pollSchedule: s.RISK_POLL_SCHEDULE,
+    minLevel: s.RISK_MIN_LEVEL,
+    lookbackDays: s.RISK_LOOKBACK_DAYS,
+    blockedGuests: s.RISK_BLOCKED_GUESTS,
+    signInEnrichMax: s.RISK_SIGNIN_ENRICH_MAX,
+  };
+}
+
+function consoleSettings(s: Settings): AppConfig['console'] {
+  return {
+    inAzure: s.WEBSITE_SITE_NAME !== undefined,
+    ...(s.CONSOLE_CLIENT_ID &&
+      s.CONSOLE_API_SCOPE &&
+      s.AUTH_TENANT_ID && {
+        auth: {
+          clientId: s.CONSOLE_CLIENT_ID,
+          authority: `${s.AUTH_AUTHORITY_HOST.replace(/\/+$/, '')}/${s.AUTH_TENANT_ID}`,
+          scope: s.CONSOLE_API_SCOPE,
+        },
+      }),
+  };
 }
 
 /** Only the chosen provider's block is built; the cross-setting rules above guarantee its required values. */

@@ -21,7 +21,7 @@ import { abortError, AdaptiveLimiter, type Permit } from './concurrency';
 import { CounterSet } from './counters';
 import { graphScope, type GraphTokenProvider, tokenProviderFromCredential } from './credentials';
 import { GraphError, parseGraphErrorBody } from './errors';
-import { paceClassFor, Pacer, type PaceTicket } from './pacing';
+import { type PaceClass, paceClassFor, Pacer, type PaceTicket } from './pacing';
 import { followPages, parsePage } from './paging';
 import { connectionErrorCode, isRetryableStatus, isSafeToRepeat, parseRetryAfter, retryDelay } from './retry';
 import type {
@@ -102,6 +102,14 @@ interface RawResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: unknown;
+}
+
+/** One attempt's result: a response, or a connection failure (its code and error); with the permit it held. */
+interface Attempted {
+  readonly res?: RawResponse;
+  readonly networkCode?: string;
+  readonly networkError?: unknown;
+  readonly permit: Permit;
 }
 
 interface Call {
@@ -299,115 +307,154 @@ class GraphScope implements Graph {
     this.checkDeadline(method, route, attempts, extra);
   }
 
+  /** Sends one request with its retries: pacing, concurrency, token renewal, throttling and the retry safety rules. */
   private async execute(call: Call): Promise<RawResponse> {
-    const { method, url } = call;
-    const route = this.route(url);
-    const log = this.log;
+    const route = this.route(call.url);
     // One client-request-id for every attempt of this request, so Graph support can follow a retried call.
     const clientRequestId = randomUUID();
-    let tokenRenewed = false;
     const pace = paceClassFor(route);
+    let tokenRenewed = false;
     for (let retries = 0; ; retries++) {
-      this.checkDeadline(method, route, retries, call.signal);
-      let permit: Permit;
-      let paced: PaceTicket | undefined;
-      try {
-        if (pace) paced = await this.shared.pacer.acquire(pace, this.waitSignal(call.signal));
-        permit = await this.shared.limiter.acquire(this.waitSignal(call.signal));
-      } catch (e) {
-        paced?.done('ok');
-        throw this.deadlineError(method, route, retries, e);
-      }
-      let res: RawResponse | undefined;
-      let networkCode: string | undefined;
-      let networkError: unknown;
-      try {
-        res = await this.attempt(call, clientRequestId);
-      } catch (e) {
-        if (e instanceof GraphError) throw e;
-        if (this.signal?.aborted) throw this.deadlineError(method, route, retries + 1, e);
-        networkCode = connectionErrorCode(e);
-        if (networkCode === undefined) throw e;
-        networkError = e;
-      } finally {
-        permit.release();
-        paced?.done(res?.status === 429 ? 'throttled' : 'ok');
-      }
-
-      if (res?.status === 401 && !tokenRenewed && this.shared.tokens.invalidate) {
-        // The cached token was revoked or lost a permission: one more attempt with a fresh token, then the 401 stands.
+      this.checkDeadline(call.method, route, retries, call.signal);
+      const attempted = await this.attemptWithPermit(call, route, pace, clientRequestId, retries);
+      if (attempted.res?.status === 401 && !tokenRenewed && this.shared.tokens.invalidate) {
         tokenRenewed = true;
-        this.shared.tokens.invalidate();
-        log?.warn({ method, route, status: 401 }, 'graph token refused; retrying once with a new token');
-        this.counterSet.add('retries');
+        this.renewToken(call.method, route);
         continue;
       }
-      if (networkCode !== undefined && !call.safeToRepeat) {
-        log?.warn({ method, route, code: networkCode }, 'graph connection failed on a request that is not safe to repeat');
-        throw new GraphError({
-          kind: 'http',
-          method,
-          route,
-          status: 0,
-          attempts: retries + 1,
-          code: networkCode,
-          message: `Graph ${method} ${route} lost its connection (${networkCode}); not sent again because it is not safe to repeat`,
-          cause: networkError,
-        });
-      }
-      let retryAfterMs: number | undefined;
-      if (res) {
-        call.inspect?.(res, permit);
-        if (
-          isOk(res.status) ||
-          (call.allow?.includes(res.status) ?? false) ||
-          !isRetryableStatus(res.status, call.safeToRepeat)
-        ) {
-          this.shared.limiter.succeeded();
-          if (isOk(res.status) || (call.allow?.includes(res.status) ?? false)) return res;
-          throw this.httpError(method, route, res, retries + 1);
-        }
-        if (res.status === 429) {
-          this.counterSet.add('throttled');
-          this.shared.limiter.throttled(permit.epoch);
-        }
-        retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.shared.now());
-      }
-
-      if (retries >= this.shared.maxRetries) {
-        const last = res
-          ? `${res.status} ${parseGraphErrorBody(res.body)?.code ?? ''}`.trim()
-          : `connection failure ${networkCode}`;
-        log?.warn({ method, route, status: res?.status ?? 0, attempts: retries + 1 }, 'graph retries exhausted');
-        throw new GraphError({
-          kind: 'retriesExhausted',
-          method,
-          route,
-          attempts: retries + 1,
-          status: res?.status ?? 0,
-          message: `Graph ${method} ${route} still failing after ${retries + 1} attempts (last: ${last})`,
-          ...(res ? this.errorFields(res) : { code: networkCode, cause: networkError }),
-        });
-      }
-      // A paced bucket's 429 (another app's traffic) already cooled the lane down for every caller; waiting here too
-      // would only add the same backoff twice.
-      const delayMs =
-        pace && res?.status === 429 ? 0 : retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random);
-      log?.info(
-        {
-          method,
-          route,
-          status: res?.status ?? 0,
-          code: networkCode,
-          attempt: retries + 1,
-          delayMs,
-          retryAfter: retryAfterMs !== undefined,
-        },
-        'graph retry',
-      );
-      await this.pause(delayMs, method, route, call.signal, retries + 1);
-      this.counterSet.add('retries');
+      const verdict = this.judge(call, route, attempted, retries);
+      if ('res' in verdict) return verdict.res;
+      if (retries >= this.shared.maxRetries) throw this.retriesExhausted(call.method, route, attempted, retries);
+      await this.backoff(call, route, pace, attempted, verdict.retryAfterMs, retries);
     }
+  }
+
+  /** Takes a pacing ticket (paced routes) and a concurrency permit, makes one attempt, and gives both back. */
+  private async attemptWithPermit(
+    call: Call,
+    route: string,
+    pace: PaceClass | undefined,
+    clientRequestId: string,
+    retries: number,
+  ): Promise<Attempted> {
+    let permit: Permit;
+    let paced: PaceTicket | undefined;
+    try {
+      if (pace) paced = await this.shared.pacer.acquire(pace, this.waitSignal(call.signal));
+      permit = await this.shared.limiter.acquire(this.waitSignal(call.signal));
+    } catch (e) {
+      paced?.done('ok');
+      throw this.deadlineError(call.method, route, retries, e);
+    }
+    let res: RawResponse | undefined;
+    try {
+      res = await this.attempt(call, clientRequestId);
+      return { res, permit };
+    } catch (e) {
+      if (e instanceof GraphError) throw e;
+      if (this.signal?.aborted) throw this.deadlineError(call.method, route, retries + 1, e);
+      const networkCode = connectionErrorCode(e);
+      if (networkCode === undefined) throw e;
+      return { networkCode, networkError: e, permit };
+    } finally {
+      permit.release();
+      paced?.done(res?.status === 429 ? 'throttled' : 'ok');
+    }
+  }
+
+  /** The cached token was revoked or lost a permission: one more attempt with a fresh token, then the 401 stands. */
+  private renewToken(method: string, route: string): void {
+    this.shared.tokens.invalidate?.();
+    this.log?.warn({ method, route, status: 401 }, 'graph token refused; retrying once with a new token');
+    this.counterSet.add('retries');
+  }
+
+  /**
+   * What one attempt means: the response to return, an error to throw (not retryable, or a lost connection on a
+   * request that is not safe to repeat), or a retry, with Graph's Retry-After when it gave one.
+   */
+  private judge(
+    call: Call,
+    route: string,
+    { res, networkCode, networkError, permit }: Attempted,
+    retries: number,
+  ): { readonly res: RawResponse } | { readonly retryAfterMs: number | undefined } {
+    const { method } = call;
+    if (networkCode !== undefined && !call.safeToRepeat) {
+      this.log?.warn({ method, route, code: networkCode }, 'graph connection failed on a request that is not safe to repeat');
+      throw new GraphError({
+        kind: 'http',
+        method,
+        route,
+        status: 0,
+        attempts: retries + 1,
+        code: networkCode,
+        message: `Graph ${method} ${route} lost its connection (${networkCode}); not sent again because it is not safe to repeat`,
+        cause: networkError,
+      });
+    }
+    if (!res) return { retryAfterMs: undefined };
+    call.inspect?.(res, permit);
+    const accepted = isOk(res.status) || (call.allow?.includes(res.status) ?? false);
+    if (accepted || !isRetryableStatus(res.status, call.safeToRepeat)) {
+      this.shared.limiter.succeeded();
+      if (accepted) return { res };
+      throw this.httpError(method, route, res, retries + 1);
+    }
+    if (res.status === 429) {
+      this.counterSet.add('throttled');
+      this.shared.limiter.throttled(permit.epoch);
+    }
+    return { retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.shared.now()) };
+  }
+
+  private retriesExhausted(
+    method: string,
+    route: string,
+    { res, networkCode, networkError }: Attempted,
+    retries: number,
+  ): GraphError {
+    const last = res ? `${res.status} ${parseGraphErrorBody(res.body)?.code ?? ''}`.trim() : `connection failure ${networkCode}`;
+    this.log?.warn({ method, route, status: res?.status ?? 0, attempts: retries + 1 }, 'graph retries exhausted');
+    return new GraphError({
+      kind: 'retriesExhausted',
+      method,
+      route,
+      attempts: retries + 1,
+      status: res?.status ?? 0,
+      message: `Graph ${method} ${route} still failing after ${retries + 1} attempts (last: ${last})`,
+      ...(res ? this.errorFields(res) : { code: networkCode, cause: networkError }),
+    });
+  }
+
+  /** Waits before the next attempt (Retry-After or jittered backoff) and counts the retry. */
+  private async backoff(
+    call: Call,
+    route: string,
+    pace: PaceClass | undefined,
+    { res, networkCode }: Attempted,
+    retryAfterMs: number | undefined,
+    retries: number,
+  ): Promise<void> {
+    const { method } = call;
+    // A paced bucket's 429 (another app's traffic) already cooled the lane down for every caller; waiting here too
+    // would only add the same backoff twice.
+    const delayMs =
+      pace && res?.status === 429 ? 0 : retryDelay(retries, retryAfterMs, this.shared.maxBackoffMs, this.shared.random);
+    this.log?.info(
+      {
+        method,
+        route,
+        status: res?.status ?? 0,
+        code: networkCode,
+        attempt: retries + 1,
+        delayMs,
+        retryAfter: retryAfterMs !== undefined,
+      },
+      'graph retry',
+    );
+    await this.pause(delayMs, method, route, call.signal, retries + 1);
+    this.counterSet.add('retries');
   }
 
   /** One HTTP exchange: token, fetch, full body read (a reset mid-body is a connection failure too). */

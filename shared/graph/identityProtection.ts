@@ -1,3 +1,11 @@
+/**
+ * Identity Protection for the risk job (riskyuser-list.md, riskyuser-get.md, riskdetection-list.md). These routes
+ * share one budget of 1 request per second per tenant with every other app and answer 429 without Retry-After; the
+ * gateway paces them (pacing.ts), so this adapter only asks for the biggest pages and the fewest requests.
+ * Permissions: IdentityRiskyUser.Read.All (riskyUsers, which also needs Entra ID P2), IdentityRiskEvent.Read.All
+ * (riskDetections; without P2 they come back with riskLevel "hidden" and premium detections as "generic").
+ */
+
 import type { RiskDetection, RiskyUser } from '@microsoft/microsoft-graph-types';
 
 import { RiskAccessDenied } from '../risk/errors';
@@ -7,13 +15,6 @@ import { isGraphError } from './errors';
 import type { Graph } from './types';
 import { graphPath } from './types';
 
-/**
- * Identity Protection for the risk job (riskyuser-list.md, riskyuser-get.md, riskdetection-list.md). These routes
- * share one budget of 1 request per second per tenant with every other app and answer 429 without Retry-After; the
- * gateway paces them (pacing.ts), so this adapter only asks for the biggest pages and the fewest requests.
- * Permissions: IdentityRiskyUser.Read.All (riskyUsers, which also needs Entra ID P2), IdentityRiskEvent.Read.All
- * (riskDetections; without P2 they come back with riskLevel "hidden" and premium detections as "generic").
- */
 export const RISK_PAGE_SIZE = 500;
 
 export const RISKY_USERS_PERMISSION = 'IdentityRiskyUser.Read.All';

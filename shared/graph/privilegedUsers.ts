@@ -1,8 +1,3 @@
-import type { Group, UnifiedRoleAssignment, UnifiedRoleDefinition } from '@microsoft/microsoft-graph-types';
-
-import type { BatchItem, BatchItemResult, Graph } from './types';
-import { graphPath } from './types';
-
 /**
  * "Which of these users are privileged?": holders of an active directory role assignment
  * (`roleManagement/directory/roleAssignments`, rbacapplication-list-roleassignments.md) and members of
@@ -13,6 +8,12 @@ import { graphPath } from './types';
  * "not privileged". Permissions: RoleManagement.Read.Directory, User.Read.All (infra/graph-permissions.json).
  * Not covered: PIM-eligible assignments that are not active (roleEligibilityScheduleInstances).
  */
+
+import type { Group, UnifiedRoleAssignment, UnifiedRoleDefinition } from '@microsoft/microsoft-graph-types';
+
+import type { BatchItem, BatchItemResult, Graph } from './types';
+import { graphPath } from './types';
+
 export type PrivilegeReason =
   | { readonly kind: 'directoryRole'; readonly roleDefinitionId: string; readonly roleName: string }
   | { readonly kind: 'roleAssignableGroup'; readonly groupId: string; readonly groupName: string };

@@ -1,3 +1,10 @@
+/**
+ * Graph calls of remediation and TAP issuance. Each write is the documented call of its action (docs in
+ * docs/remediation.md; permissions in infra/graph-permissions.json, capability `remediation`). Graph errors become
+ * DirectoryFailure kinds the job decides on: 403 forbidden (permission or role missing), 404 notFound, 429
+ * throttled and 5xx unavailable (after the gateway's own retries), other 4xx rejected.
+ */
+
 import type { User } from '@microsoft/microsoft-graph-types';
 
 import {
@@ -15,12 +22,6 @@ import { PrivilegedUserReadError } from './privilegedUsers';
 import type { Graph } from './types';
 import { graphPath } from './types';
 
-/**
- * Graph calls of remediation and TAP issuance. Each write is the documented call of its action (docs in
- * docs/remediation.md; permissions in infra/graph-permissions.json, capability `remediation`). Graph errors become
- * DirectoryFailure kinds the job decides on: 403 forbidden (permission or role missing), 404 notFound, 429
- * throttled and 5xx unavailable (after the gateway's own retries), other 4xx rejected.
- */
 export const TARGET_USER_SELECT =
   'id,userPrincipalName,displayName,userType,creationType,externalUserState,onPremisesSyncEnabled,accountEnabled';
 

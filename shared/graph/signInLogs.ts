@@ -1,3 +1,10 @@
+/**
+ * Sign-in logs for the risk job (signin-list.md): 5 requests per 10 s per app and tenant, paced by the gateway; pages of
+ * up to 1,000, newest first. `status/errorCode eq` is a documented filter; "not 0" is not, so problem sign-ins are
+ * picked client-side. `appliedConditionalAccessPolicies` is only returned with a Policy.Read permission too.
+ * Permission: AuditLog.Read.All.
+ */
+
 import type { SignIn } from '@microsoft/microsoft-graph-types';
 
 import { RiskAccessDenied } from '../risk/errors';
@@ -6,12 +13,6 @@ import type { SignInReader, SignInRecord } from '../risk/ports';
 import { isGraphError } from './errors';
 import type { Graph } from './types';
 
-/**
- * Sign-in logs for the risk job (signin-list.md): 5 requests per 10 s per app and tenant, paced by the gateway; pages of
- * up to 1,000, newest first. `status/errorCode eq` is a documented filter; "not 0" is not, so problem sign-ins are
- * picked client-side. `appliedConditionalAccessPolicies` is only returned with a Policy.Read permission too.
- * Permission: AuditLog.Read.All.
- */
 export const SIGN_IN_PAGE_SIZE = 1000;
 export const SIGN_INS_PERMISSION = 'AuditLog.Read.All';
 const ROUTE = 'GET /auditLogs/signIns';

@@ -1,10 +1,3 @@
-import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
-import { z } from 'zod';
-
-import type { AuthSettings } from '../config';
-import { AppError, toError } from '../errors';
-import { isSecureOrLoopbackUrl } from '../loopback';
-
 /**
  * Validates Entra ID access tokens for this app's API with `jose`: RS256 signature against the tenant's published
  * signing keys (the `jwks_uri` of its OpenID metadata), issuer of the configured tenant (v2.0 tokens, and v1.0 tokens
@@ -13,6 +6,14 @@ import { isSecureOrLoopbackUrl } from '../loopback';
  * keys with overlap, and an unknown `kid` makes jose refetch the key set (at most once per cooldown).
  * https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-tokens
  */
+
+import { createRemoteJWKSet, errors as joseErrors, type JWTPayload, jwtVerify } from 'jose';
+import { z } from 'zod';
+
+import type { AuthSettings } from '../config';
+import { AppError, toError } from '../errors';
+import { isSecureOrLoopbackUrl } from '../loopback';
+
 export type BearerSettings = NonNullable<AuthSettings['bearer']>;
 
 export interface VerifiedToken {

@@ -1,3 +1,8 @@
+/**
+ * Wraps a route: app-role check, the invocation logger, and the one error model. Expected failures (AppError) map to
+ * their status; anything else is a 500 that names the invocation id (details stay in the log, never in the response).
+ */
+
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
 import { AppError, toError } from '../errors';
@@ -11,10 +16,6 @@ export interface HttpCall extends Invocation {
   readonly caller: Caller;
 }
 
-/**
- * Wraps a route: app-role check, the invocation logger, and the one error model. Expected failures (AppError) map to
- * their status; anything else is a 500 that names the invocation id (details stay in the log, never in the response).
- */
 /** An `HttpHandler` whose result is always a plain `HttpResponseInit` (easy to assert on in tests). */
 export type JsonHttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 

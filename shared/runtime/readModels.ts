@@ -1,3 +1,7 @@
+/**
+ * Wires the read models the console and the list routes use (run history, names, import rows) to the adapters.
+ */
+
 import { createDirectoryNames } from '../graph/directoryNames';
 import { PHONE_CONTAINER } from '../phones/files';
 import type { ImportHistory } from '../phones/history';
@@ -6,21 +10,21 @@ import { BlobImportFiles } from '../storage/phoneImportBlobs';
 import { importHistory } from '../storage/phoneImportHistory';
 import { phoneImportStores } from '../storage/phoneImportStore';
 import { SyncRunIndex } from '../storage/syncRunIndex';
-import { SyncStore } from '../storage/syncStore';
+import { BlobRunRecords } from '../storage/syncStore';
 import type { RunHistory } from '../sync/history';
 import type { DirectoryNames } from '../sync/planMembers';
+import type { RunRecords } from '../sync/ports';
 import type { Services } from './services';
 
-/** Wires the read models the console and the list routes use (run history, names, import rows) to the adapters. */
 export interface SyncReadDeps {
-  readonly runs: SyncStore;
+  readonly runs: Pick<RunRecords, 'getRun'>;
   readonly history: RunHistory;
   readonly names: DirectoryNames;
 }
 
 export function syncReadDeps(services: Services): SyncReadDeps {
   return {
-    runs: new SyncStore(services.storage),
+    runs: new BlobRunRecords(services.storage),
     history: new SyncRunIndex(services.storage),
     names: createDirectoryNames(services.graph),
   };

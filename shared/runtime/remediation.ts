@@ -1,3 +1,8 @@
+/**
+ * Wires remediation and TAP issuance to the real adapters: Graph, Tables, the work queue and the configured ticket
+ * provider. The HTTP triggers, the callback and the queue worker share it.
+ */
+
 import { randomUUID } from 'node:crypto';
 
 import { AppError } from '../errors';
@@ -11,10 +16,6 @@ import { DELIVERIES_TABLE, REMEDIATIONS_TABLE, TableDeliveryLedger, TableRemedia
 import type { TapDeps } from '../tap/issue';
 import type { Services } from './services';
 
-/**
- * Wires remediation and TAP issuance to the real adapters: Graph, Tables, the work queue and the configured ticket
- * provider. The HTTP triggers, the callback and the queue worker share it.
- */
 export const REMEDIATION_QUEUE = 'remediation-work';
 
 export type RemediationMessage =

@@ -1,3 +1,8 @@
+/**
+ * The composition root: config, the Graph gateway, storage and the audit log, built once per process from the app
+ * settings. Triggers reach jobs' dependencies only through here.
+ */
+
 import type { TokenCredential } from '@azure/identity';
 
 import { type AppConfig, loadConfig } from '../config';
@@ -7,10 +12,6 @@ import { createLogger } from '../log';
 import { AUDIT_TABLE, AuditTable } from '../storage/auditTable';
 import { createStorageClients, type StorageClients } from '../storage/clients';
 
-/**
- * The composition root: config, the Graph gateway, storage and the audit log, built once per process from the app
- * settings. Triggers reach jobs' dependencies only through here.
- */
 export interface Services {
   readonly config: AppConfig;
   readonly graph: Graph;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditSink } from '../audit';
 import { createGroupsAdapter, type GroupsAdapterOptions } from '../graph/groups';
 import { createLogger, type Logger } from '../log';
-import { SyncStore } from '../storage/syncStore';
+import { type SyncStores, syncStores } from '../storage/syncStore';
 import type { SyncRun } from '../sync/jobModel';
 import type { JobDeps } from '../sync/jobs';
 import { DEFAULT_RUN_SETTINGS, type RunDeps, runJob, type RunOptions, type RunSettings } from '../sync/runJob';
@@ -23,11 +23,16 @@ export interface SyncComposeOptions {
   readonly log?: Logger;
 }
 
-export function syncJobDeps(services: Services, options: SyncComposeOptions = {}): JobDeps {
-  const store = new SyncStore(services.storage);
+/** Saving jobs (JobDeps) and the job and run queries (getJob, getRun, deleteJob) over the same stores. */
+export type SyncJobWiring = JobDeps & Pick<SyncStores, 'runs' | 'schedules' | 'cleanup'>;
+
+export function syncJobDeps(services: Services, options: SyncComposeOptions = {}): SyncJobWiring {
+  const { jobs, runs, schedules, cleanup } = syncStores(services.storage);
   return {
-    jobs: store,
-    state: store,
+    jobs,
+    runs,
+    schedules,
+    cleanup,
     directory: createGroupsAdapter(services.graph, { baseUrl: services.config.graph.baseUrl, ...options.adapter }),
     now: () => new Date(),
     newId: randomUUID,
@@ -35,7 +40,7 @@ export function syncJobDeps(services: Services, options: SyncComposeOptions = {}
 }
 
 export function syncRunDeps(services: Services, options: SyncComposeOptions = {}): RunDeps {
-  const store = new SyncStore(services.storage);
+  const { jobs, runs, leases, schedules, snapshots, ledger } = syncStores(services.storage);
   const settings = { ...DEFAULT_RUN_SETTINGS, largeTargetWarning: services.config.sync.largeTargetWarning, ...options.settings };
   // The run id is chosen here so every line of the run, the gateway's included, carries it.
   const runId = randomUUID();
@@ -48,8 +53,12 @@ export function syncRunDeps(services: Services, options: SyncComposeOptions = {}
   });
   const groups = createGroupsAdapter(graph, { baseUrl: services.config.graph.baseUrl, ...options.adapter });
   return {
-    jobs: store,
-    state: store,
+    jobs,
+    runs,
+    leases,
+    schedules,
+    snapshots,
+    ledger,
     reader: groups,
     writer: groups,
     audit: options.audit ?? services.audit,

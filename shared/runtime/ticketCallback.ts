@@ -1,3 +1,10 @@
+/**
+ * `POST /api/tickets/callback/{provider}`: verify on the raw bytes, refuse replays, then parse, find the ticket and
+ * run the approved action through the same path as `POST /api/remediations`. Every refusal before the action is a
+ * 4xx with nothing changed: 401 for unsigned, mis-signed, expired or replayed deliveries, 413 for big bodies, 400 for
+ * bodies that are not JSON, too deep or not the provider's shape, 404 for tickets we did not open.
+ */
+
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
 import { AppError, badRequest, notFound } from '../errors';
@@ -17,12 +24,6 @@ import { ticketDirectory, ticketNotes } from './ticketWiring';
 
 export { ticketNotes };
 
-/**
- * `POST /api/tickets/callback/{provider}`: verify on the raw bytes, refuse replays, then parse, find the ticket and
- * run the approved action through the same path as `POST /api/remediations`. Every refusal before the action is a
- * 4xx with nothing changed: 401 for unsigned, mis-signed, expired or replayed deliveries, 413 for big bodies, 400 for
- * bodies that are not JSON, too deep or not the provider's shape, 404 for tickets we did not open.
- */
 /** The app setting holding each provider's callback secrets. */
 export const CALLBACK_SECRET_SETTING: Record<TicketProviderName, string> = {
   servicenow: 'SERVICENOW_CALLBACK_SECRET',

@@ -1,3 +1,8 @@
+/**
+ * Remediation meets the risk tickets here: callbacks find the ticket they approve in the risk ticket table, and
+ * outcomes go to the configured ticket system and onto the ticket's own timeline (GET /api/tickets/{ticketId}).
+ */
+
 import type { RemediationTicketNotes, TicketDirectory, TicketRecord } from '../remediation/ports';
 import { parseTicketId, type RiskTicket, ticketIdFor } from '../risk/model';
 import { TableTicketRepository } from '../storage/riskTickets';
@@ -5,10 +10,6 @@ import type { TicketNote, TicketProviderName, TicketRef } from '../ticketing/por
 import { ticketProviderFor } from './risk';
 import type { Services } from './services';
 
-/**
- * Remediation meets the risk tickets here: callbacks find the ticket they approve in the risk ticket table, and
- * outcomes go to the configured ticket system and onto the ticket's own timeline (GET /api/tickets/{ticketId}).
- */
 const RISK_KEY = /^risk:[^:]+:([0-9a-f-]{36}):(.+)$/i;
 
 function record(t: RiskTicket): TicketRecord {

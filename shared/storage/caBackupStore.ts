@@ -1,14 +1,15 @@
+/**
+ * Conditional Access backups in the `ca-backups` container: `<backupId>/manifest.json` per backup and
+ * `objects/<sha256>.json` for the content-addressed objects (a policy unchanged between backups is one blob).
+ * Objects are uploaded with If-None-Match: * so two backups racing on the same content never overwrite each other.
+ */
+
 import type { ContainerClient } from '@azure/storage-blob';
 
 import { BACKUP_ID, type BackupManifest, manifestPath, objectPath, sha256 } from '../conditional-access/backupModel';
 import type { BackupStore, PlanStore, StoredObjectInfo } from '../conditional-access/backupPorts';
 import { statusOf } from './storageErrors';
 
-/**
- * Conditional Access backups in the `ca-backups` container: `<backupId>/manifest.json` per backup and
- * `objects/<sha256>.json` for the content-addressed objects (a policy unchanged between backups is one blob).
- * Objects are uploaded with If-None-Match: * so two backups racing on the same content never overwrite each other.
- */
 export const CA_BACKUP_CONTAINER = 'ca-backups';
 const MANIFEST = /^(.+)\/manifest\.json$/;
 const OBJECT = /^objects\/([0-9a-f]{64})\.json$/;

@@ -1,13 +1,14 @@
+/**
+ * Table `caexclusions`: partition `exclusion` (row = exclusionId, with `status` and `expiresAt` as columns so the timer
+ * can query active ones) and partition `plan` (dry runs that allow a policy change).
+ */
+
 import type { TableClient } from '@azure/data-tables';
 
 import type { Exclusion, ExclusionPlan, ExclusionStore } from '../conditional-access/exclusions';
 import type { StorageClients } from './clients';
 import { statusOf } from './storageErrors';
 
-/**
- * Table `caexclusions`: partition `exclusion` (row = exclusionId, with `status` and `expiresAt` as columns so the timer
- * can query active ones) and partition `plan` (dry runs that allow a policy change).
- */
 export const CA_EXCLUSIONS_TABLE = 'caexclusions';
 
 export class TableCaExclusionStore implements ExclusionStore {

@@ -39,40 +39,53 @@ function serviceUris(settings: StorageSettings): { blob: string; queue: string; 
   return { blob, queue, table };
 }
 
-export function createStorageClients(settings: StorageSettings, credential?: TokenCredential): StorageClients {
-  let blobService: BlobServiceClient;
-  let queueService: QueueServiceClient;
-  let tableService: TableServiceClient;
-  let tableFor: (name: string) => TableClient;
+interface ServiceClients {
+  readonly blobService: BlobServiceClient;
+  readonly queueService: QueueServiceClient;
+  readonly tableService: TableServiceClient;
+  readonly tableFor: (name: string) => TableClient;
+}
 
-  if (settings.connectionString) {
-    const cs = settings.connectionString;
-    const allowInsecureConnection = /Endpoint=http:/i.test(cs) || /UseDevelopmentStorage=true/i.test(cs);
-    blobService = BlobServiceClient.fromConnectionString(cs);
-    queueService = QueueServiceClient.fromConnectionString(cs);
-    tableService = TableServiceClient.fromConnectionString(cs, { allowInsecureConnection });
-    tableFor = (name) => TableClient.fromConnectionString(cs, name, { allowInsecureConnection });
-  } else {
-    const uris = serviceUris(settings);
-    const cred = credential ?? identityCredential(settings);
-    blobService = new BlobServiceClient(uris.blob, cred);
-    queueService = new QueueServiceClient(uris.queue, cred);
-    tableService = new TableServiceClient(uris.table, cred, { allowInsecureConnection: isLocal(uris.table) });
-    tableFor = (name) => new TableClient(uris.table, name, cred, { allowInsecureConnection: isLocal(uris.table) });
-  }
+function clientsFromConnectionString(cs: string): ServiceClients {
+  const allowInsecureConnection = /Endpoint=http:/i.test(cs) || /UseDevelopmentStorage=true/i.test(cs);
+  return {
+    blobService: BlobServiceClient.fromConnectionString(cs),
+    queueService: QueueServiceClient.fromConnectionString(cs),
+    tableService: TableServiceClient.fromConnectionString(cs, { allowInsecureConnection }),
+    tableFor: (name) => TableClient.fromConnectionString(cs, name, { allowInsecureConnection }),
+  };
+}
 
+function clientsFromIdentity(settings: StorageSettings, credential: TokenCredential | undefined): ServiceClients {
+  const uris = serviceUris(settings);
+  const cred = credential ?? identityCredential(settings);
+  return {
+    blobService: new BlobServiceClient(uris.blob, cred),
+    queueService: new QueueServiceClient(uris.queue, cred),
+    tableService: new TableServiceClient(uris.table, cred, { allowInsecureConnection: isLocal(uris.table) }),
+    tableFor: (name) => new TableClient(uris.table, name, cred, { allowInsecureConnection: isLocal(uris.table) }),
+  };
+}
+
+/** Runs each creation once per key; a failed creation (e.g. storage not up yet) is not cached, so the next use retries. */
+function onceper(): <T>(key: string, create: () => Promise<T>) => Promise<T> {
   const ensured = new Map<string, Promise<unknown>>();
-  const once = <T>(key: string, create: () => Promise<T>): Promise<T> => {
+  return <T>(key: string, create: () => Promise<T>): Promise<T> => {
     let p = ensured.get(key) as Promise<T> | undefined;
     if (!p) {
       p = create();
-      // A failed creation (e.g. storage not up yet) must not be cached forever.
       p.catch(() => ensured.delete(key));
       ensured.set(key, p);
     }
     return p;
   };
+}
 
+export function createStorageClients(settings: StorageSettings, credential?: TokenCredential): StorageClients {
+  const { blobService, queueService, tableService, tableFor } = settings.connectionString
+    ? clientsFromConnectionString(settings.connectionString)
+    : clientsFromIdentity(settings, credential);
+  const once = onceper();
   const queue = (name: string) =>
     once(`q:${name}`, async () => {
       const client = queueService.getQueueClient(name);

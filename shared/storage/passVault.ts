@@ -1,10 +1,3 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-
-import type { TableClient } from '@azure/data-tables';
-
-import type { PassVault, RetrievedSecret, SecretToKeep } from '../remediation/ports';
-import { statusOf } from './storageErrors';
-
 /**
  * One-time retrieval of passes and temporary passwords (table `passvault`). The secret is encrypted at rest with
  * AES-256-GCM under a key from the app settings (`PASS_VAULT_KEY`, a Key Vault reference in Azure), bound to its row by
@@ -12,6 +5,14 @@ import { statusOf } from './storageErrors';
  * retrieval id: the table alone does not hold the link. A read deletes the row with its etag, so of two racing
  * readers exactly one gets the secret; an expired row is deleted unread.
  */
+
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+
+import type { TableClient } from '@azure/data-tables';
+
+import type { PassVault, RetrievedSecret, SecretToKeep } from '../remediation/ports';
+import { statusOf } from './storageErrors';
+
 export const PASS_VAULT_TABLE = 'passvault';
 const PARTITION = 'pass';
 

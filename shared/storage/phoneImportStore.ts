@@ -1,3 +1,13 @@
+/**
+ * Phone import state in Table Storage.
+ * - `phoneimports`: one entity per import (PK `import`, RK importId).
+ * - `phoneimportrows`: one entity per input row, PK `<importId>_<chunk>` so a chunk is one partition (one query,
+ *   transactions of 100), RK the zero-padded line so rows list in input order.
+ * - `phoneimportchunks`: one entity per chunk (PK importId, RK chunk): state, a lease for the worker and the chunk's
+ *   counts. Completion is "every chunk entity is done", counted on read, never a shared counter that retries could
+ *   bump twice.
+ */
+
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
 import type {
@@ -14,15 +24,6 @@ import type {
 import { type ImportStatus, ROW_STATUSES, type RowCounts, type RowStatus } from '../phones/types';
 import type { StorageClients } from './clients';
 
-/**
- * Phone import state in Table Storage.
- * - `phoneimports`: one entity per import (PK `import`, RK importId).
- * - `phoneimportrows`: one entity per input row, PK `<importId>_<chunk>` so a chunk is one partition (one query,
- *   transactions of 100), RK the zero-padded line so rows list in input order.
- * - `phoneimportchunks`: one entity per chunk (PK importId, RK chunk): state, a lease for the worker and the chunk's
- *   counts. Completion is "every chunk entity is done", counted on read, never a shared counter that retries could
- *   bump twice.
- */
 export const PHONE_IMPORTS_TABLE = 'phoneimports';
 export const PHONE_ROWS_TABLE = 'phoneimportrows';
 export const PHONE_CHUNKS_TABLE = 'phoneimportchunks';

@@ -1,11 +1,3 @@
-import { createHash } from 'node:crypto';
-
-import type { TableClient, TransactionAction } from '@azure/data-tables';
-
-import type { ActionName } from '../remediation/actions';
-import type { DeliveryLedger, NewRequest, Outcome, RemediationStore, RequestState, StoredRequest } from '../remediation/ports';
-import { orUndefined, statusOf } from './storageErrors';
-
 /**
  * Remediation requests in table `remediations`, one partition per subject (a ticket or a user), so a request, its
  * idempotency row and the subject's sequence counter are written in one entity-group transaction:
@@ -14,6 +6,15 @@ import { orUndefined, statusOf } from './storageErrors';
  * - `r-<seq>`: the request (zero-padded sequence: row order is approval order).
  * Table `callbackdeliveries` keeps verified delivery ids (hashed) per provider to refuse replays.
  */
+
+import { createHash } from 'node:crypto';
+
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+
+import type { ActionName } from '../remediation/actions';
+import type { DeliveryLedger, NewRequest, Outcome, RemediationStore, RequestState, StoredRequest } from '../remediation/ports';
+import { orUndefined, statusOf } from './storageErrors';
+
 export const REMEDIATIONS_TABLE = 'remediations';
 export const DELIVERIES_TABLE = 'callbackdeliveries';
 

@@ -1,3 +1,10 @@
+/**
+ * The risk job's small state in table `riskstate`: poll watermarks (partition `watermark`), what was learned about
+ * the tenant (partition `tenant`, row `facts`: P2 licence, refused permissions, a provider refusal) and the Event Grid
+ * event ledger (partition `event`, row = SHA-256 of the event id, which may contain characters row keys refuse).
+ * Provider retries go to queue `risk-ticket-sync` with the delay as the message's initial invisibility.
+ */
+
 import { createHash } from 'node:crypto';
 
 import type { TableClient } from '@azure/data-tables';
@@ -6,12 +13,6 @@ import type { EventLedger, ProviderRetryQueue, RiskStateStore, TenantRiskFacts }
 import type { StorageClients } from './clients';
 import { orUndefined } from './storageErrors';
 
-/**
- * The risk job's small state in table `riskstate`: poll watermarks (partition `watermark`), what was learned about
- * the tenant (partition `tenant`, row `facts`: P2 licence, refused permissions, a provider refusal) and the Event Grid
- * event ledger (partition `event`, row = SHA-256 of the event id, which may contain characters row keys refuse).
- * Provider retries go to queue `risk-ticket-sync` with the delay as the message's initial invisibility.
- */
 export const RISK_STATE_TABLE = 'riskstate';
 export const RISK_SYNC_QUEUE = 'risk-ticket-sync';
 

@@ -1,10 +1,3 @@
-import type { TableClient, TransactionAction } from '@azure/data-tables';
-
-import { parseTicketId, type RiskTicket, type TicketListQuery } from '../risk/model';
-import type { OpenResult, TicketRepository } from '../risk/ports';
-import type { StorageClients } from './clients';
-import { orUndefined, statusOf } from './storageErrors';
-
 /**
  * Risk tickets in table `risktickets`, one partition per user:
  * - row `open`: the user's single open slot (`ticketId`, empty when free). Opening an episode takes the slot and
@@ -14,6 +7,14 @@ import { orUndefined, statusOf } from './storageErrors';
  * - rows `t.<yyyymmddThhmmssZ>`: the tickets, JSON split over string properties (a property holds 32K characters),
  *   with `state` and `kind` as columns for filtered lists.
  */
+
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+
+import { parseTicketId, type RiskTicket, type TicketListQuery } from '../risk/model';
+import type { OpenResult, TicketRepository } from '../risk/ports';
+import type { StorageClients } from './clients';
+import { orUndefined, statusOf } from './storageErrors';
+
 export const RISK_TICKETS_TABLE = 'risktickets';
 
 const SLOT = 'open';

@@ -1,14 +1,15 @@
+/**
+ * Table `syncruns`: one small summary per run, written each time the run record is saved, twice: under
+ * `job-{jobId}` (a job's history) and under `day-{yyyy-mm-dd}` (the last 24 h for the overview without a table scan).
+ * Row keys sort newest first (inverted start time), so a page of history is one partition query.
+ */
+
 import type { TableClient } from '@azure/data-tables';
 
 import { type RunHistory, type RunSummary, summarizeRun } from '../sync/history';
 import type { SyncRun } from '../sync/jobModel';
 import type { StorageClients } from './clients';
 
-/**
- * Table `syncruns`: one small summary per run, written each time the run record is saved, twice: under
- * `job-{jobId}` (a job's history) and under `day-{yyyy-mm-dd}` (the last 24 h for the overview without a table scan).
- * Row keys sort newest first (inverted start time), so a page of history is one partition query.
- */
 export const SYNC_RUNS_TABLE = 'syncruns';
 const MAX_TIME = 9_999_999_999_999;
 

@@ -1,11 +1,12 @@
-import { z } from 'zod';
-
-import type { RunStatus, SyncRun } from './jobModel';
-
 /**
  * Read models over past runs for the console and the API: a job's run history, and what happened in the last 24 h
  * (runs, failures, Graph requests and throttling). The store keeps one small summary per run next to the full record.
  */
+
+import { z } from 'zod';
+
+import type { RunStatus, SyncRun } from './jobModel';
+
 export interface RunSummary {
   readonly runId: string;
   readonly jobId: string;

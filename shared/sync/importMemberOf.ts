@@ -5,9 +5,10 @@
  */
 
 import { AppError } from '../errors';
-import { jobInputSchema, type SyncJobInput } from './jobModel';
+import { jobInputSchema, type SyncJob, type SyncJobInput } from './jobModel';
 import { createJob, type JobDeps } from './jobs';
 import { parseMemberOfRule, usesMemberOf } from './memberOf';
+import type { GroupInfo } from './ports';
 
 export interface MemberOfProposal {
   readonly group: { readonly id: string; readonly displayName: string };
@@ -38,64 +39,48 @@ export async function importMemberOf(deps: JobDeps, options: { dryRun: boolean; 
   const jobs = await deps.jobs.list();
   const proposals: MemberOfProposal[] = [];
   for (const group of groups.sort((a, b) => a.displayName.localeCompare(b.displayName))) {
-    const rule = group.membershipRule ?? '';
-    const ref = { id: group.id, displayName: group.displayName };
-    const parsed = parseMemberOfRule(rule);
-    if (!parsed) {
-      proposals.push({
-        group: ref,
-        rule,
-        exact: false,
-        status: 'skipped',
-        reason: 'memberOf is used in a form this import does not read',
-      });
-      continue;
-    }
-    // A dynamic rule includes disabled accounts and both user types; the job must too to reproduce it.
-    const job = jobInputSchema.parse({
-      name: `memberOf: ${group.displayName}`.slice(0, 128),
-      target: group.id,
-      sources: parsed.groupIds.map((id) => ({ group: id, transitive: false })),
-      mode: 'mirror',
-      memberTypes: [parsed.memberType],
-      userType: 'any',
-      includeDisabled: true,
-      enabled: false,
-    });
-    const existing = jobs.find((j) => j.target === group.id);
-    if (existing) {
-      proposals.push({
-        group: ref,
-        rule,
-        exact: parsed.exact,
-        status: 'exists',
-        jobId: existing.jobId,
-        reason: `job '${existing.name}' already writes this group`,
-      });
-      continue;
-    }
-    if (!parsed.exact) {
-      proposals.push({
-        group: ref,
-        rule,
-        exact: false,
-        status: 'skipped',
-        ...(parsed.reason ? { reason: parsed.reason } : {}),
-        job,
-      });
-      continue;
-    }
-    if (options.dryRun) {
-      proposals.push({ group: ref, rule, exact: true, status: 'proposed', job });
-      continue;
-    }
-    try {
-      const created = await createJob(deps, job, options.actor);
-      proposals.push({ group: ref, rule, exact: true, status: 'created', job, jobId: created.jobId });
-    } catch (err) {
-      if (!(err instanceof AppError)) throw err;
-      proposals.push({ group: ref, rule, exact: true, status: 'failed', job, reason: `${err.code}: ${err.message}` });
-    }
+    const proposal = proposeJob(group, jobs);
+    proposals.push(
+      proposal.status === 'proposed' && !options.dryRun ? await createProposed(deps, proposal, options.actor) : proposal,
+    );
   }
   return { dryRun: options.dryRun, proposals, nextSteps: MEMBEROF_STEPS };
+}
+
+/** What the import would do for one dynamic group (pure): propose a job, or say why not. */
+export function proposeJob(group: GroupInfo, jobs: readonly SyncJob[]): MemberOfProposal {
+  const rule = group.membershipRule ?? '';
+  const ref = { group: { id: group.id, displayName: group.displayName }, rule };
+  const parsed = parseMemberOfRule(rule);
+  if (!parsed) return { ...ref, exact: false, status: 'skipped', reason: 'memberOf is used in a form this import does not read' };
+  // A dynamic rule includes disabled accounts and both user types; the job must too to reproduce it.
+  const job = jobInputSchema.parse({
+    name: `memberOf: ${group.displayName}`.slice(0, 128),
+    target: group.id,
+    sources: parsed.groupIds.map((id) => ({ group: id, transitive: false })),
+    mode: 'mirror',
+    memberTypes: [parsed.memberType],
+    userType: 'any',
+    includeDisabled: true,
+    enabled: false,
+  });
+  const existing = jobs.find((j) => j.target === group.id);
+  if (existing) {
+    const reason = `job '${existing.name}' already writes this group`;
+    return { ...ref, exact: parsed.exact, status: 'exists', jobId: existing.jobId, reason };
+  }
+  if (!parsed.exact) return { ...ref, exact: false, status: 'skipped', ...(parsed.reason ? { reason: parsed.reason } : {}), job };
+  return { ...ref, exact: true, status: 'proposed', job };
+}
+
+/** Creates the proposed job (disabled); a refusal (a clash found since) is reported on the proposal. */
+async function createProposed(deps: JobDeps, proposal: MemberOfProposal, actor: string): Promise<MemberOfProposal> {
+  if (!proposal.job) return proposal;
+  try {
+    const created = await createJob(deps, proposal.job, actor);
+    return { ...proposal, status: 'created', jobId: created.jobId };
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return { ...proposal, status: 'failed', reason: `${err.code}: ${err.message}` };
+  }
 }

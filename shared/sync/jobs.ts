@@ -8,13 +8,12 @@ import { AppError, badRequest, conflict, notFound } from '../errors';
 import { isGuid } from '../ids';
 import { targetProblems, targetWarnings } from './guardrails';
 import { type ResolvedSource, type SyncJob, type SyncJobInput, type SyncRun } from './jobModel';
-import type { GroupDirectory, GroupInfo, JobRepository, SyncStateStore } from './ports';
+import type { GroupDirectory, GroupInfo, JobRepository, JobStateCleanup, RunRecords, ScheduleStore } from './ports';
 
-/** Settings and stores the job management use cases need. */
+/** What saving a job needs: the jobs, the directory to resolve group names, a clock and ids. */
 export interface JobDeps {
   readonly jobs: JobRepository;
   readonly directory: GroupDirectory;
-  readonly state: SyncStateStore;
   readonly now: () => Date;
   readonly newId: () => string;
 }
@@ -95,18 +94,23 @@ function refuseUnreadableMemberTypes(input: SyncJobInput): void {
   );
 }
 
-async function buildJob(
-  deps: JobDeps,
-  input: SyncJobInput,
-  base: { jobId: string; createdAt: string; createdBy: string },
-  actor: string,
-): Promise<SyncJob> {
-  refuseUnreadableMemberTypes(input);
+interface ResolvedGroups {
+  readonly target: GroupInfo;
+  readonly sources: readonly GroupInfo[];
+  readonly exclude: readonly GroupInfo[];
+}
+
+async function resolveGroups(directory: GroupDirectory, input: SyncJobInput): Promise<ResolvedGroups> {
   const [target, sources, exclude] = await Promise.all([
-    resolveGroup(deps.directory, input.target, 'target'),
-    Promise.all(input.sources.map((s) => resolveGroup(deps.directory, s.group, 'source'))),
-    Promise.all(input.exclude.map((e) => resolveGroup(deps.directory, e.group, 'exclude'))),
+    resolveGroup(directory, input.target, 'target'),
+    Promise.all(input.sources.map((s) => resolveGroup(directory, s.group, 'source'))),
+    Promise.all(input.exclude.map((e) => resolveGroup(directory, e.group, 'exclude'))),
   ]);
+  return { target, sources, exclude };
+}
+
+/** A job cannot feed its target into itself, list a source twice, or exclude its own target. */
+function refuseSelfReference({ target, sources, exclude }: ResolvedGroups): void {
   const sourceIds = sources.map((s) => s.id);
   if (sourceIds.includes(target.id)) {
     throw badRequest(
@@ -123,24 +127,27 @@ async function buildJob(
   if (exclude.some((e) => e.id === target.id)) {
     throw badRequest('SYNC_TARGET_IS_EXCLUDED', `Target '${target.displayName}' (${target.id}) is also an exclude group`);
   }
+}
 
+/** The target's warnings; a target that cannot be written refuses an enabled job and warns on a disabled one. */
+function targetNotes(target: GroupInfo, enabled: boolean): string[] {
   const warnings = targetWarnings(target);
   const problems = targetProblems(target);
-  if (problems.length > 0 && input.enabled) {
+  if (problems.length > 0 && enabled) {
     throw badRequest('SYNC_TARGET_NOT_WRITABLE', problems.map((p) => p.message).join(' '), { target: target.id, problems });
   }
   // A disabled job may name a target that cannot be written yet (the memberOf import: convert the group, then enable).
-  warnings.push(...problems.map((p) => `${p.message} The job stays disabled until that is fixed.`));
+  return [...warnings, ...problems.map((p) => `${p.message} The job stays disabled until that is fixed.`)];
+}
 
-  const others = (await deps.jobs.list()).filter((j) => j.jobId !== base.jobId);
+/** Another job writing the same target, or membership flowing in a loop through other jobs, is refused. */
+function refuseClashes(others: readonly SyncJob[], target: GroupInfo, sourceIds: readonly string[]): void {
   const rival = others.find((j) => j.target === target.id);
   if (rival) {
     throw conflict(
       'SYNC_TARGET_IN_USE',
       `Job '${rival.name}' (${rival.jobId}) already writes target '${target.displayName}'; two jobs on one target would undo each other`,
-      {
-        jobId: rival.jobId,
-      },
+      { jobId: rival.jobId },
     );
   }
   const loop = loopThrough(others, target.id, sourceIds);
@@ -149,9 +156,37 @@ async function buildJob(
       jobs: loop,
     });
   }
+}
 
+interface JobBase {
+  readonly jobId: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+async function buildJob(deps: JobDeps, input: SyncJobInput, base: JobBase, actor: string): Promise<SyncJob> {
+  refuseUnreadableMemberTypes(input);
+  const groups = await resolveGroups(deps.directory, input);
+  refuseSelfReference(groups);
+  const warnings = targetNotes(groups.target, input.enabled);
+  const others = (await deps.jobs.list()).filter((j) => j.jobId !== base.jobId);
+  refuseClashes(
+    others,
+    groups.target,
+    groups.sources.map((s) => s.id),
+  );
+  return assembleJob(input, groups, warnings, base, { actor, at: deps.now().toISOString() });
+}
+
+/** The stored job: groups by id with the names they had when saved. */
+function assembleJob(
+  input: SyncJobInput,
+  { target, sources, exclude }: ResolvedGroups,
+  warnings: readonly string[],
+  base: JobBase,
+  updated: { readonly actor: string; readonly at: string },
+): SyncJob {
   const toRef = (g: GroupInfo, transitive: boolean): ResolvedSource => ({ group: g.id, displayName: g.displayName, transitive });
-  const now = deps.now().toISOString();
   return {
     jobId: base.jobId,
     name: input.name,
@@ -167,11 +202,11 @@ async function buildJob(
     limits: input.limits,
     ...(input.schedule !== undefined ? { schedule: input.schedule } : {}),
     enabled: input.enabled,
-    warnings,
+    warnings: [...warnings],
     createdAt: base.createdAt,
-    updatedAt: now,
+    updatedAt: updated.at,
     createdBy: base.createdBy,
-    updatedBy: actor,
+    updatedBy: updated.actor,
   };
 }
 
@@ -193,25 +228,32 @@ export async function replaceJob(deps: JobDeps, jobId: string, input: SyncJobInp
 }
 
 /** The job, with the id of its latest run (started by HTTP or the timer) when it has run. */
-export async function getJob(deps: Pick<JobDeps, 'jobs' | 'state'>, jobId: string): Promise<SyncJob & { lastRunId?: string }> {
+export async function getJob(
+  deps: { readonly jobs: Pick<JobRepository, 'get'>; readonly schedules: Pick<ScheduleStore, 'getScheduleState'> },
+  jobId: string,
+): Promise<SyncJob & { lastRunId?: string }> {
   const record = await deps.jobs.get(jobId);
   if (!record) throw notFound('SYNC_JOB_NOT_FOUND', `No sync job with id ${jobId}`);
-  const lastRunId = (await deps.state.getScheduleState(jobId))?.lastRunId;
+  const lastRunId = (await deps.schedules.getScheduleState(jobId))?.lastRunId;
   return lastRunId === undefined ? record.job : { ...record.job, lastRunId };
 }
 
 /** A run record, also while the run is in progress (`running`). */
-export async function getRun(deps: Pick<JobDeps, 'state'>, runId: string): Promise<SyncRun> {
-  const run = await deps.state.getRun(runId);
+export async function getRun(deps: { readonly runs: Pick<RunRecords, 'getRun'> }, runId: string): Promise<SyncRun> {
+  const run = await deps.runs.getRun(runId);
   if (!run) throw notFound('SYNC_RUN_NOT_FOUND', `No sync run with id ${runId}`);
   return run;
 }
 
-export async function listJobs(deps: Pick<JobDeps, 'jobs'>): Promise<SyncJob[]> {
+export async function listJobs(deps: { readonly jobs: Pick<JobRepository, 'list'> }): Promise<SyncJob[]> {
   return (await deps.jobs.list()).sort((a, b) => a.name.localeCompare(b.name) || a.jobId.localeCompare(b.jobId));
 }
 
-export async function deleteJob(deps: Pick<JobDeps, 'jobs' | 'state'>, jobId: string): Promise<void> {
+/** Deletes the job and the state its runs kept (snapshots, ledger, lease, schedule); run records stay as history. */
+export async function deleteJob(
+  deps: { readonly jobs: Pick<JobRepository, 'delete'>; readonly cleanup: JobStateCleanup },
+  jobId: string,
+): Promise<void> {
   if (!(await deps.jobs.delete(jobId))) throw notFound('SYNC_JOB_NOT_FOUND', `No sync job with id ${jobId}`);
-  await deps.state.deleteJobState(jobId);
+  await deps.cleanup.deleteJobState(jobId);
 }

@@ -1,6 +1,3 @@
-import { AppError } from '../errors';
-import type { RunLease } from './ports';
-
 /**
  * Keeps one run's lease for as long as the run works, reading included, and fences its state writes. A run whose
  * process was paused (a frozen VM, a long GC, a debugger) past its lease may have been taken over by a newer run: the
@@ -9,6 +6,10 @@ import type { RunLease } from './ports';
  * run's state or apply a stale plan. The run also has a deadline shorter than the lease, so it ends before the lease
  * could lapse even if every renewal in between failed.
  */
+
+import { AppError } from '../errors';
+import type { RunLease } from './ports';
+
 export const LEASE_LOST = 'SYNC_LEASE_LOST';
 export const RUN_DEADLINE = 'SYNC_RUN_DEADLINE';
 

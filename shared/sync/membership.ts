@@ -11,16 +11,17 @@ import { unreadNestedGroups } from './plan';
 import type {
   GroupInfo,
   GroupReadRequest,
+  GroupReadResult,
   GroupSnapshot,
   MemberFacts,
   MemberProperty,
   MembershipReader,
-  SyncStateStore,
+  SnapshotStore,
 } from './ports';
 
 export interface MembershipDeps {
   readonly reader: MembershipReader;
-  readonly state: SyncStateStore;
+  readonly snapshots: SnapshotStore;
   readonly now: () => Date;
   readonly fullRefreshMs: number;
   /** Throws unless the run still holds its lease (renewed on its etag); called before every snapshot write. */
@@ -91,25 +92,56 @@ export async function loadMembership(deps: MembershipDeps, job: SyncJob): Promis
   return out;
 }
 
+type Wanted = ReadonlyMap<string, { props: Set<MemberProperty>; includeGroup: boolean }>;
+
+/** One round: read the given groups (delta where a fresh snapshot allows), fill in facts, save their snapshots. */
 async function readRound(
   deps: MembershipDeps,
   jobId: string,
   ids: readonly string[],
-  wanted: ReadonlyMap<string, { props: Set<MemberProperty>; includeGroup: boolean }>,
+  wanted: Wanted,
   out: LoadedMembership,
 ): Promise<void> {
   const now = deps.now();
-  const snapshots = new Map<string, GroupSnapshot>();
+  const { requests, bases } = await planReads(deps, jobId, ids, wanted, now);
+  const results = await readAll(deps.reader, requests);
+  const needDescribe = new Map<string, Set<string>>();
+  for (const result of results) {
+    const request = requests.find((r) => r.groupId === result.groupId);
+    const merged = mergeResult(result, request?.properties ?? [], bases.get(result.groupId), now);
+    if (merged.kind === 'missing') {
+      out.missing.add(result.groupId);
+      continue;
+    }
+    if (merged.group) out.info.set(result.groupId, merged.group);
+    out.groups.set(result.groupId, merged.members);
+    out.reads.set(result.groupId, merged.read);
+    out.snapshots.set(result.groupId, merged.snapshot);
+    for (const id of merged.describe) needDescribe.set(id, (needDescribe.get(id) ?? new Set()).add(result.groupId));
+  }
+  await describeAdded(deps.reader, needDescribe, requests, out.groups);
+  await saveSnapshots(deps, jobId, ids, out);
+}
+
+/** One request per group; a delta round from the stored snapshot when it is fresh and holds the properties needed. */
+export async function planReads(
+  deps: Pick<MembershipDeps, 'snapshots' | 'fullRefreshMs'>,
+  jobId: string,
+  ids: readonly string[],
+  wanted: Wanted,
+  now: Date,
+): Promise<{ requests: GroupReadRequest[]; bases: Map<string, GroupSnapshot> }> {
+  const bases = new Map<string, GroupSnapshot>();
   const requests: GroupReadRequest[] = [];
   for (const id of ids) {
     const w = wanted.get(id);
     const props = [...(w?.props ?? [])].sort();
-    const snapshot = await deps.state.loadSnapshot(jobId, id);
+    const snapshot = await deps.snapshots.loadSnapshot(jobId, id);
     const fresh =
       snapshot?.deltaLink !== undefined &&
       covers(snapshot.properties, props) &&
       now.getTime() - Date.parse(snapshot.fullReadAt) < deps.fullRefreshMs;
-    if (snapshot && fresh) snapshots.set(id, snapshot);
+    if (snapshot && fresh) bases.set(id, snapshot);
     requests.push({
       groupId: id,
       properties: props,
@@ -117,65 +149,82 @@ async function readRound(
       ...(snapshot && fresh && snapshot.deltaLink ? { deltaLink: snapshot.deltaLink } : {}),
     });
   }
+  return { requests, bases };
+}
 
-  let results = await deps.reader.read(requests);
+/** Reads every request; groups whose delta link expired are read again in full. */
+async function readAll(reader: MembershipReader, requests: readonly GroupReadRequest[]): Promise<GroupReadResult[]> {
+  const results = await reader.read(requests);
   const expired = results.filter((r) => r.status === 'deltaExpired').map((r) => r.groupId);
-  if (expired.length > 0) {
-    const retry = requests.filter((r) => expired.includes(r.groupId)).map(({ deltaLink: _drop, ...rest }) => rest);
-    results = [...results.filter((r) => r.status !== 'deltaExpired'), ...(await deps.reader.read(retry))];
-  }
+  if (expired.length === 0) return results;
+  const retry = requests.filter((r) => expired.includes(r.groupId)).map(({ deltaLink: _drop, ...rest }) => rest);
+  return [...results.filter((r) => r.status !== 'deltaExpired'), ...(await reader.read(retry))];
+}
 
-  const needDescribe = new Map<string, Set<string>>();
-  for (const result of results) {
-    const request = requests.find((r) => r.groupId === result.groupId);
-    const props = request?.properties ?? [];
-    if (result.status === 'notFound' || result.status === 'deltaExpired') {
-      out.missing.add(result.groupId);
-      continue;
-    }
-    if (result.group) out.info.set(result.groupId, result.group);
-    if (result.status === 'full') {
-      out.groups.set(result.groupId, new Map(result.members.map((m) => [m.id, m])));
-      out.reads.set(result.groupId, 'full');
-      out.snapshots.set(result.groupId, {
-        groupId: result.groupId,
-        fullReadAt: now.toISOString(),
-        properties: props,
-        members: result.members,
-        ...(result.deltaLink ? { deltaLink: result.deltaLink } : {}),
-      });
-      continue;
-    }
-    const base = snapshots.get(result.groupId);
-    const members = new Map((base?.members ?? []).map((m) => [m.id, m]));
-    for (const id of result.removed) members.delete(id);
-    for (const m of result.added) {
-      members.set(m.id, m);
-      if (props.length > 0 && m.type !== 'group' && m.type !== 'other') {
-        const set = needDescribe.get(m.id) ?? new Set<string>();
-        set.add(result.groupId);
-        needDescribe.set(m.id, set);
-      }
-    }
-    out.groups.set(result.groupId, members);
-    out.reads.set(result.groupId, 'delta');
-    out.snapshots.set(result.groupId, {
+export type MergedRead =
+  | { readonly kind: 'missing' }
+  | {
+      readonly kind: 'read';
+      readonly read: 'full' | 'delta';
+      readonly members: Map<string, MemberFacts>;
+      /** The snapshot to store; its members are filled in once the round's facts are complete. */
+      readonly snapshot: GroupSnapshot;
+      readonly group?: GroupInfo;
+      /** Members a delta round added whose properties the job needs (delta carries only type and id). */
+      readonly describe: readonly string[];
+    };
+
+/** One group's members from a full read, or from its snapshot plus a delta round (pure). */
+export function mergeResult(
+  result: GroupReadResult,
+  props: readonly MemberProperty[],
+  base: GroupSnapshot | undefined,
+  now: Date,
+): MergedRead {
+  if (result.status === 'notFound' || result.status === 'deltaExpired') return { kind: 'missing' };
+  const group = result.group ? { group: result.group } : {};
+  if (result.status === 'full') {
+    const snapshot: GroupSnapshot = {
       groupId: result.groupId,
-      fullReadAt: base?.fullReadAt ?? now.toISOString(),
+      fullReadAt: now.toISOString(),
       properties: props,
-      members: [],
-      deltaLink: result.deltaLink,
-    });
+      members: result.members,
+      ...(result.deltaLink ? { deltaLink: result.deltaLink } : {}),
+    };
+    const members = new Map(result.members.map((m) => [m.id, m]));
+    return { kind: 'read', read: 'full', members, snapshot, describe: [], ...group };
   }
+  const members = new Map((base?.members ?? []).map((m) => [m.id, m]));
+  for (const id of result.removed) members.delete(id);
+  for (const m of result.added) members.set(m.id, m);
+  const describe = props.length > 0 ? result.added.filter((m) => m.type !== 'group' && m.type !== 'other').map((m) => m.id) : [];
+  const snapshot: GroupSnapshot = {
+    groupId: result.groupId,
+    fullReadAt: base?.fullReadAt ?? now.toISOString(),
+    properties: props,
+    members: [],
+    deltaLink: result.deltaLink,
+  };
+  return { kind: 'read', read: 'delta', members, snapshot, describe, ...group };
+}
 
-  if (needDescribe.size > 0) {
-    const props = [...new Set(requests.flatMap((r) => r.properties))].sort();
-    const facts = await deps.reader.describe([...needDescribe.keys()], props);
-    for (const fact of facts) {
-      for (const groupId of needDescribe.get(fact.id) ?? []) out.groups.get(groupId)?.set(fact.id, fact);
-    }
+/** Fetches the properties of members a delta round added, into every group that reported them. */
+async function describeAdded(
+  reader: MembershipReader,
+  needDescribe: ReadonlyMap<string, ReadonlySet<string>>,
+  requests: readonly GroupReadRequest[],
+  groups: LoadedMembership['groups'],
+): Promise<void> {
+  if (needDescribe.size === 0) return;
+  const props = [...new Set(requests.flatMap((r) => r.properties))].sort();
+  const facts = await reader.describe([...needDescribe.keys()], props);
+  for (const fact of facts) {
+    for (const groupId of needDescribe.get(fact.id) ?? []) groups.get(groupId)?.set(fact.id, fact);
   }
+}
 
+/** Completes each group's snapshot with its members and saves it, fenced by the run's lease. */
+async function saveSnapshots(deps: MembershipDeps, jobId: string, ids: readonly string[], out: LoadedMembership): Promise<void> {
   for (const id of ids) {
     const snapshot = out.snapshots.get(id);
     const members = out.groups.get(id);
@@ -183,6 +232,6 @@ async function readRound(
     const complete = { ...snapshot, members: [...members.values()] };
     out.snapshots.set(id, complete);
     await deps.fence?.();
-    await deps.state.saveSnapshot(jobId, complete);
+    await deps.snapshots.saveSnapshot(jobId, complete);
   }
 }

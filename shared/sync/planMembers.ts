@@ -1,12 +1,13 @@
-import { z } from 'zod';
-
-import type { RunError, SyncRun } from './jobModel';
-
 /**
  * A run's members with names: the plan's adds and removes, or the members that failed, one page at a time, each id
  * resolved to its display name and UPN so a person can review a dry run. Names are read when asked (a page of up to
  * 1,000 ids is one Graph call), not stored in the run record, so a 50k-member plan costs nothing until someone looks.
  */
+
+import { z } from 'zod';
+
+import type { RunError, SyncRun } from './jobModel';
+
 export type MemberList = 'add' | 'remove' | 'errors';
 
 export interface DirectoryName {

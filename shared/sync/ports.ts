@@ -1,7 +1,7 @@
 /**
- * The small interfaces group sync needs from the outside (a few methods each; jobs never see the Graph gateway or the
- * storage SDKs). shared/graph/groups.ts implements the Graph ones, shared/storage/syncStore.ts the storage ones; tests
- * use the in-memory versions in test/sync/fakes.ts.
+ * The small interfaces group sync needs from the outside, one per concern (jobs never see the Graph gateway or the
+ * storage SDKs). shared/graph/groups implements the Graph ones, shared/storage/syncStore.ts and syncJobTable.ts the
+ * storage ones; tests use the in-memory versions in test/sync/fakes.ts.
  */
 
 import type { MemberType, SyncJob, SyncRun } from './jobModel';
@@ -128,19 +128,42 @@ export interface RunLease {
   release(): Promise<void>;
 }
 
-/** Per-job run state: runs, the one-run-at-a-time lease, schedule bookkeeping, snapshots and the "added by job" ledger. */
-export interface SyncStateStore {
+/** Run records, also while a run is in progress (`running`); saved after every write slice as a checkpoint. */
+export interface RunRecords {
   saveRun(run: SyncRun): Promise<void>;
   getRun(runId: string): Promise<SyncRun | undefined>;
+}
+
+/** One run per job at a time. */
+export interface RunLeases {
   /** Takes the job's run lease, or returns the id of the run holding it. */
   acquireLease(jobId: string, runId: string, ttlMs: number): Promise<RunLease | { readonly heldBy: string }>;
-  /** The last schedule occurrence handled, and the last run. */
-  getScheduleState(jobId: string): Promise<{ lastScheduledFor?: string; lastRunId?: string } | undefined>;
-  setScheduleState(jobId: string, state: { lastScheduledFor?: string; lastRunId?: string }): Promise<void>;
+}
+
+/** The last schedule occurrence handled, and the last run (started by HTTP or the timer). */
+export interface ScheduleState {
+  readonly lastScheduledFor?: string;
+  readonly lastRunId?: string;
+}
+
+export interface ScheduleStore {
+  getScheduleState(jobId: string): Promise<ScheduleState | undefined>;
+  setScheduleState(jobId: string, state: ScheduleState): Promise<void>;
+}
+
+/** Each group's members as a job last read them, with the link its next delta round starts from. */
+export interface SnapshotStore {
   loadSnapshot(jobId: string, groupId: string): Promise<GroupSnapshot | undefined>;
   saveSnapshot(jobId: string, snapshot: GroupSnapshot): Promise<void>;
+}
+
+/** The members a job added (additive mode removes only these). */
+export interface MemberLedger {
   loadLedger(jobId: string): Promise<Set<string>>;
   saveLedger(jobId: string, ids: ReadonlySet<string>): Promise<void>;
-  /** Removes everything stored for a job (when the job is deleted). */
+}
+
+/** Removes everything stored for a job besides its definition and runs (when the job is deleted). */
+export interface JobStateCleanup {
   deleteJobState(jobId: string): Promise<void>;
 }

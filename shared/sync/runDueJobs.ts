@@ -5,12 +5,12 @@
 
 import { AppError, toError } from '../errors';
 import type { SyncRun } from './jobModel';
-import type { JobRepository, SyncStateStore } from './ports';
+import type { JobRepository, ScheduleStore } from './ports';
 import { dueOccurrence } from './schedule';
 
 export interface DueJobsDeps {
-  readonly jobs: JobRepository;
-  readonly state: SyncStateStore;
+  readonly jobs: Pick<JobRepository, 'list'>;
+  readonly schedules: ScheduleStore;
   readonly now: () => Date;
   /** Runs one job (runJob with the run's own Graph scope). */
   readonly run: (jobId: string) => Promise<SyncRun>;
@@ -29,14 +29,14 @@ export async function runDueJobs(deps: DueJobsDeps): Promise<DueJobOutcome[]> {
   const outcomes: DueJobOutcome[] = [];
   for (const job of await deps.jobs.list()) {
     if (!job.enabled || !job.schedule) continue;
-    const state = await deps.state.getScheduleState(job.jobId);
+    const state = await deps.schedules.getScheduleState(job.jobId);
     const since = new Date(state?.lastScheduledFor ?? job.createdAt);
     const occurrence = dueOccurrence(job.schedule, since, now);
     if (!occurrence) continue;
     const scheduledFor = occurrence.toISOString();
     try {
       const run = await deps.run(job.jobId);
-      await deps.state.setScheduleState(job.jobId, { lastScheduledFor: scheduledFor, lastRunId: run.runId });
+      await deps.schedules.setScheduleState(job.jobId, { lastScheduledFor: scheduledFor, lastRunId: run.runId });
       outcomes.push({ jobId: job.jobId, scheduledFor, runId: run.runId, status: run.status });
     } catch (err) {
       if (err instanceof AppError && err.code === 'SYNC_RUN_IN_PROGRESS') {

@@ -16,12 +16,18 @@ import type {
   GroupSnapshot,
   JobRecord,
   JobRepository,
+  JobStateCleanup,
   MemberFacts,
+  MemberLedger,
   MemberProperty,
   MembershipReader,
   MembershipWriter,
   RunLease,
-  SyncStateStore,
+  RunLeases,
+  RunRecords,
+  ScheduleState,
+  ScheduleStore,
+  SnapshotStore,
   WriteOutcome,
 } from '../../shared/sync/ports';
 import { DEFAULT_RUN_SETTINGS, type RunDeps } from '../../shared/sync/runJob';
@@ -225,20 +231,20 @@ export class MemoryJobs implements JobRepository {
   }
 }
 
-export class MemoryState implements SyncStateStore {
+export class MemoryRuns implements RunRecords {
   readonly runs = new Map<string, SyncRun>();
-  readonly leases = new Map<string, { runId: string; expires: number }>();
-  readonly schedule = new Map<string, { lastScheduledFor?: string; lastRunId?: string }>();
-  readonly snapshots = new Map<string, GroupSnapshot>();
-  readonly ledgers = new Map<string, Set<string>>();
-  constructor(private readonly clock: () => number = () => Date.now()) {}
-
   async saveRun(run: SyncRun): Promise<void> {
     this.runs.set(run.runId, structuredClone(run));
   }
   async getRun(runId: string): Promise<SyncRun | undefined> {
     return this.runs.get(runId);
   }
+}
+
+export class MemoryLeases implements RunLeases {
+  readonly leases = new Map<string, { runId: string; expires: number }>();
+  constructor(private readonly clock: () => number = () => Date.now()) {}
+
   async acquireLease(jobId: string, runId: string, ttlMs: number): Promise<RunLease | { heldBy: string }> {
     const held = this.leases.get(jobId);
     if (held && held.expires > this.clock()) return { heldBy: held.runId };
@@ -257,29 +263,69 @@ export class MemoryState implements SyncStateStore {
       },
     };
   }
-  async getScheduleState(jobId: string) {
+}
+
+export class MemorySchedules implements ScheduleStore {
+  readonly schedule = new Map<string, ScheduleState>();
+  async getScheduleState(jobId: string): Promise<ScheduleState | undefined> {
     return this.schedule.get(jobId);
   }
-  async setScheduleState(jobId: string, state: { lastScheduledFor?: string; lastRunId?: string }): Promise<void> {
+  async setScheduleState(jobId: string, state: ScheduleState): Promise<void> {
     this.schedule.set(jobId, state);
   }
+}
+
+export class MemorySnapshots implements SnapshotStore {
+  readonly snapshots = new Map<string, GroupSnapshot>();
   async loadSnapshot(jobId: string, groupId: string): Promise<GroupSnapshot | undefined> {
     return this.snapshots.get(`${jobId}/${groupId}`);
   }
   async saveSnapshot(jobId: string, snapshot: GroupSnapshot): Promise<void> {
     this.snapshots.set(`${jobId}/${snapshot.groupId}`, structuredClone(snapshot));
   }
+}
+
+export class MemoryLedger implements MemberLedger {
+  readonly ledgers = new Map<string, Set<string>>();
   async loadLedger(jobId: string): Promise<Set<string>> {
     return new Set(this.ledgers.get(jobId) ?? []);
   }
   async saveLedger(jobId: string, ids: ReadonlySet<string>): Promise<void> {
     this.ledgers.set(jobId, new Set(ids));
   }
+}
+
+/** Like the storage adapter: a deleted job's snapshots, ledger, lease and schedule state go; its runs stay. */
+export class MemoryCleanup implements JobStateCleanup {
+  constructor(private readonly stores: Pick<MemoryStores, 'leases' | 'schedules' | 'snapshots' | 'ledger'>) {}
   async deleteJobState(jobId: string): Promise<void> {
-    for (const key of [...this.snapshots.keys()]) if (key.startsWith(`${jobId}/`)) this.snapshots.delete(key);
-    this.ledgers.delete(jobId);
-    this.schedule.delete(jobId);
+    const { snapshots } = this.stores.snapshots;
+    for (const key of [...snapshots.keys()]) if (key.startsWith(`${jobId}/`)) snapshots.delete(key);
+    this.stores.ledger.ledgers.delete(jobId);
+    this.stores.schedules.schedule.delete(jobId);
+    this.stores.leases.leases.delete(jobId);
   }
+}
+
+/** Every sync storage port in memory, as shared/storage/syncStore.ts's `syncStores` wires the real ones. */
+export interface MemoryStores {
+  readonly jobs: MemoryJobs;
+  readonly runs: MemoryRuns;
+  readonly leases: MemoryLeases;
+  readonly schedules: MemorySchedules;
+  readonly snapshots: MemorySnapshots;
+  readonly ledger: MemoryLedger;
+  readonly cleanup: MemoryCleanup;
+}
+
+export function memoryStores(clock: () => number = () => Date.now()): MemoryStores {
+  const parts = {
+    leases: new MemoryLeases(clock),
+    schedules: new MemorySchedules(),
+    snapshots: new MemorySnapshots(),
+    ledger: new MemoryLedger(),
+  };
+  return { jobs: new MemoryJobs(), runs: new MemoryRuns(), ...parts, cleanup: new MemoryCleanup(parts) };
 }
 
 export class MemoryAudit implements AuditSink {
@@ -289,10 +335,8 @@ export class MemoryAudit implements AuditSink {
   }
 }
 
-export interface World {
+export interface World extends MemoryStores {
   readonly dir: FakeDirectory;
-  readonly jobs: MemoryJobs;
-  readonly state: MemoryState;
   readonly audit: MemoryAudit;
   readonly deps: RunDeps;
   now: Date;
@@ -300,17 +344,21 @@ export interface World {
 
 export function world(): World {
   const dir = new FakeDirectory();
-  const jobs = new MemoryJobs();
+  const stores = memoryStores(() => w.now.getTime());
   const w: World = {
+    ...stores,
     dir,
-    jobs,
-    state: new MemoryState(() => w.now.getTime()),
     audit: new MemoryAudit(),
     now: new Date('2026-11-25T10:00:00Z'),
     get deps(): RunDeps {
+      const { jobs, runs, leases, schedules, snapshots, ledger } = stores;
       return {
         jobs,
-        state: w.state,
+        runs,
+        leases,
+        schedules,
+        snapshots,
+        ledger,
         reader: dir,
         writer: dir,
         audit: w.audit,
@@ -323,6 +371,15 @@ export function world(): World {
   return w;
 }
 
+/** The job use cases' dependencies, and the stores the job and run queries read. */
 export function jobDeps(w: World) {
-  return { jobs: w.jobs, directory: w.dir, state: w.state, now: () => w.now, newId: nextId };
+  return {
+    jobs: w.jobs,
+    directory: w.dir,
+    runs: w.runs,
+    schedules: w.schedules,
+    cleanup: w.cleanup,
+    now: () => w.now,
+    newId: nextId,
+  };
 }

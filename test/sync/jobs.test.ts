@@ -87,9 +87,9 @@ describe('job management', () => {
     const s = w.dir.group(1);
     const t = w.dir.group(2);
     const job = await createJob(jobDeps(w), input({ name: 'x', target: t, sources: [{ group: s }] }), 'me');
-    await w.state.saveLedger(job.jobId, new Set(['a']));
+    await w.ledger.saveLedger(job.jobId, new Set(['a']));
     await deleteJob(jobDeps(w), job.jobId);
-    expect(w.state.ledgers.has(job.jobId)).toBe(false);
+    expect(w.ledger.ledgers.has(job.jobId)).toBe(false);
     await expect(deleteJob(jobDeps(w), job.jobId)).rejects.toMatchObject({ code: 'SYNC_JOB_NOT_FOUND', status: 404 });
   });
 });

@@ -4,7 +4,7 @@ import { DEMO_GROUPS, DEMO_USERS } from '../../local/tenants/demoIds';
 import type { Graph } from '../../shared/graph/types';
 import { getServices, type Services } from '../../shared/runtime/services';
 import { runSyncJob, syncJobDeps } from '../../shared/runtime/syncJob';
-import { SyncStore } from '../../shared/storage/syncStore';
+import { BlobRunRecords } from '../../shared/storage/syncStore';
 import { jobInputSchema } from '../../shared/sync/jobModel';
 import { createJob } from '../../shared/sync/jobs';
 import { eventually } from '../helpers/host';
@@ -85,7 +85,7 @@ describe('a run killed mid-way', () => {
     // The dead run's first slice reached the audit log with its run id; its record now says it was interrupted.
     const audit = await services.audit.list({ since: new Date(Date.now() - 600_000) });
     const deadRunId = audit.find((e) => e.job === job.jobId && e.runId !== undefined && e.runId !== second.runId)?.runId;
-    const dead = await new SyncStore(services.storage).getRun(deadRunId ?? '');
+    const dead = await new BlobRunRecords(services.storage).getRun(deadRunId ?? '');
     expect(dead?.status).toBe('partial');
     expect(dead?.counts.added).toBe(20);
     expect(dead?.errors.at(-1)?.code).toBe('SYNC_RUN_INTERRUPTED');

@@ -30,7 +30,7 @@ describe('runDueJobs', () => {
     const ran: string[] = [];
     const deps = {
       jobs: w.jobs,
-      state: w.state,
+      schedules: w.schedules,
       now: () => w.now,
       run: async (jobId: string) => {
         ran.push(jobId);
@@ -54,7 +54,7 @@ describe('runDueJobs', () => {
     w.now = new Date(w.now.getTime() + 3600_000);
     const busy = {
       jobs: w.jobs,
-      state: w.state,
+      schedules: w.schedules,
       now: () => w.now,
       run: () => Promise.reject(conflict('SYNC_RUN_IN_PROGRESS', 'busy')),
     };

@@ -217,10 +217,10 @@ describe('runJob', () => {
   it('marks a run whose lease expired as interrupted when the next run takes over', async () => {
     const { w, source, target } = seed();
     const jobId = await create(w, { name: 'k', target, sources: [{ group: source }] });
-    await w.state.saveRun({ ...(await run(w, jobId, true)), runId: 'dead', status: 'running' });
-    w.state.leases.set(jobId, { runId: 'dead', expires: w.now.getTime() - 1 });
+    await w.runs.saveRun({ ...(await run(w, jobId, true)), runId: 'dead', status: 'running' });
+    w.leases.leases.set(jobId, { runId: 'dead', expires: w.now.getTime() - 1 });
     await run(w, jobId);
-    const dead = await w.state.getRun('dead');
+    const dead = await w.runs.getRun('dead');
     expect(dead?.status).toBe('failed');
     expect(dead?.errors.at(-1)?.code).toBe('SYNC_RUN_INTERRUPTED');
   });
@@ -228,8 +228,8 @@ describe('runJob', () => {
   it('stops writing when it loses its lease to another run', async () => {
     const { w, source, target } = seed();
     const jobId = await create(w, { name: 'lost', target, sources: [{ group: source }] });
-    const acquire = w.state.acquireLease.bind(w.state);
-    w.state.acquireLease = async (...args) => {
+    const acquire = w.leases.acquireLease.bind(w.leases);
+    w.leases.acquireLease = async (...args) => {
       const lease = await acquire(...args);
       return 'heldBy' in lease ? lease : { ...lease, renew: async () => false };
     };
@@ -244,7 +244,7 @@ describe('runJob', () => {
   it('refuses a second concurrent run of the same job', async () => {
     const { w, source, target } = seed();
     const jobId = await create(w, { name: 'c', target, sources: [{ group: source }] });
-    w.state.leases.set(jobId, { runId: 'other', expires: w.now.getTime() + 60_000 });
+    w.leases.leases.set(jobId, { runId: 'other', expires: w.now.getTime() + 60_000 });
     await expect(run(w, jobId)).rejects.toMatchObject({ code: 'SYNC_RUN_IN_PROGRESS', status: 409 });
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_GROUPS } from '../../local/tenants/demoIds';
 import { getServices } from '../../shared/runtime/services';
 import { syncJobDeps } from '../../shared/runtime/syncJob';
-import { SyncStore } from '../../shared/storage/syncStore';
+import { syncStores } from '../../shared/storage/syncStore';
 import { jobInputSchema } from '../../shared/sync/jobModel';
 import { createJob } from '../../shared/sync/jobs';
 import { eventually } from '../helpers/host';
@@ -45,7 +45,7 @@ describe('a sync process stalled past its lease', () => {
   it('stops when resumed, leaving the newer run’s ledger, snapshot and target untouched', async () => {
     const h = harness.current;
     const services = getServices();
-    const store = new SyncStore(services.storage);
+    const store = syncStores(services.storage);
     const target = DEMO_GROUPS.group2Name.id;
     const job = await createJob(
       syncJobDeps(services),
@@ -62,7 +62,7 @@ describe('a sync process stalled past its lease', () => {
     const exited = new Promise<number | null>((resolve) => started.once('exit', (code) => resolve(code)));
     const staleRunId = await eventually(
       'the child to start its run',
-      async () => (await store.getScheduleState(job.jobId))?.lastRunId,
+      async () => (await store.schedules.getScheduleState(job.jobId))?.lastRunId,
       30_000,
     );
     started.kill('SIGSTOP');
@@ -70,18 +70,18 @@ describe('a sync process stalled past its lease', () => {
     await setKnobs(h, { latencyMs: { min: 0, max: 0 } });
     const newer = await runOnceLeaseExpires(services, job.jobId);
     expect(newer.status).toBe('succeeded');
-    const ledger = await store.loadLedger(job.jobId);
-    const snapshot = await store.loadSnapshot(job.jobId, target);
+    const ledger = await store.ledger.loadLedger(job.jobId);
+    const snapshot = await store.snapshots.loadSnapshot(job.jobId, target);
     const members = await membersOf(h, target);
     const writes = (await graphAdmin.stats(h)).byRouteInBatch['PATCH /groups/{id}'] ?? 0;
 
     started.kill('SIGCONT');
     expect(await exited).toBe(0);
-    expect(await store.loadLedger(job.jobId)).toEqual(ledger);
-    expect(await store.loadSnapshot(job.jobId, target)).toEqual(snapshot);
+    expect(await store.ledger.loadLedger(job.jobId)).toEqual(ledger);
+    expect(await store.snapshots.loadSnapshot(job.jobId, target)).toEqual(snapshot);
     expect(await membersOf(h, target)).toEqual(members);
     expect((await graphAdmin.stats(h)).byRouteInBatch['PATCH /groups/{id}'] ?? 0).toBe(writes);
-    const stale = await store.getRun(staleRunId);
+    const stale = await store.runs.getRun(staleRunId);
     expect(stale?.status).toBe('failed');
     expect(stale?.counts.added).toBe(0);
   });

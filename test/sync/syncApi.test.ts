@@ -12,7 +12,7 @@ import { syncRunGetHandler } from '../../functions/syncRunGet';
 import { syncTimerHandler } from '../../functions/syncTimer';
 import { DEMO_DEPARTMENT_GROUPS, DEMO_GROUPS, DEMO_USERS } from '../../local/tenants/demoIds';
 import { getServices } from '../../shared/runtime/services';
-import { SyncStore } from '../../shared/storage/syncStore';
+import { syncStores } from '../../shared/storage/syncStore';
 import type { SyncJob, SyncRun } from '../../shared/sync/jobModel';
 import { eventually } from '../helpers/host';
 import { call, graphAdmin, membersOf, type TenantJson, useSyncHarness } from './harness';
@@ -420,7 +420,7 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     const job = (
       await createJob({ name: 'timer', target: G.group2Name.id, sources: [{ group: G.group1Name.id }], schedule: '* * * * * *' })
     ).body as unknown as SyncJob;
-    const store = new SyncStore(getServices().storage);
+    const store = syncStores(getServices().storage);
     const timer: Timer = {
       isPastDue: false,
       schedule: { adjustForDST: false },
@@ -428,9 +428,9 @@ describe('sync API on Azurite and the Graph sandbox', () => {
     };
     const state = await eventually('a scheduled run', async () => {
       await syncTimerHandler(timer, new InvocationContext({ invocationId: 'timer', functionName: 'syncTimer' }));
-      return (await store.getScheduleState(job.jobId))?.lastRunId;
+      return (await store.schedules.getScheduleState(job.jobId))?.lastRunId;
     });
-    const run = await store.getRun(state);
+    const run = await store.runs.getRun(state);
     expect(run).toMatchObject({ jobId: job.jobId, trigger: 'timer', actor: 'timer', status: 'succeeded' });
     expect((await membersOf(h, G.group2Name.id)).length).toBe(run?.counts.added);
   });

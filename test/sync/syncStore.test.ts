@@ -1,39 +1,23 @@
 import { describe, expect, it } from 'vitest';
 
 import { createStorageClients } from '../../shared/storage/clients';
-import { SyncStore } from '../../shared/storage/syncStore';
+import { type SyncStores, syncStores } from '../../shared/storage/syncStore';
 import type { SyncJob, SyncRun } from '../../shared/sync/jobModel';
-import type { JobRepository, SyncStateStore } from '../../shared/sync/ports';
 import { useAzurite } from '../helpers/azurite';
-import { gid, MemoryJobs, MemoryState } from './fakes';
+import { gid, memoryStores } from './fakes';
 
 /**
- * One contract, two implementations: the storage adapter on real Azurite and the in-memory fakes the use-case tests
- * use, so the fakes cannot drift from what production does.
+ * One contract per storage port, two implementations each: the storage adapters on real Azurite and the in-memory
+ * fakes the use-case tests use, so the fakes cannot drift from what production does.
  */
 const azurite = useAzurite();
 
-type Store = JobRepository & SyncStateStore;
-const implementations: [string, (clock?: () => number) => Store][] = [
+const implementations: [string, (clock?: () => number) => SyncStores][] = [
   [
-    'SyncStore on Azurite',
-    (clock = () => Date.now()) =>
-      new SyncStore(createStorageClients({ connectionString: azurite.current.connectionString }), clock),
+    'storage adapters on Azurite',
+    (clock = () => Date.now()) => syncStores(createStorageClients({ connectionString: azurite.current.connectionString }), clock),
   ],
-  [
-    'in-memory fakes',
-    (clock = () => Date.now()) => {
-      const jobs = new MemoryJobs();
-      const state = new MemoryState(clock);
-      return Object.assign(state, {
-        list: () => jobs.list(),
-        get: (id: string) => jobs.get(id),
-        create: (j: SyncJob) => jobs.create(j),
-        replace: (j: SyncJob, e: string) => jobs.replace(j, e),
-        delete: (id: string) => jobs.delete(id),
-      });
-    },
-  ],
+  ['in-memory fakes', (clock = () => Date.now()) => memoryStores(clock)],
 ];
 
 const job = (jobId: string, extra: Partial<SyncJob> = {}): SyncJob => ({
@@ -58,9 +42,9 @@ const job = (jobId: string, extra: Partial<SyncJob> = {}): SyncJob => ({
   ...extra,
 });
 
-describe.each(implementations)('%s', (_name, store) => {
-  it('stores, lists, replaces by etag and deletes jobs, large ones included', async () => {
-    const s = store();
+describe.each(implementations)('%s', (_name, stores) => {
+  it('jobs: stores, lists, replaces by etag and deletes jobs, large ones included', async () => {
+    const s = stores().jobs;
     const big = job(gid(10), { protected: Array.from({ length: 1000 }, (_, i) => gid(5000 + i)) });
     await s.create(big);
     const got = await s.get(big.jobId);
@@ -74,8 +58,8 @@ describe.each(implementations)('%s', (_name, store) => {
     expect(await s.get(big.jobId)).toBeUndefined();
   });
 
-  it('lets only one job claim a target, even when saves race, and frees the claim on move and delete', async () => {
-    const s = store();
+  it('jobs: lets only one job claim a target, even when saves race, and frees the claim on move and delete', async () => {
+    const s = stores().jobs;
     const target = gid(60);
     const first = job(gid(61), { target });
     const results = await Promise.allSettled([s.create(first), s.create(job(gid(62), { target }))]);
@@ -90,9 +74,9 @@ describe.each(implementations)('%s', (_name, store) => {
     await s.create(job(gid(65), { target: gid(63) }));
   });
 
-  it('lets one run hold a job lease, and a later run take it over only after it expires', async () => {
+  it('leases: lets one run hold a job lease, and a later run take it over only after it expires', async () => {
     let now = Date.now();
-    const s = store(() => now);
+    const s = stores(() => now).leases;
     const jobId = gid(20);
     const first = await s.acquireLease(jobId, 'run-1', 1000);
     expect('heldBy' in first).toBe(false);
@@ -109,12 +93,11 @@ describe.each(implementations)('%s', (_name, store) => {
     expect('heldBy' in (await s.acquireLease(jobId, 'run-3', 1000))).toBe(false);
   });
 
-  it('round-trips runs, snapshots with member properties, the ledger and schedule state, and deletes job state', async () => {
-    const s = store();
-    const jobId = gid(30);
+  it('runs: round-trips a run record, and finds no run for an unknown id', async () => {
+    const { runs } = stores();
     const run = {
       runId: gid(31),
-      jobId,
+      jobId: gid(30),
       jobName: 'job',
       dryRun: false,
       status: 'succeeded',
@@ -127,10 +110,16 @@ describe.each(implementations)('%s', (_name, store) => {
       errors: [],
       warnings: [],
     } as unknown as SyncRun;
-    await s.saveRun(run);
-    expect(await s.getRun(run.runId)).toEqual(run);
-    expect(await s.getRun(gid(32))).toBeUndefined();
+    await runs.saveRun(run);
+    expect(await runs.getRun(run.runId)).toEqual(run);
+    await runs.saveRun({ ...run, status: 'partial' });
+    expect((await runs.getRun(run.runId))?.status).toBe('partial');
+    expect(await runs.getRun(gid(32))).toBeUndefined();
+  });
 
+  it('snapshots: round-trips member snapshots with their properties, per job and group', async () => {
+    const { snapshots } = stores();
+    const jobId = gid(130);
     const snapshot = {
       groupId: gid(33),
       deltaLink: 'http://127.0.0.1/v1.0/groups/delta?$deltatoken=x',
@@ -142,16 +131,49 @@ describe.each(implementations)('%s', (_name, store) => {
         { id: gid(42), type: 'device' as const, accountEnabled: true },
       ],
     };
-    await s.saveSnapshot(jobId, snapshot);
-    expect(await s.loadSnapshot(jobId, snapshot.groupId)).toEqual(snapshot);
-    await s.saveLedger(jobId, new Set([gid(40)]));
-    expect([...(await s.loadLedger(jobId))]).toEqual([gid(40)]);
-    await s.setScheduleState(jobId, { lastScheduledFor: '2026-11-25T10:00:00.000Z', lastRunId: run.runId });
-    expect(await s.getScheduleState(jobId)).toEqual({ lastScheduledFor: '2026-11-25T10:00:00.000Z', lastRunId: run.runId });
+    await snapshots.saveSnapshot(jobId, snapshot);
+    expect(await snapshots.loadSnapshot(jobId, snapshot.groupId)).toEqual(snapshot);
+    expect(await snapshots.loadSnapshot(gid(34), snapshot.groupId)).toBeUndefined();
+  });
 
-    await s.deleteJobState(jobId);
-    expect(await s.loadSnapshot(jobId, snapshot.groupId)).toBeUndefined();
-    expect((await s.loadLedger(jobId)).size).toBe(0);
-    expect(await s.getScheduleState(jobId)).toBeUndefined();
+  it('ledger: round-trips the members a job added, empty when none were saved', async () => {
+    const { ledger } = stores();
+    const jobId = gid(131);
+    expect((await ledger.loadLedger(jobId)).size).toBe(0);
+    await ledger.saveLedger(jobId, new Set([gid(41), gid(40)]));
+    expect([...(await ledger.loadLedger(jobId))].sort()).toEqual([gid(40), gid(41)]);
+    await ledger.saveLedger(jobId, new Set([gid(40)]));
+    expect([...(await ledger.loadLedger(jobId))]).toEqual([gid(40)]);
+  });
+
+  it('schedules: round-trips the last occurrence handled and the last run', async () => {
+    const { schedules } = stores();
+    const jobId = gid(132);
+    expect(await schedules.getScheduleState(jobId)).toBeUndefined();
+    await schedules.setScheduleState(jobId, { lastScheduledFor: '2026-11-25T10:00:00.000Z', lastRunId: gid(31) });
+    expect(await schedules.getScheduleState(jobId)).toEqual({ lastScheduledFor: '2026-11-25T10:00:00.000Z', lastRunId: gid(31) });
+    await schedules.setScheduleState(jobId, { lastRunId: gid(32) });
+    expect(await schedules.getScheduleState(jobId)).toEqual({ lastRunId: gid(32) });
+  });
+
+  it("cleanup: deletes a job's snapshots, ledger, schedule state and lease, and keeps its runs and other jobs' state", async () => {
+    const s = stores();
+    const [jobId, other] = [gid(133), gid(134)];
+    const snapshot = { groupId: gid(33), fullReadAt: '2026-11-25T00:00:00.000Z', properties: [], members: [] };
+    for (const id of [jobId, other]) {
+      await s.snapshots.saveSnapshot(id, snapshot);
+      await s.ledger.saveLedger(id, new Set([gid(40)]));
+      await s.schedules.setScheduleState(id, { lastRunId: gid(31) });
+    }
+    expect('heldBy' in (await s.leases.acquireLease(jobId, 'run-1', 60_000))).toBe(false);
+
+    await s.cleanup.deleteJobState(jobId);
+    expect(await s.snapshots.loadSnapshot(jobId, snapshot.groupId)).toBeUndefined();
+    expect((await s.ledger.loadLedger(jobId)).size).toBe(0);
+    expect(await s.schedules.getScheduleState(jobId)).toBeUndefined();
+    expect('heldBy' in (await s.leases.acquireLease(jobId, 'run-2', 60_000))).toBe(false);
+    expect(await s.snapshots.loadSnapshot(other, snapshot.groupId)).toEqual(snapshot);
+    expect((await s.ledger.loadLedger(other)).size).toBe(1);
+    expect(await s.schedules.getScheduleState(other)).toEqual({ lastRunId: gid(31) });
   });
 });
