@@ -10,6 +10,7 @@ import { caExclusionsDelete } from './caExclusionsDelete';
 import { caExclusionsList } from './caExclusionsList';
 import { caExclusionsTimer } from './caExclusionsTimer';
 import { caGuestRisk } from './caGuestRisk';
+import { caGuestRiskFix } from './caGuestRiskFix';
 import { caRestore } from './caRestore';
 import { caWhyBlocked } from './caWhyBlocked';
 import { consoleApiDelete, consoleApiGet, consoleApiPost, consoleApiPut } from './consoleApi';
@@ -63,6 +64,7 @@ export const allFunctions: readonly FunctionDefinition[] = [
   caExclusionsDelete,
   caExclusionsTimer,
   caGuestRisk,
+  caGuestRiskFix,
   caWhyBlocked,
   consoleApiDelete,
   consoleApiGet,
