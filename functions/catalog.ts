@@ -1,4 +1,6 @@
 import type { FunctionDefinition } from '../shared/runtime/definitions';
+import { bannedWordsGet } from './bannedWordsGet';
+import { bannedWordsPut } from './bannedWordsPut';
 import { caBackupDiff } from './caBackupDiff';
 import { caBackupsCreate } from './caBackupsCreate';
 import { caBackupsList } from './caBackupsList';
@@ -52,6 +54,8 @@ import { ticketsList } from './ticketsList';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
+  bannedWordsGet,
+  bannedWordsPut,
   caBackupDiff,
   caBackupsCreate,
   caBackupsList,
