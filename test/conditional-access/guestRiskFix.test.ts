@@ -143,6 +143,17 @@ describe('guest-risk fix: apply, refused', () => {
     expect((await policy(USER_RISK)).excludeGroups).toEqual([BREAK_GLASS, GUESTS]);
   });
 
+  it('refuses a policy deleted after the plan, and leaves the plan applied once', async () => {
+    const p = await plan({ policyIds: [SIGN_IN_RISK] });
+    await graphAdmin(harness.current, `/v1.0/identity/conditionalAccess/policies/${SIGN_IN_RISK}`, { method: 'DELETE' });
+    const applied = await apply(p.planId);
+    expect(applied.body).toMatchObject({
+      status: 'failed',
+      items: [{ outcome: 'refused', outcomeCode: 'POLICY_DELETED_SINCE_PLAN' }],
+    });
+    expect((await apply(p.planId)).body.appliedAt).toBe(applied.body.appliedAt);
+  });
+
   it('names the permission Graph refused: Policy.ReadWrite.ConditionalAccess per policy, Group.Create for the group', async () => {
     const h = harness.current;
     await setKnobs(h, { deniedPermissions: ['Policy.ReadWrite.ConditionalAccess'] });
