@@ -1,4 +1,6 @@
 import type { FunctionDefinition } from '../shared/runtime/definitions';
+import { bannedWordsGet } from './bannedWordsGet';
+import { bannedWordsPut } from './bannedWordsPut';
 import { caBackupDiff } from './caBackupDiff';
 import { caBackupsCreate } from './caBackupsCreate';
 import { caBackupsList } from './caBackupsList';
@@ -10,6 +12,7 @@ import { caExclusionsDelete } from './caExclusionsDelete';
 import { caExclusionsList } from './caExclusionsList';
 import { caExclusionsTimer } from './caExclusionsTimer';
 import { caGuestRisk } from './caGuestRisk';
+import { caGuestRiskFix } from './caGuestRiskFix';
 import { caRestore } from './caRestore';
 import { caWhyBlocked } from './caWhyBlocked';
 import { consoleApiDelete, consoleApiGet, consoleApiPost, consoleApiPut } from './consoleApi';
@@ -51,6 +54,8 @@ import { ticketsList } from './ticketsList';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and run by the local host. */
 export const allFunctions: readonly FunctionDefinition[] = [
+  bannedWordsGet,
+  bannedWordsPut,
   caBackupDiff,
   caBackupsCreate,
   caBackupsList,
@@ -63,6 +68,7 @@ export const allFunctions: readonly FunctionDefinition[] = [
   caExclusionsDelete,
   caExclusionsTimer,
   caGuestRisk,
+  caGuestRiskFix,
   caWhyBlocked,
   consoleApiDelete,
   consoleApiGet,

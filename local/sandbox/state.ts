@@ -53,6 +53,8 @@ export class TenantState {
   /** Built-in authentication strengths first (every tenant has them), then the tenant file's custom ones. */
   readonly authStrengths = new Map<string, Json>();
   authPolicy: Json;
+  /** Tenant-wide directory settings (groupSettings) by lower-case id: at most one per template. */
+  readonly groupSettings = new Map<string, Json>();
   /** Objects created through the API: real-time ms before which they answer 404 (eventual consistency). */
   private readonly visibleAt = new Map<string, number>();
   readonly changes = new ChangeLog();
@@ -69,14 +71,39 @@ export class TenantState {
     for (const u of f.users ?? []) this.putUser(u);
     for (const d of f.devices ?? []) this.putKind(this.devices, d, 'device');
     for (const sp of f.servicePrincipals ?? []) this.putKind(this.servicePrincipals, sp, 'servicePrincipal');
+    this.loadGroups(f.groups ?? []);
+    for (const [userId, list] of Object.entries(f.sponsors ?? {})) this.sponsors.set(userId, [...list]);
+    this.loadPhoneMethods(f.phoneMethods ?? {});
+    for (const [userId, list] of Object.entries(f.temporaryAccessPassMethods ?? {})) {
+      const last = list[list.length - 1];
+      if (last) this.tapMethods.set(userId, { ...last });
+    }
+    this.roleAssignments = (f.directoryRoleAssignments ?? []).map((r) => ({ ...r }));
+    for (const r of f.riskyUsers ?? []) this.riskyUsers.set(r.id, r);
+    this.riskDetections = [...(f.riskDetections ?? [])];
+    this.signIns = [...(f.signIns ?? [])].sort((a, b) => Date.parse(b.createdDateTime) - Date.parse(a.createdDateTime));
+    for (const p of f.conditionalAccessPolicies ?? []) this.caPolicies.set(p.id, p);
+    for (const l of f.namedLocations ?? []) this.namedLocations.set(l.id, l);
+    for (const a of [...BUILT_IN_AUTHENTICATION_STRENGTHS.map(clone), ...(f.authenticationStrengthPolicies ?? [])]) {
+      this.authStrengths.set(String(a.id), a);
+    }
+    for (const gs of f.groupSettings ?? []) this.groupSettings.set(gs.id.toLowerCase(), gs);
+    this.authPolicy = f.authenticationMethodsPolicy ?? {
+      id: 'authenticationMethodsPolicy',
+      displayName: 'Authentication Methods Policy',
+      authenticationMethodConfigurations: [],
+    };
+  }
+
+  /** Groups first, members linked after every object is known, so forward references between groups work. */
+  private loadGroups(groups: NonNullable<TenantFile['groups']>): void {
     const pendingMembers: [string, string[]][] = [];
-    for (const g of f.groups ?? []) {
+    for (const g of groups) {
       const { members, ...rest } = g;
       this.groups.set(g.id, { obj: rest, members: new Set() });
       this.kinds.set(g.id, 'group');
       pendingMembers.push([g.id, members ?? []]);
     }
-    // Members are linked after every object is known, so forward references between groups work.
     for (const [groupId, members] of pendingMembers) {
       const rec = this.groups.get(groupId);
       if (!rec) continue;
@@ -86,8 +113,11 @@ export class TenantState {
         this.indexMembership(m, groupId);
       }
     }
-    for (const [userId, list] of Object.entries(f.sponsors ?? {})) this.sponsors.set(userId, [...list]);
-    for (const [userId, list] of Object.entries(f.phoneMethods ?? {})) {
+  }
+
+  /** Phone methods, with SMS sign-in `ready` only for the first user of each number (uniqueness, as on Graph). */
+  private loadPhoneMethods(phoneMethods: NonNullable<TenantFile['phoneMethods']>): void {
+    for (const [userId, list] of Object.entries(phoneMethods)) {
       const methods = new Map<string, Json>();
       for (const m of list) {
         const method: Json = { ...m };
@@ -104,24 +134,6 @@ export class TenantState {
       }
       this.phoneMethods.set(userId, methods);
     }
-    for (const [userId, list] of Object.entries(f.temporaryAccessPassMethods ?? {})) {
-      const last = list[list.length - 1];
-      if (last) this.tapMethods.set(userId, { ...last });
-    }
-    this.roleAssignments = (f.directoryRoleAssignments ?? []).map((r) => ({ ...r }));
-    for (const r of f.riskyUsers ?? []) this.riskyUsers.set(r.id, r);
-    this.riskDetections = [...(f.riskDetections ?? [])];
-    this.signIns = [...(f.signIns ?? [])].sort((a, b) => Date.parse(b.createdDateTime) - Date.parse(a.createdDateTime));
-    for (const p of f.conditionalAccessPolicies ?? []) this.caPolicies.set(p.id, p);
-    for (const l of f.namedLocations ?? []) this.namedLocations.set(l.id, l);
-    for (const a of [...BUILT_IN_AUTHENTICATION_STRENGTHS.map(clone), ...(f.authenticationStrengthPolicies ?? [])]) {
-      this.authStrengths.set(String(a.id), a);
-    }
-    this.authPolicy = f.authenticationMethodsPolicy ?? {
-      id: 'authenticationMethodsPolicy',
-      displayName: 'Authentication Methods Policy',
-      authenticationMethodConfigurations: [],
-    };
   }
 
   private putUser(u: Json & { id: string; userPrincipalName: string }): void {
@@ -364,6 +376,7 @@ export class TenantState {
       namedLocations: [...this.namedLocations.values()],
       authenticationStrengthPolicies: [...this.authStrengths.values()].filter((a) => a.policyType !== 'builtIn'),
       authenticationMethodsPolicy: this.authPolicy,
+      groupSettings: [...this.groupSettings.values()],
     });
   }
 }

@@ -57,6 +57,9 @@ export const tenantFileSchema = z.looseObject({
   conditionalAccessPolicies: z.array(obj).optional(),
   namedLocations: z.array(obj).optional(),
   authenticationStrengthPolicies: z.array(obj).optional(),
+  groupSettings: z
+    .array(z.looseObject({ id, templateId: z.string(), values: z.array(z.object({ name: z.string(), value: z.string() })) }))
+    .optional(),
   authenticationMethodsPolicy: z
     .looseObject({ authenticationMethodConfigurations: z.array(methodConfiguration).optional() })
     .optional(),

@@ -6,8 +6,8 @@
  */
 import type { AuditSink } from '../audit';
 import { badRequest, conflict, notFound } from '../errors';
-import { isJson, userAssignments } from './model';
-import type { DirectoryLookup, PolicyReader, PolicyWriter } from './ports';
+import { type CaPolicy, isJson, userAssignments } from './model';
+import type { DirectoryLookup, DirectoryName, PolicyReader, PolicyWriter, UserRef } from './ports';
 
 export type ExclusionStatus = 'active' | 'ended' | 'expired';
 
@@ -75,15 +75,46 @@ const PLAN_TTL_MS = 24 * 3600_000;
 
 export const exclusionGroupName = (policyId: string): string => `CA exclusion ${policyId}`;
 
+type PolicyChange = 'none' | 'excludeGroup' | 'createGroupAndExclude';
+
+/** What a request would do, decided before anything is written. */
+interface ExclusionDraft {
+  readonly policy: CaPolicy;
+  readonly user: UserRef;
+  readonly expires: Date;
+  readonly excluded: ReadonlySet<string>;
+  readonly existingGroup: DirectoryName | undefined;
+  readonly policyChange: PolicyChange;
+}
+
 export async function requestExclusion(deps: ExclusionDeps, req: ExclusionRequest, actor: string) {
   const now = deps.now();
+  const draft = await draftExclusion(deps, req, now);
+  const summary = summarise(req, draft);
+  if (req.dryRun) {
+    const plan: ExclusionPlan = { planId: deps.newId(), policyId: req.policyId, createdAt: now.toISOString() };
+    await deps.store.putPlan(plan);
+    return { dryRun: true as const, planId: plan.planId, ...summary };
+  }
+  const groupId = await ensureGroupExcluded(deps, req, draft, now, actor);
+  await deps.groups.addMember(groupId, draft.user.id);
+  const exclusion = await recordExclusion(deps, req, draft, groupId, now, actor);
+  return { dryRun: false as const, exclusion, policyChange: draft.policyChange };
+}
+
+function checkExpiry(req: ExclusionRequest, now: Date, maxDays: number): Date {
   const expires = new Date(req.expiresAt);
   if (expires.getTime() <= now.getTime()) {
     throw badRequest('EXPIRY_IN_PAST', `expiresAt ${req.expiresAt} is not in the future`);
   }
-  if (expires.getTime() > now.getTime() + deps.maxDays * 86_400_000) {
-    throw badRequest('EXPIRY_TOO_FAR', `expiresAt may be at most ${deps.maxDays} days ahead`, { maxDays: deps.maxDays });
+  if (expires.getTime() > now.getTime() + maxDays * 86_400_000) {
+    throw badRequest('EXPIRY_TOO_FAR', `expiresAt may be at most ${maxDays} days ahead`, { maxDays });
   }
+  return expires;
+}
+
+async function draftExclusion(deps: ExclusionDeps, req: ExclusionRequest, now: Date): Promise<ExclusionDraft> {
+  const expires = checkExpiry(req, now, deps.maxDays);
   const policy = await deps.policies.getPolicy(req.policyId);
   if (!policy) throw notFound('POLICY_NOT_FOUND', `No Conditional Access policy '${req.policyId}'`);
   const user = await deps.directory.findUser(req.user);
@@ -96,52 +127,77 @@ export async function requestExclusion(deps: ExclusionDeps, req: ExclusionReques
   }
   const excluded = new Set(userAssignments(policy).excludeGroups);
   const named = await deps.directory.findByName('group', exclusionGroupName(req.policyId));
-  const existing = named.find((g) => g.type === 'group');
-  const policyChange = !existing ? 'createGroupAndExclude' : excluded.has(existing.id) ? 'none' : 'excludeGroup';
-  const summary = {
-    policy: { id: policy.id, displayName: policy.displayName },
-    user: { id: user.id, userPrincipalName: user.userPrincipalName },
-    group: existing ? { id: existing.id, displayName: existing.displayName } : { displayName: exclusionGroupName(req.policyId) },
-    policyChange,
-    expiresAt: expires.toISOString(),
+  const existingGroup = named.find((g) => g.type === 'group');
+  const policyChange: PolicyChange = !existingGroup
+    ? 'createGroupAndExclude'
+    : excluded.has(existingGroup.id)
+      ? 'none'
+      : 'excludeGroup';
+  return { policy, user, expires, excluded, existingGroup, policyChange };
+}
+
+function summarise(req: ExclusionRequest, d: ExclusionDraft) {
+  return {
+    policy: { id: d.policy.id, displayName: d.policy.displayName },
+    user: { id: d.user.id, userPrincipalName: d.user.userPrincipalName },
+    group: d.existingGroup
+      ? { id: d.existingGroup.id, displayName: d.existingGroup.displayName }
+      : { displayName: exclusionGroupName(req.policyId) },
+    policyChange: d.policyChange,
+    expiresAt: d.expires.toISOString(),
   };
-  if (req.dryRun) {
-    const plan: ExclusionPlan = { planId: deps.newId(), policyId: req.policyId, createdAt: now.toISOString() };
-    await deps.store.putPlan(plan);
-    return { dryRun: true as const, planId: plan.planId, ...summary };
-  }
-  let groupId = existing?.id;
-  if (policyChange !== 'none') {
-    await requirePlan(deps, req, now);
-    groupId ??= await deps.groups.createSecurityGroup(
+}
+
+/** Creates the policy's group and/or adds it to the policy's excluded groups, only with a seen plan; returns its id. */
+async function ensureGroupExcluded(
+  deps: ExclusionDeps,
+  req: ExclusionRequest,
+  d: ExclusionDraft,
+  now: Date,
+  actor: string,
+): Promise<string> {
+  if (d.policyChange === 'none' && d.existingGroup) return d.existingGroup.id;
+  await requirePlan(deps, req, now);
+  const groupId =
+    d.existingGroup?.id ??
+    (await deps.groups.createSecurityGroup(
       exclusionGroupName(req.policyId),
       `ca-exclusion-${req.policyId.replace(/[^A-Za-z0-9]/g, '').slice(0, 40)}`,
-      `Temporary exclusions from the Conditional Access policy '${String(policy.displayName)}', managed by entra-ops`,
-    );
-    const users = { ...(isJson(policy.conditions) && isJson(policy.conditions.users) ? policy.conditions.users : {}) };
-    users.excludeGroups = [...excluded, groupId];
-    await deps.policies.updatePolicy(req.policyId, { conditions: { users } });
-    await deps.audit.write([
-      {
-        action: 'ca.exclusion.groupExcluded',
-        outcome: 'succeeded',
-        actor,
-        target: req.policyId,
-        job: 'ca-exclusions',
-        details: { groupId },
-      },
-    ]);
-  }
-  if (!groupId) throw new Error('exclusion group id missing after creation');
-  await deps.groups.addMember(groupId, user.id);
+      `Temporary exclusions from the Conditional Access policy '${String(d.policy.displayName)}', managed by entra-ops`,
+    ));
+  const conditions = d.policy.conditions;
+  const users = { ...(isJson(conditions) && isJson(conditions.users) ? conditions.users : {}) };
+  users.excludeGroups = [...d.excluded, groupId];
+  await deps.policies.updatePolicy(req.policyId, { conditions: { users } });
+  await deps.audit.write([
+    {
+      action: 'ca.exclusion.groupExcluded',
+      outcome: 'succeeded',
+      actor,
+      target: req.policyId,
+      job: 'ca-exclusions',
+      details: { groupId },
+    },
+  ]);
+  return groupId;
+}
+
+async function recordExclusion(
+  deps: ExclusionDeps,
+  req: ExclusionRequest,
+  d: ExclusionDraft,
+  groupId: string,
+  now: Date,
+  actor: string,
+): Promise<Exclusion> {
   const exclusion: Exclusion = {
     exclusionId: deps.newId(),
     policyId: req.policyId,
-    policyName: String(policy.displayName),
+    policyName: String(d.policy.displayName),
     groupId,
-    userId: user.id,
-    userPrincipalName: user.userPrincipalName,
-    expiresAt: expires.toISOString(),
+    userId: d.user.id,
+    userPrincipalName: d.user.userPrincipalName,
+    expiresAt: d.expires.toISOString(),
     reason: req.reason,
     createdBy: actor,
     createdAt: now.toISOString(),
@@ -153,14 +209,14 @@ export async function requestExclusion(deps: ExclusionDeps, req: ExclusionReques
       action: 'ca.exclusion.add',
       outcome: 'succeeded',
       actor,
-      target: user.id,
+      target: d.user.id,
       job: 'ca-exclusions',
       runId: exclusion.exclusionId,
       reason: req.reason,
       details: { policyId: req.policyId, groupId, expiresAt: exclusion.expiresAt },
     },
   ]);
-  return { dryRun: false as const, exclusion, policyChange };
+  return exclusion;
 }
 
 async function requirePlan(deps: ExclusionDeps, req: ExclusionRequest, now: Date): Promise<void> {

@@ -162,70 +162,85 @@ export function keepBreakGlass(policy: Json, breakGlass: BreakGlassConfig, exist
   return added;
 }
 
+/** What every item of a plan is judged against: the live policies, reference mapping, and existing break-glass ids. */
+interface PlanContext {
+  readonly live: readonly CaPolicy[];
+  readonly refs: Awaited<ReturnType<typeof resolveReferences>>;
+  readonly existingBreakGlass: ReadonlySet<string>;
+  readonly breakGlass: BreakGlassConfig;
+  readonly state: PolicyState;
+}
+
 export async function planRestore(
   deps: RestoreDeps,
   request: { backupId: string; policyIds?: readonly string[]; state: PolicyState; actor: string },
 ): Promise<RestorePlan> {
   const backup = await loadBackup(deps.store, request.backupId);
-  const wanted = request.policyIds ? new Set(request.policyIds) : undefined;
-  if (wanted) {
-    const unknown = [...wanted].filter((id) => !backup.policies.some((p) => p.id === id));
-    if (unknown.length > 0)
-      throw badRequest('POLICY_NOT_IN_BACKUP', `Backup ${request.backupId} has no policy ${unknown.join(', ')}`, { unknown });
-  }
-  const selected = backup.policies.filter((p) => !wanted || wanted.has(p.id));
+  const selected = selectPolicies(backup, request.backupId, request.policyIds);
   const live = await deps.policies.listPolicies();
   const refs = await resolveReferences(backup, selected, deps);
   const breakGlassIds = [...deps.breakGlass.users, ...deps.breakGlass.groups];
   const existingBreakGlass = new Set((await deps.directory.namesOf(breakGlassIds)).keys());
-
-  const items = selected.map((p): RestoreItem => {
-    const dropped: ReferenceNote[] = [];
-    const mapped: ReferenceNote[] = [];
-    const rewritten = rewriteReferences(withoutReadOnly(p), (r) => {
-      const note = refs.note(r);
-      const to = refs.keep(r);
-      if (note) (to === undefined ? dropped : mapped).push({ ...note, path: r.path });
-      return to;
-    });
-    const base = { backupPolicyId: p.id, displayName: p.displayName, droppedReferences: dropped, mappedReferences: mapped };
-    if (dropped.some((d) => d.kind === 'authenticationStrength')) {
-      return {
-        ...base,
-        action: 'refused',
-        reason: 'its authentication strength no longer exists and has no namesake',
-        breakGlassExclusionsAdded: [],
-      };
-    }
-    if (!targetsSomeone(rewritten)) return { ...base, action: 'refused', reason: EMPTY_TARGET, breakGlassExclusionsAdded: [] };
-    const added = keepBreakGlass(rewritten, deps.breakGlass, existingBreakGlass);
-    const match = live.find((l) => l.id === p.id) ?? uniqueByName(live, p.displayName);
-    if (!match) {
-      return { ...base, action: 'create', body: { ...rewritten, state: request.state }, breakGlassExclusionsAdded: added };
-    }
-    const changes: PathChange[] = [];
-    diffValues(withoutReadOnly(match), rewritten, '', () => undefined, changes);
-    return {
-      ...base,
-      action: changes.length === 0 ? 'unchanged' : 'update',
-      livePolicyId: match.id,
-      liveModifiedDateTime: match.modifiedDateTime ?? null,
-      ...(changes.length === 0 ? {} : { body: rewritten, changes }),
-      breakGlassExclusionsAdded: added,
-    };
-  });
-
+  const ctx: PlanContext = { live, refs, existingBreakGlass, breakGlass: deps.breakGlass, state: request.state };
   const plan: RestorePlan = {
     planId: deps.newId(),
     backupId: request.backupId,
     createdAt: deps.now().toISOString(),
     createdBy: request.actor,
     state: request.state,
-    items,
+    items: selected.map((p) => planItem(p, ctx)),
     status: 'planned',
   };
   await deps.plans.put(plan.planId, plan);
   return plan;
+}
+
+/** The backup's policies to restore: all, or the requested ones (each must be in the backup). */
+function selectPolicies(backup: LoadedBackup, backupId: string, policyIds: readonly string[] | undefined): CaPolicy[] {
+  const wanted = policyIds ? new Set(policyIds) : undefined;
+  if (wanted) {
+    const unknown = [...wanted].filter((id) => !backup.policies.some((p) => p.id === id));
+    if (unknown.length > 0)
+      throw badRequest('POLICY_NOT_IN_BACKUP', `Backup ${backupId} has no policy ${unknown.join(', ')}`, { unknown });
+  }
+  return backup.policies.filter((p) => !wanted || wanted.has(p.id));
+}
+
+/** One policy's plan: its references rewritten (or dropped), refused, created in `state`, updated or unchanged. */
+function planItem(p: CaPolicy, ctx: PlanContext): RestoreItem {
+  const dropped: ReferenceNote[] = [];
+  const mapped: ReferenceNote[] = [];
+  const rewritten = rewriteReferences(withoutReadOnly(p), (r) => {
+    const note = ctx.refs.note(r);
+    const to = ctx.refs.keep(r);
+    if (note) (to === undefined ? dropped : mapped).push({ ...note, path: r.path });
+    return to;
+  });
+  const base = { backupPolicyId: p.id, displayName: p.displayName, droppedReferences: dropped, mappedReferences: mapped };
+  if (dropped.some((d) => d.kind === 'authenticationStrength')) {
+    return {
+      ...base,
+      action: 'refused',
+      reason: 'its authentication strength no longer exists and has no namesake',
+      breakGlassExclusionsAdded: [],
+    };
+  }
+  if (!targetsSomeone(rewritten)) return { ...base, action: 'refused', reason: EMPTY_TARGET, breakGlassExclusionsAdded: [] };
+  const added = keepBreakGlass(rewritten, ctx.breakGlass, ctx.existingBreakGlass);
+  const match = ctx.live.find((l) => l.id === p.id) ?? uniqueByName(ctx.live, p.displayName);
+  if (!match) {
+    return { ...base, action: 'create', body: { ...rewritten, state: ctx.state }, breakGlassExclusionsAdded: added };
+  }
+  const changes: PathChange[] = [];
+  diffValues(withoutReadOnly(match), rewritten, '', () => undefined, changes);
+  return {
+    ...base,
+    action: changes.length === 0 ? 'unchanged' : 'update',
+    livePolicyId: match.id,
+    liveModifiedDateTime: match.modifiedDateTime ?? null,
+    ...(changes.length === 0 ? {} : { body: rewritten, changes }),
+    breakGlassExclusionsAdded: added,
+  };
 }
 
 function uniqueByName(live: readonly CaPolicy[], name: string): CaPolicy | undefined {

@@ -17,6 +17,7 @@ import type {
   UserRef,
 } from '../conditional-access/ports';
 import { isGraphError } from './errors';
+import { namingPermission } from './permissionMissing';
 import { type Graph, graphPath } from './types';
 
 const POLICIES = '/identity/conditionalAccess/policies';
@@ -62,7 +63,9 @@ export class GraphConditionalAccess implements PolicyReader, PolicyWriter, Direc
   }
 
   async updatePolicy(id: string, body: Json): Promise<void> {
-    await this.graph.request({ method: 'PATCH', path: `${POLICIES}/${encodeURIComponent(id)}`, body });
+    await namingPermission('PATCH /identity/conditionalAccess/policies/{id}', 'Policy.ReadWrite.ConditionalAccess', () =>
+      this.graph.request({ method: 'PATCH', path: `${POLICIES}/${encodeURIComponent(id)}`, body }),
+    );
   }
 
   async listNamedLocations(): Promise<Json[]> {

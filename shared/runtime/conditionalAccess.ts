@@ -4,11 +4,13 @@ import type { BackupDeps } from '../conditional-access/backup';
 import type { DiffDeps } from '../conditional-access/backupDiff';
 import type { BreakGlassDeps, BreakGlassRun } from '../conditional-access/breakGlass';
 import type { ExclusionDeps } from '../conditional-access/exclusions';
+import type { GuestRiskFixDeps, GuestRiskFixPlan } from '../conditional-access/guestRiskFix';
 import type { TicketOpener } from '../conditional-access/ports';
 import type { BreakGlassConfig, RestoreDeps, RestorePlan } from '../conditional-access/restore';
 import type { WhyBlockedDeps } from '../conditional-access/whyBlocked';
 import { GraphExclusionGroups } from '../graph/caExclusionGroups';
 import { GraphConditionalAccess } from '../graph/conditionalAccess';
+import { GraphGuestGroups } from '../graph/guestGroups';
 import { GraphSignIns } from '../graph/signIns';
 import { BlobCaBackupStore, BlobJsonStore, CA_BACKUP_CONTAINER } from '../storage/caBackupStore';
 import { TableCaExclusionStore } from '../storage/caExclusionStore';
@@ -105,5 +107,19 @@ export function exclusionDeps(services: Services, now: () => Date = () => new Da
     now,
     newId: randomUUID,
     maxDays: services.config.conditionalAccess.exclusionMaxDays,
+  };
+}
+
+/** The guest-risk fix: plans kept beside the restore plans, the dynamic group created through its own narrow adapter. */
+export function guestRiskFixDeps(services: Services): GuestRiskFixDeps {
+  const ca = caGraph(services);
+  const writer = new GraphGuestGroups(services.graph.scoped());
+  return {
+    policies: ca,
+    groups: { dynamicGroups: () => ca.dynamicGroups(), createDynamicGroup: (spec) => writer.createDynamicGroup(spec) },
+    plans: new BlobJsonStore<GuestRiskFixPlan>(() => services.storage.container(CA_BACKUP_CONTAINER), 'guest-risk-plans'),
+    audit: services.audit,
+    now: () => new Date(),
+    newId: randomUUID,
   };
 }

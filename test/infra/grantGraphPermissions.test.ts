@@ -38,6 +38,8 @@ const ROLE_NAMES = [
   'Policy.ReadWrite.ConditionalAccess',
   'GroupMember.Read.All',
   'Group.Create',
+  'GroupSettings.Read.All',
+  'GroupSettings.ReadWrite.All',
 ];
 const roleId = (name: string) => `00000000-0000-0000-0000-${String(ROLE_NAMES.indexOf(name) + 1).padStart(12, '0')}`;
 
@@ -190,10 +192,15 @@ describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-gra
         'GroupMember.Read.All',
         'Policy.ReadWrite.ConditionalAccess',
         'Group.Create',
+        'GroupSettings.Read.All',
+        'GroupSettings.ReadWrite.All',
       ].sort(),
     );
   });
 
+});
+
+describe.skipIf(!hasJq && process.env.CI !== 'true').concurrent('infra/grant-graph-permissions.sh: dry runs and inputs', () => {
   it('reports missing permissions on a dry run and grants none', async () => {
     const t = tenant(['User.Read.All']);
     const res = await t.run('--principal-id', PRINCIPAL, '--capabilities', 'phoneImport', '--dry-run');
@@ -278,7 +285,7 @@ describe('infra/graph-permissions.json', () => {
 
   it('declares every capability, each permission with the calls it covers, a reason and a doc page', () => {
     expect(Object.keys(manifest.capabilities).sort()).toEqual(
-      ['caBackup', 'caBreakGlass', 'caExclusions', 'caGuestRisk', 'caRestore', 'caWhyBlocked', 'groupSync', 'health', 'phoneImport', 'remediation', 'riskTickets', 'tap'].sort(),
+      ['caBackup', 'caBreakGlass', 'caExclusions', 'caGuestRisk', 'caRestore', 'caWhyBlocked', 'groupSync', 'health', 'passwordProtection', 'phoneImport', 'remediation', 'riskTickets', 'tap'].sort(),
     );
   });
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 
 import { badRequest, resourceNotFound } from '../errors';
 import { parseSelect, project } from '../odata/query';
+import { CA_WRITE_PERMISSIONS, requireAnyPermission } from '../permissions';
 import type { RouteDef } from '../router';
 import { isJsonObject, type Json } from '../types';
 import { collection, entity, isoNow, jsonBody, noContent } from './common';
@@ -94,84 +95,114 @@ function validateLocation(l: Json, creating: boolean): void {
   }
 }
 
+type Env = Parameters<RouteDef['handler']>[0]['env'];
+
+/** One CRUD collection of the identity/conditionalAccess tree. */
+interface Collection {
+  readonly base: string;
+  readonly fragment: string;
+  readonly items: (env: Env) => Map<string, Json>;
+  readonly validate: (o: Json, creating: boolean) => void;
+  readonly normalise: (o: Json) => Json;
+}
+
+function existing(c: Collection, env: Env, id: string): Json {
+  const obj = c.items(env).get(id);
+  if (!obj) throw resourceNotFound(id);
+  return obj;
+}
+
+function listRoute(c: Collection): RouteDef {
+  return {
+    method: 'GET',
+    path: c.base,
+    throttle: 'protection',
+    handler: ({ call, env }) => {
+      const select = parseSelect(call);
+      return collection(
+        call,
+        c.fragment,
+        [...c.items(env).values()].map((o) => project(o, select)),
+      );
+    },
+  };
+}
+
+function createRoute(c: Collection): RouteDef {
+  return {
+    method: 'POST',
+    path: c.base,
+    throttle: 'protection',
+    handler: ({ call, env }) => {
+      requireAnyPermission(env, CA_WRITE_PERMISSIONS);
+      const body = withoutReadOnly(jsonBody(call));
+      c.validate(body, true);
+      // The documented create response has modifiedDateTime null; the first PATCH sets it.
+      const obj = c.normalise({ ...structuredClone(body), id: randomUUID(), createdDateTime: isoNow(), modifiedDateTime: null });
+      c.items(env).set(String(obj.id), obj);
+      return entity(call, `${c.fragment}/$entity`, obj, 201);
+    },
+  };
+}
+
+function getRoute(c: Collection): RouteDef {
+  return {
+    method: 'GET',
+    path: `${c.base}/{id}`,
+    throttle: 'protection',
+    handler: ({ call, params, env }) =>
+      entity(call, `${c.fragment}/$entity`, project(existing(c, env, params[0] ?? ''), parseSelect(call))),
+  };
+}
+
+function updateRoute(c: Collection): RouteDef {
+  return {
+    method: 'PATCH',
+    path: `${c.base}/{id}`,
+    throttle: 'protection',
+    handler: ({ call, params, env }) => {
+      const obj = existing(c, env, params[0] ?? '');
+      requireAnyPermission(env, CA_WRITE_PERMISSIONS);
+      const body = withoutReadOnly(jsonBody(call));
+      c.validate(body, false);
+      if (
+        typeof body['@odata.type'] === 'string' &&
+        obj['@odata.type'] !== undefined &&
+        body['@odata.type'] !== obj['@odata.type']
+      ) {
+        throw badRequest('The @odata.type of an existing object cannot be changed.', 'BadRequest');
+      }
+      deepMerge(obj, body);
+      obj.modifiedDateTime = isoNow();
+      return noContent();
+    },
+  };
+}
+
+function deleteRoute(c: Collection): RouteDef {
+  return {
+    method: 'DELETE',
+    path: `${c.base}/{id}`,
+    throttle: 'protection',
+    handler: ({ params, env }) => {
+      const id = params[0] ?? '';
+      existing(c, env, id);
+      requireAnyPermission(env, CA_WRITE_PERMISSIONS);
+      c.items(env).delete(id);
+      return noContent();
+    },
+  };
+}
+
 function crud(
   base: string,
   fragment: string,
-  items: (env: Parameters<RouteDef['handler']>[0]['env']) => Map<string, Json>,
+  items: (env: Env) => Map<string, Json>,
   validate: (o: Json, creating: boolean) => void,
   normalise: (o: Json) => Json = (o) => o,
 ): RouteDef[] {
-  return [
-    {
-      method: 'GET',
-      path: base,
-      throttle: 'protection',
-      handler: ({ call, env }) => {
-        const select = parseSelect(call);
-        return collection(
-          call,
-          fragment,
-          [...items(env).values()].map((o) => project(o, select)),
-        );
-      },
-    },
-    {
-      method: 'POST',
-      path: base,
-      throttle: 'protection',
-      handler: ({ call, env }) => {
-        const body = withoutReadOnly(jsonBody(call));
-        validate(body, true);
-        // The documented create response has modifiedDateTime null; the first PATCH sets it.
-        const obj = normalise({ ...structuredClone(body), id: randomUUID(), createdDateTime: isoNow(), modifiedDateTime: null });
-        items(env).set(String(obj.id), obj);
-        return entity(call, `${fragment}/$entity`, obj, 201);
-      },
-    },
-    {
-      method: 'GET',
-      path: `${base}/{id}`,
-      throttle: 'protection',
-      handler: ({ call, params, env }) => {
-        const id = params[0] ?? '';
-        const obj = items(env).get(id);
-        if (!obj) throw resourceNotFound(id);
-        return entity(call, `${fragment}/$entity`, project(obj, parseSelect(call)));
-      },
-    },
-    {
-      method: 'PATCH',
-      path: `${base}/{id}`,
-      throttle: 'protection',
-      handler: ({ call, params, env }) => {
-        const id = params[0] ?? '';
-        const obj = items(env).get(id);
-        if (!obj) throw resourceNotFound(id);
-        const body = withoutReadOnly(jsonBody(call));
-        validate(body, false);
-        if (
-          typeof body['@odata.type'] === 'string' &&
-          obj['@odata.type'] !== undefined &&
-          body['@odata.type'] !== obj['@odata.type']
-        ) {
-          throw badRequest('The @odata.type of an existing object cannot be changed.', 'BadRequest');
-        }
-        deepMerge(obj, body);
-        obj.modifiedDateTime = isoNow();
-        return noContent();
-      },
-    },
-    {
-      method: 'DELETE',
-      path: `${base}/{id}`,
-      throttle: 'protection',
-      handler: ({ params, env }) => {
-        const id = params[0] ?? '';
-        if (!items(env).delete(id)) throw resourceNotFound(id);
-        return noContent();
-      },
-    },
-  ];
+  const c: Collection = { base, fragment, items, validate, normalise };
+  return [listRoute(c), createRoute(c), getRoute(c), updateRoute(c), deleteRoute(c)];
 }
 
 export const conditionalAccessRoutes: RouteDef[] = [

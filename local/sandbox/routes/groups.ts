@@ -3,8 +3,10 @@ import { randomUUID } from 'node:crypto';
 
 import type { SandboxEnv } from '../env';
 import { badRequest, GraphError, resourceNotFound } from '../errors';
+import { isValidMembershipRule } from '../membershipRule';
 import { paginate } from '../odata/paging';
 import { compileFilter, isAdvancedQuery, parseSelect, parseTop, project, refuseUnsupported } from '../odata/query';
+import { GROUP_CREATE_PERMISSIONS, requireAnyPermission } from '../permissions';
 import type { RouteDef } from '../router';
 import { type DirectoryKind, type GroupRecord } from '../state';
 import { type Json, type RouteContext } from '../types';
@@ -207,6 +209,66 @@ function createdGroupDefaults(id: string, created: string): Json {
   };
 }
 
+/**
+ * A mail-enabled Microsoft 365 group gets an address from its mailNickname (group-post-groups.md, create_group:
+ * "mail", "proxyAddresses" ["SMTP:…"]). Choice: the tenant's default domain, without the random digits Graph may add.
+ */
+function unifiedMail(body: Json, groupTypes: readonly string[], domain: string): Json {
+  if (body.mailEnabled !== true || !groupTypes.includes('Unified')) return {};
+  const mail = `${String(body.mailNickname)}@${domain}`;
+  return { mail, proxyAddresses: [`SMTP:${mail}`] };
+}
+
+const PROCESSING_STATES = new Map([
+  ['on', 'On'],
+  ['paused', 'Paused'],
+]);
+
+/** What POST /groups refuses before creating anything; returns the group types. */
+function validateNewGroup(body: Json): string[] {
+  const required: [string, 'string' | 'boolean'][] = [
+    ['displayName', 'string'],
+    ['mailEnabled', 'boolean'],
+    ['mailNickname', 'string'],
+    ['securityEnabled', 'boolean'],
+  ];
+  for (const [prop, type] of required) {
+    if (typeof body[prop] !== type) throw badRequest(`Invalid value specified for property '${prop}' of resource 'Group'.`);
+  }
+  const groupTypes = body.groupTypes ?? [];
+  if (!Array.isArray(groupTypes) || !groupTypes.every((t) => typeof t === 'string')) {
+    throw badRequest("Invalid value specified for property 'groupTypes' of resource 'Group'.");
+  }
+  if (body.mailEnabled === true && !groupTypes.includes('Unified')) {
+    throw badRequest(
+      'The service does not currently support writes of mail-enabled groups. Please ensure that the mail-enablement property is unset and the security-enablement property is set.',
+    );
+  }
+  validateDynamicMembership(body, groupTypes);
+  return groupTypes;
+}
+
+/**
+ * group.md: membershipRule and membershipRuleProcessingState ("On" or "Paused") belong to dynamic groups (groupTypes
+ * contains DynamicMembership), which need a rule. Graph's exact wording for each refusal is not documented: the
+ * directory's "Invalid value specified for property" form is used (local/sandbox/FIDELITY.md).
+ */
+function validateDynamicMembership(body: Json, groupTypes: readonly string[]): void {
+  const invalid = (prop: string) => badRequest(`Invalid value specified for property '${prop}' of resource 'Group'.`);
+  const dynamic = groupTypes.includes('DynamicMembership');
+  const rule = body.membershipRule;
+  const state = body.membershipRuleProcessingState;
+  if (dynamic && (typeof rule !== 'string' || !isValidMembershipRule(rule))) throw invalid('membershipRule');
+  if (!dynamic && rule !== undefined && rule !== null) throw invalid('membershipRule');
+  if (state !== undefined && state !== null) {
+    // groups-overview.md creates a dynamic group with "on" and reads back "On": the value is case-insensitive.
+    const canonical = typeof state === 'string' ? PROCESSING_STATES.get(state.toLowerCase()) : undefined;
+    if (!dynamic || !canonical) throw invalid('membershipRuleProcessingState');
+    body.membershipRuleProcessingState = canonical;
+  }
+  if (dynamic && body.isAssignableToRole === true) throw invalid('isAssignableToRole');
+}
+
 export const groupRoutes: RouteDef[] = [
   ...directoryListRoutes({
     path: '/groups',
@@ -220,28 +282,9 @@ export const groupRoutes: RouteDef[] = [
     path: '/groups',
     throttle: 'identity',
     handler: ({ call, env }) => {
+      requireAnyPermission(env, GROUP_CREATE_PERMISSIONS);
       const body = jsonBody(call);
-      const required: [string, 'string' | 'boolean'][] = [
-        ['displayName', 'string'],
-        ['mailEnabled', 'boolean'],
-        ['mailNickname', 'string'],
-        ['securityEnabled', 'boolean'],
-      ];
-      for (const [prop, type] of required) {
-        if (typeof body[prop] !== type) throw badRequest(`Invalid value specified for property '${prop}' of resource 'Group'.`);
-      }
-      const groupTypes = body.groupTypes ?? [];
-      if (!Array.isArray(groupTypes) || !groupTypes.every((t) => typeof t === 'string')) {
-        throw badRequest("Invalid value specified for property 'groupTypes' of resource 'Group'.");
-      }
-      if (body.mailEnabled === true && !groupTypes.includes('Unified')) {
-        throw badRequest(
-          'The service does not currently support writes of mail-enabled groups. Please ensure that the mail-enablement property is unset and the security-enablement property is set.',
-        );
-      }
-      if (groupTypes.includes('DynamicMembership') && typeof body.membershipRule !== 'string') {
-        throw badRequest("Invalid value specified for property 'membershipRule' of resource 'Group'.");
-      }
+      const groupTypes = validateNewGroup(body);
       const binds = body['members@odata.bind'];
       const memberIds = binds === undefined ? [] : bindIds(binds);
       if (memberIds.length > 0 && groupTypes.includes('DynamicMembership')) {
@@ -254,6 +297,7 @@ export const groupRoutes: RouteDef[] = [
       const created = isoNow();
       const group: Json & { id: string } = {
         ...createdGroupDefaults(id, created),
+        ...unifiedMail(rest, groupTypes, env.state.tenant.defaultDomain),
         ...rest,
         groupTypes,
         id,

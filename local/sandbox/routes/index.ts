@@ -10,6 +10,7 @@ import { conditionalAccessRoutes } from './conditionalAccess';
 import { deltaRoutes } from './delta';
 import { directoryObjectRoutes } from './directoryObjects';
 import { groupRoutes } from './groups';
+import { groupSettingRoutes } from './groupSettings';
 import { identityProtectionRoutes } from './identityProtection';
 import { roleManagementRoutes } from './roleManagement';
 import { signInRoutes } from './signIns';
@@ -25,6 +26,7 @@ export function buildRouter(env: () => SandboxEnv): Router {
   router.add(
     ...userRoutes,
     ...groupRoutes,
+    ...groupSettingRoutes,
     ...deltaRoutes,
     ...directoryObjectRoutes,
     ...authMethodRoutes,
