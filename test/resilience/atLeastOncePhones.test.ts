@@ -60,14 +60,15 @@ it('applies each row once when the blob event and every chunk message arrive twi
   ]);
   const deliveries = await h.current.take();
   expect(deliveries.length).toBe(Math.ceil(USERS / 5));
-  // Reverse order; each message twice, the second delivery racing the first; the last chunk writes the results.
+  // Reverse order; each message twice at once: a second copy of it (another message id, as when the enqueue was
+  // retried) racing the original. Then the original again with dequeueCount 2, as after a worker crash.
   for (const d of [...deliveries].reverse()) {
-    await Promise.all([
+    await Promise.allSettled([
       phoneImportWorkerHandler(d.message, queueContext(d.owner, 1)),
-      phoneImportWorkerHandler(d.message, queueContext(d.owner, 2)),
+      phoneImportWorkerHandler(d.message, queueContext(`${d.owner}-copy`, 1)),
     ]);
   }
-  for (const d of deliveries) await phoneImportWorkerHandler(d.message, queueContext(d.owner, 3));
+  for (const d of deliveries) await phoneImportWorkerHandler(d.message, queueContext(d.owner, 2));
   for (const d of deliveries) await d.remove();
   // The blob event again, after the import ran (the CSV has moved to processed/ by now).
   await phoneImportBlobHandler(null, blobContext('twice.csv', 3));

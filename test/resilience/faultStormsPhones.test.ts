@@ -33,7 +33,7 @@ function numberOf(n: number): string {
 
 function csv(): string {
   const rows = Array.from({ length: ROWS }, (_, i) => `user${i + 1}@contoso.test,${numberOf(i + 1)}`);
-  rows.push('ghost1@contoso.test,+1 425 555 0101', 'user1@contoso.test,not-a-number', 'ghost2@contoso.test,+1 425 555 0102');
+  rows.push('ghost1@contoso.test,+1 206 555 0101', 'user1@contoso.test,not-a-number', 'ghost2@contoso.test,+1 206 555 0102');
   return `UserName,PhoneNumber\n${rows.join('\n')}\n`;
 }
 
@@ -99,5 +99,5 @@ it.each(STORM_RATES.map((rate) => [rate]))(
       }),
     });
   },
-  300_000,
+  scaled(300_000, 1_800_000),
 );

@@ -96,5 +96,5 @@ it.each(STORM_RATES.map((rate) => [rate]))(
       }),
     });
   },
-  300_000,
+  scaled(300_000, 1_800_000),
 );

@@ -100,7 +100,7 @@ let reference: Promise<Outcome> | undefined;
 const faultFree = (): Promise<Outcome> => (reference ??= converge(QUIET_KNOBS));
 
 it.each(STORM_RATES.map((rate) => [rate]))(
-  'converges under a %s fault storm to the fault-free target, adding and removing each member once',
+  'converges under a %s fault storm to the fault-free target, adding and removing no member twice',
   async (rate) => {
     const quiet = await faultFree();
     expect(quiet.runs.map((r) => r.status)).toEqual(['succeeded']);
@@ -111,13 +111,18 @@ it.each(STORM_RATES.map((rate) => [rate]))(
     expect(storm.runs.at(-1)?.status).toBe('succeeded');
     expect(storm.members).toEqual(quiet.members);
     // Stored state: the last run reports success and a later fault-free run has nothing left to do, as after the
-    // fault-free run; the members the storm runs added and removed are the fault-free plan, none twice.
+    // fault-free run. No member is added or removed twice: the runs' counts never exceed the fault-free plan, and
+    // what they count short of it was applied by a write whose answer the storm lost (counted as failed, found done
+    // by the next run).
     expect(storm.rerun.plan).toEqual({ add: [], remove: [] });
     expect(quiet.rerun.plan).toEqual({ add: [], remove: [] });
     const added = storm.runs.reduce((n, r) => n + r.counts.added, 0);
     const removed = storm.runs.reduce((n, r) => n + r.counts.removed, 0);
-    expect(added).toBe(quiet.runs[0]?.counts.added);
-    expect(removed).toBe(quiet.runs[0]?.counts.removed);
+    const failed = storm.runs.reduce((n, r) => n + r.counts.failed, 0);
+    const planned = (quiet.runs[0]?.counts.added ?? 0) + (quiet.runs[0]?.counts.removed ?? 0);
+    expect(added).toBeLessThanOrEqual(quiet.runs[0]?.counts.added ?? 0);
+    expect(removed).toBeLessThanOrEqual(quiet.runs[0]?.counts.removed ?? 0);
+    expect(added + removed + failed).toBeGreaterThanOrEqual(planned);
     const injected = Object.values(faults).reduce((a, b) => a + b, 0);
     expect(injected).toBeGreaterThan(0);
 
@@ -133,8 +138,9 @@ it.each(STORM_RATES.map((rate) => [rate]))(
         appThrottled: storm.runs.reduce((n, r) => n + r.graphRequests.throttled, 0),
         added,
         removed,
+        failedWrites: failed,
       }),
     });
   },
-  300_000,
+  scaled(300_000, 1_800_000),
 );
