@@ -12,7 +12,10 @@ export class SandboxEnv {
   knobs: SandboxKnobs;
   readonly stats = new StatsCounter();
   readonly throttler = new Throttler(() => this.knobs);
-  readonly faults = new FaultInjector(() => this.knobs.faults);
+  readonly faults = new FaultInjector(
+    () => this.knobs.faults,
+    () => this.knobs.faultSeed,
+  );
   readonly cursors = new CursorStore();
   /** Delta rounds in progress (keyed by the `$skiptoken` cursor id). */
   readonly deltaRounds = new CursorStore();

@@ -5,11 +5,16 @@ export interface FaultRule {
   /** `"<METHOD> <template>"` (e.g. `"PATCH /groups/{id}"`) or `"*"` (default). */
   route?: string;
   kind: '401' | '403' | '429' | '500' | '502' | '503' | '504' | 'reset';
-  /** The next `times` matching requests fail, then the rule is spent. */
+  /** The next `times` matching requests fail (with `rate`: at most `times` faults), then the rule is spent. */
   times: number;
+  /**
+   * A storm: each matching request fails with this probability (0–1) instead of every one, drawn from a PRNG seeded
+   * with `faultSeed`. Storm rules share one draw per request, so their rates add up.
+   */
+  rate?: number;
   /** Retry-After to send with 429/503; omitted = no Retry-After header. */
   retryAfterSeconds?: number;
-  /** Default `any`; `reset` rules only ever match top-level requests. */
+  /** Default `any`. A `reset` on a `$batch` item drops the connection of the whole `$batch`, after every item ran. */
   scope?: 'any' | 'topLevel' | 'batchItem';
   /**
    * Default `before`: the request fails without effect. `after`: the request is applied, then its response is lost
@@ -24,6 +29,8 @@ export interface SandboxKnobs {
   throttling: { enabled: boolean; tenantSize: 'auto' | 'S' | 'M' | 'L' };
   eventualConsistencyMs: number;
   faults: FaultRule[];
+  /** Seed of the draws of storm rules (`rate`); the same seed and request order give the same faults. */
+  faultSeed: number;
   /** How an expired or unknown `groups/delta` token is answered: 410 Gone (documented) or 400 (seen from directory delta). */
   expiredDeltaToken: '410' | '400';
   /**
@@ -40,6 +47,7 @@ export function defaultKnobs(): SandboxKnobs {
     throttling: { enabled: true, tenantSize: 'auto' },
     eventualConsistencyMs: 0,
     faults: [],
+    faultSeed: 1,
     expiredDeltaToken: '410',
     deniedPermissions: [],
   };
@@ -50,6 +58,7 @@ export const faultRuleSchema = z.strictObject({
   kind: z.enum(['401', '403', '429', '500', '502', '503', '504', 'reset']),
   times: z.number().int().min(0),
   retryAfterSeconds: z.number().min(0).optional(),
+  rate: z.number().gt(0).max(1).optional(),
   scope: z.enum(['any', 'topLevel', 'batchItem']).optional(),
   when: z.enum(['before', 'after']).optional(),
 });
@@ -63,6 +72,7 @@ export const knobsPatchSchema = z.strictObject({
   throttling: z.strictObject({ enabled: z.boolean(), tenantSize: z.enum(['auto', 'S', 'M', 'L']) }).optional(),
   eventualConsistencyMs: z.number().min(0).optional(),
   faults: z.array(faultRuleSchema).optional(),
+  faultSeed: z.number().int().min(0).max(4294967295).optional(),
   expiredDeltaToken: z.enum(['410', '400']).optional(),
   deniedPermissions: z
     .array(z.string().regex(/^[A-Za-z]+(\.[A-Za-z]+)+$/, 'must be a permission such as AuditLog.Read.All'))
@@ -79,6 +89,7 @@ export function mergeKnobs(base: SandboxKnobs, patch: Partial<SandboxKnobs>): Sa
     throttling: patch.throttling ? { ...patch.throttling } : base.throttling,
     eventualConsistencyMs: patch.eventualConsistencyMs ?? base.eventualConsistencyMs,
     faults: patch.faults ? patch.faults.map((f) => ({ ...f })) : base.faults,
+    faultSeed: patch.faultSeed ?? base.faultSeed,
     expiredDeltaToken: patch.expiredDeltaToken ?? base.expiredDeltaToken,
     deniedPermissions: patch.deniedPermissions ? [...patch.deniedPermissions] : base.deniedPermissions,
   };

@@ -1,15 +1,17 @@
 /**
  * One Graph request, top level or inside `$batch`: route match → stats → auth → latency → injected faults →
- * throttling → handler. Errors become Graph error bodies; everything answers with request-id headers.
+ * throttling → handler → lost-response faults. Errors become Graph error bodies; everything answers with request-id
+ * headers.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { SandboxEnv } from './env';
 import { errorBody, errorResult, GraphError, THROTTLED_INNER } from './errors';
+import { ConnectionReset } from './faults';
 import type { FaultRule } from './knobs';
-import type { Router } from './router';
-import { formatRetryAfter } from './throttling';
+import type { MatchResult, RouteDef, RouteMatch, Router } from './router';
+import { formatRetryAfter, type ThrottleVerdict } from './throttling';
 import type { GraphCall, GraphResult } from './types';
 
 export interface GraphInput {
@@ -73,7 +75,15 @@ const FAULT_ERRORS: Record<Exclude<FaultRule['kind'], 'reset'>, [number, string,
   '504': [504, 'GatewayTimeout', 'The gateway did not receive a timely response from the upstream server.'],
 };
 
-export async function runGraph(env: SandboxEnv, router: Router, input: GraphInput): Promise<PipelineOutcome> {
+/** A request's ids and how to answer it with a Graph error carrying them. */
+interface RequestIds {
+  readonly requestId: string;
+  readonly clientRequestId: string;
+  readonly baseHeaders: Record<string, string>;
+  fail(err: GraphError): GraphResult;
+}
+
+function requestIds(input: GraphInput): RequestIds {
   const requestId = randomUUID();
   const clientRequestId = input.headers['client-request-id'] ?? requestId;
   const baseHeaders = { 'request-id': requestId, 'client-request-id': clientRequestId };
@@ -81,116 +91,146 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
     const r = errorResult(err, requestId, clientRequestId);
     return { ...r, headers: { ...baseHeaders, ...r.headers } };
   };
+  return { requestId, clientRequestId, baseHeaders, fail };
+}
 
-  const { path, search } = splitTarget(input.url);
+/** Path segments with OData key syntax unfolded, or the 400 Graph gives a `$`-UPN outside key syntax. */
+function pathSegments(path: string): string[] | GraphError {
   const segments: string[] = [];
   for (const raw of path.split('/').filter((s) => s.length > 0)) {
     // OData key syntax: `users('$adele@contoso.com')` addresses the same object as `users/{key}`.
     const keyed = /^([A-Za-z]+)\('((?:[^']|'')*)'\)$/.exec(raw);
-    if (keyed?.[1] && keyed[2] !== undefined) segments.push(keyed[1], decodeSegment(keyed[2]).replace(/''/g, "'"));
-    else {
-      const segment = decodeSegment(raw);
-      // user-get.md: a UPN starting with `$` must use the key syntax; in a plain path `$` names a system segment.
-      if (
-        segments.length === 1 &&
-        segments[0]?.toLowerCase() === 'users' &&
-        segment.startsWith('$') &&
-        !/^\$(count|ref|batch)$/i.test(segment)
-      ) {
-        env.stats.count('GET /users/{id}', input.inBatch);
-        return fail(new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`));
-      }
-      segments.push(segment);
+    if (keyed?.[1] && keyed[2] !== undefined) {
+      segments.push(keyed[1], decodeSegment(keyed[2]).replace(/''/g, "'"));
+      continue;
     }
+    const segment = decodeSegment(raw);
+    // user-get.md: a UPN starting with `$` must use the key syntax; in a plain path `$` names a system segment.
+    if (
+      segments.length === 1 &&
+      segments[0]?.toLowerCase() === 'users' &&
+      segment.startsWith('$') &&
+      !/^\$(count|ref|batch)$/i.test(segment)
+    ) {
+      return new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+    }
+    segments.push(segment);
+  }
+  return segments;
+}
+
+/** What an injected fault answers: a dropped connection, or Graph's error body for the status. */
+function injectedOutcome(env: SandboxEnv, ids: RequestIds, fault: FaultRule): PipelineOutcome {
+  if (fault.kind === 'reset') return { reset: true };
+  const [status, code, message] = FAULT_ERRORS[fault.kind];
+  if (status === 429) env.stats.throttled();
+  const headers: Record<string, string> = {};
+  if (fault.retryAfterSeconds !== undefined && (status === 429 || status === 503))
+    headers['Retry-After'] = String(fault.retryAfterSeconds);
+  return ids.fail(new GraphError(status, code, message, headers, status === 429 ? THROTTLED_INNER : {}));
+}
+
+/** Refusals before faults and the route: a missing token, unreadable JSON. */
+function requestRefusal(input: GraphInput): GraphError | undefined {
+  if (!input.inBatch && !input.token) return new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+  if (input.invalidJson) {
+    return new GraphError(
+      400,
+      'BadRequest',
+      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+    );
+  }
+  return undefined;
+}
+
+/** An unknown path (400) or a known path with another method (405). */
+function routeRefusal(matched: Exclude<MatchResult, { kind: 'match' }>, segments: readonly string[]): GraphError {
+  if (matched.kind === 'none') {
+    const unknown = segments[segments.length - 1] ?? '';
+    return new GraphError(400, 'BadRequest', `Resource not found for the segment '${unknown}'.`);
+  }
+  return new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
+}
+
+/** Route match → stats → auth → latency → injected faults → throttling → handler (→ lost-response faults). */
+export async function runGraph(env: SandboxEnv, router: Router, input: GraphInput): Promise<PipelineOutcome> {
+  const ids = requestIds(input);
+  const { path, search } = splitTarget(input.url);
+  const segments = pathSegments(path);
+  if (segments instanceof GraphError) {
+    env.stats.count('GET /users/{id}', input.inBatch);
+    return ids.fail(segments);
   }
   const matched = router.match(input.method.toUpperCase(), segments);
   const template = matched.kind === 'match' ? matched.match.template : matched.template;
   env.stats.count(template, input.inBatch);
-
-  if (!input.inBatch && !input.token) {
-    return fail(new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.'));
-  }
+  const refused = requestRefusal(input);
+  if (refused) return ids.fail(refused);
 
   // A $batch carries no latency of its own: each item gets one, and items run concurrently.
-  if (input.invalidJson) {
-    return fail(
-      new GraphError(
-        400,
-        'BadRequest',
-        'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
-      ),
-    );
-  }
-
   const { min, max } = env.knobs.latencyMs;
   if (max > 0 && template !== 'POST /$batch') await sleep(env.scaled(min + Math.random() * (max - min)));
 
-  const injected = (fault: FaultRule): PipelineOutcome => {
-    if (fault.kind === 'reset') return { reset: true };
-    const [status, code, message] = FAULT_ERRORS[fault.kind];
-    if (status === 429) env.stats.throttled();
-    const headers: Record<string, string> = {};
-    if (fault.retryAfterSeconds !== undefined && (status === 429 || status === 503))
-      headers['Retry-After'] = String(fault.retryAfterSeconds);
-    return fail(new GraphError(status, code, message, headers, status === 429 ? THROTTLED_INNER : {}));
-  };
   const fault = env.faults.take(template, input.inBatch);
-  if (fault) return injected(fault);
-
-  if (matched.kind === 'none') {
-    const unknown = segments[segments.length - 1] ?? '';
-    return fail(new GraphError(400, 'BadRequest', `Resource not found for the segment '${unknown}'.`));
-  }
-  if (matched.kind !== 'match') {
-    return fail(new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.'));
-  }
-
-  const { def, params } = matched.match;
-  const query = new URLSearchParams(search);
-  const write = def.write ?? def.method !== 'GET';
-  const verdict = env.throttler.charge({
-    cls: def.throttle,
-    appId: appIdFor(input.token ?? 'anonymous'),
-    tenantId: env.state.tenant.id,
-    userCount: env.state.users.size,
-    ru: resourceUnits(def.cost ?? 1, write, query),
-    write,
-  });
-  if (!verdict.ok) {
-    env.stats.throttled();
-    const headers = { ...verdict.headers };
-    if (verdict.retryAfterSeconds !== undefined) headers['Retry-After'] = formatRetryAfter(verdict.retryAfterSeconds);
-    return fail(new GraphError(429, 'TooManyRequests', 'Please retry again later.', headers, THROTTLED_INNER));
-  }
-
+  if (fault) return injectedOutcome(env, ids, fault);
+  if (matched.kind !== 'match') return ids.fail(routeRefusal(matched, segments));
   const call: GraphCall = {
-    method: def.method,
+    method: matched.match.def.method,
     segments,
-    query,
+    query: new URLSearchParams(search),
     headers: input.headers,
     body: input.body,
     appId: appIdFor(input.token ?? 'anonymous'),
     origin: input.origin,
     rawPath: search.length > 0 ? `${path}?${search}` : path,
     inBatch: input.inBatch,
-    requestId,
-    clientRequestId,
+    requestId: ids.requestId,
+    clientRequestId: ids.clientRequestId,
   };
+  return chargeAndRun(env, ids, matched.match, call);
+}
+
+/** Charges the throttling budget; a refused request answers 429 with Graph's throttling headers. */
+function charge(env: SandboxEnv, def: RouteDef, call: GraphCall): ThrottleVerdict {
+  const write = def.write ?? def.method !== 'GET';
+  return env.throttler.charge({
+    cls: def.throttle,
+    appId: call.appId,
+    tenantId: env.state.tenant.id,
+    userCount: env.state.users.size,
+    ru: resourceUnits(def.cost ?? 1, write, call.query),
+    write,
+  });
+}
+
+/** Throttling, then the handler; a lost-response fault may replace the answer of a request that was applied. */
+async function chargeAndRun(env: SandboxEnv, ids: RequestIds, match: RouteMatch, call: GraphCall): Promise<PipelineOutcome> {
+  const { def, params, template } = match;
+  const verdict = charge(env, def, call);
+  if (!verdict.ok) {
+    env.stats.throttled();
+    const headers = { ...verdict.headers };
+    if (verdict.retryAfterSeconds !== undefined) headers['Retry-After'] = formatRetryAfter(verdict.retryAfterSeconds);
+    return ids.fail(new GraphError(429, 'TooManyRequests', 'Please retry again later.', headers, THROTTLED_INNER));
+  }
   try {
     const result = await def.handler({ call, params, env });
     // A fault after the handler: the write happened, the client never sees the answer.
-    const lost = env.faults.take(template, input.inBatch, 'after');
-    if (lost) return injected(lost);
-    return { ...result, headers: { ...baseHeaders, ...verdict.headers, ...result.headers } };
+    const lost = env.faults.take(template, call.inBatch, 'after');
+    if (lost) return injectedOutcome(env, ids, lost);
+    return { ...result, headers: { ...ids.baseHeaders, ...verdict.headers, ...result.headers } };
   } catch (err) {
-    if (err instanceof GraphError) return { ...fail(err), headers: { ...baseHeaders, ...verdict.headers, ...err.headers } };
+    // A `$batch` whose item drew a reset: every item ran, then the connection carrying the batch drops.
+    if (err instanceof ConnectionReset) return { reset: true };
+    if (err instanceof GraphError)
+      return { ...ids.fail(err), headers: { ...ids.baseHeaders, ...verdict.headers, ...err.headers } };
     process.stderr.write(
-      `graph sandbox: ${input.method} ${template} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `graph sandbox: ${call.method} ${template} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
     return {
       status: 500,
-      headers: baseHeaders,
-      body: errorBody('InternalServerError', 'The sandbox failed to process the request.', requestId, clientRequestId),
+      headers: ids.baseHeaders,
+      body: errorBody('InternalServerError', 'The sandbox failed to process the request.', ids.requestId, ids.clientRequestId),
     };
   }
 }

@@ -4,6 +4,7 @@
  * latency, stats). The outer response is 200 even when items fail.
  */
 import { GraphError } from '../errors';
+import { ConnectionReset } from '../faults';
 import type { GraphInput, PipelineOutcome } from '../pipeline';
 import type { RouteDef } from '../router';
 import { isJsonObject, type Json } from '../types';
@@ -76,14 +77,29 @@ function assertNotMixed(requests: readonly BatchRequest[]): void {
   }
 }
 
-function toResponse(id: string, outcome: PipelineOutcome): BatchResponse {
-  if ('reset' in outcome) return { id, status: 500, headers: {} };
+function toResponse(id: string, outcome: PipelineOutcome): BatchResponse | 'reset' {
+  if ('reset' in outcome) return 'reset';
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(outcome.headers ?? {})) headers[k] = v;
   if (outcome.body === undefined) return { id, status: outcome.status, headers };
   if (typeof outcome.body === 'string')
     return { id, status: outcome.status, headers: { 'content-type': 'text/plain', ...headers }, body: outcome.body };
   return { id, status: outcome.status, headers: { 'content-type': 'application/json', ...headers }, body: outcome.body };
+}
+
+/** Items Graph refuses without running them: a body without Content-Type, a nested `$batch`. */
+function itemRefusal(req: BatchRequest): BatchResponse | undefined {
+  const refuse = (message: string): BatchResponse => ({
+    id: req.id,
+    status: 400,
+    headers: { 'content-type': 'application/json' },
+    body: { error: { code: 'BadRequest', message } },
+  });
+  if (req.body !== undefined && req.headers['content-type'] === undefined)
+    return refuse('A Content-Type header is required for a request with a body.');
+  if (/^\/?(v1\.0\/)?\$batch/i.test(req.url.replace(/^https?:\/\/[^/]+/i, '')))
+    return refuse('Nested $batch requests are not supported.');
+  return undefined;
 }
 
 export type RunItem = (input: GraphInput) => Promise<PipelineOutcome>;
@@ -97,6 +113,7 @@ export function batchRoute(run: RunItem, token: (headers: Readonly<Record<string
     handler: async ({ call }) => {
       const requests = parseRequests(jsonBody(call));
       const results = new Map<string, Promise<BatchResponse>>();
+      let reset = false;
       for (const req of requests) {
         const deps = req.dependsOn.map((d) => results.get(d)).filter((p): p is Promise<BatchResponse> => p !== undefined);
         results.set(
@@ -111,22 +128,8 @@ export function batchRoute(run: RunItem, token: (headers: Readonly<Record<string
                 body: { error: { code: 'FailedDependency', message: 'A request this request depends on failed.' } },
               };
             }
-            if (req.body !== undefined && req.headers['content-type'] === undefined) {
-              return {
-                id: req.id,
-                status: 400,
-                headers: { 'content-type': 'application/json' },
-                body: { error: { code: 'BadRequest', message: 'A Content-Type header is required for a request with a body.' } },
-              };
-            }
-            if (/^\/?(v1\.0\/)?\$batch/i.test(req.url.replace(/^https?:\/\/[^/]+/i, ''))) {
-              return {
-                id: req.id,
-                status: 400,
-                headers: { 'content-type': 'application/json' },
-                body: { error: { code: 'BadRequest', message: 'Nested $batch requests are not supported.' } },
-              };
-            }
+            const refused = itemRefusal(req);
+            if (refused) return refused;
             const outcome = await run({
               method: req.method,
               url: req.url,
@@ -136,13 +139,18 @@ export function batchRoute(run: RunItem, token: (headers: Readonly<Record<string
               origin: call.origin,
               inBatch: true,
             });
-            return toResponse(req.id, outcome);
+            const response = toResponse(req.id, outcome);
+            if (response !== 'reset') return response;
+            // Dependents see a failure; the client sees none of it, as the whole connection drops below.
+            reset = true;
+            return { id: req.id, status: 500, headers: {} };
           })(),
         );
       }
       const responses = await Promise.all(
         requests.map((r) => results.get(r.id) ?? Promise.reject(new Error('missing batch result'))),
       );
+      if (reset) throw new ConnectionReset();
       return { status: 200, body: { responses } };
     },
   };
