@@ -106,6 +106,11 @@ param graphMaxRetries int = 6
 @maxValue(600000)
 param graphMaxBackoffMs int = 60000
 
+@description('GRAPH_WRITE_QUOTA_SHARE: fraction of Graph\'s identity write quota (3,000 writes per 150 s per app and tenant) each instance budgets for. 1 suits one app registration used by this deployment only; lower it when other tools write with the same registration (docs/benchmarks.md).')
+@minValue(5)
+@maxValue(100)
+param graphWriteQuotaSharePercent int = 100
+
 @description('LOG_LEVEL of the app\'s pino logger.')
 @allowed(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
 param logLevel string = 'info'
@@ -595,6 +600,8 @@ var appSettings = union({
   GRAPH_MAX_CONCURRENCY: string(graphMaxConcurrency)
   GRAPH_MAX_RETRIES: string(graphMaxRetries)
   GRAPH_MAX_BACKOFF_MS: string(graphMaxBackoffMs)
+  // Bicep has no decimal literals: the share is given in percent and written as a decimal fraction.
+  GRAPH_WRITE_QUOTA_SHARE: graphWriteQuotaSharePercent == 100 ? '1' : '0.${padLeft(string(graphWriteQuotaSharePercent), 2, '0')}'
   // The app validates Entra bearer tokens itself (Flex Consumption's App Service authentication is documented as
   // limited), for this tenant and the registration's two audience forms; app roles are required exactly then.
   REQUIRE_APP_ROLES: empty(appAuthClientId) ? 'false' : 'true'
