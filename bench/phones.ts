@@ -329,6 +329,9 @@ function ourFigures(size: number, ours: ChildResult, st: Stats) {
     scaledMs,
     writeQuotaBoundMs: boundMs,
     ratioToWriteQuotaBound: boundMs === 0 ? null : Math.round((scaledMs / boundMs) * 1000) / 1000,
+    // Validation writes nothing; the quota bounds the part after it.
+    writePhaseRatioToWriteQuotaBound:
+      boundMs === 0 ? null : Math.round((((ours.wallMs - ours.validatedMs) * TIME_SCALE) / boundMs) * 1000) / 1000,
     simulatedMs: simulated(ours.wallMs, ours.graphBusyMs),
     rowsPerScaledSecond: Math.round((size / (scaledMs / 1000)) * 10) / 10,
     // The app's own pace: quota-bound when above timeScale x 20 rows per second (Graph's 3,000 writes per 150 s).
