@@ -47,6 +47,11 @@ param nodeVersion string = '20'
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
+@description('languageWorkers__node__arguments: V8 old-space cap of the Functions Node worker, in MiB. The 100,000-row phone import stays under 256 MiB RSS with it (docs/benchmarks.md); without a cap V8 lets garbage grow towards the instance memory. 0 leaves Node\'s default (and keeps pre-warmed workers: custom arguments make the runtime start a fresh worker, a slower cold start).')
+@minValue(0)
+@maxValue(4096)
+param nodeMaxOldSpaceMiB int = 192
+
 @description('Upper bound on Flex Consumption instances. Graph throttles per app and tenant, not per instance, so beyond a few instances more only means more 429s (each instance runs up to GRAPH_MAX_CONCURRENCY requests). Flex Consumption accepts 40 to 1000 in every region (lower values only in some) (https://learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out).')
 // Some regions reject a maximum below 40 on Flex Consumption, so 40 is the floor that deploys everywhere.
 @minValue(40)
@@ -105,6 +110,11 @@ param graphMaxRetries int = 6
 @minValue(100)
 @maxValue(600000)
 param graphMaxBackoffMs int = 60000
+
+@description('GRAPH_WRITE_QUOTA_SHARE: fraction of Graph\'s identity write quota (3,000 writes per 150 s per app and tenant) each instance budgets for. 1 suits one app registration used by this deployment only; lower it when other tools write with the same registration (docs/benchmarks.md).')
+@minValue(5)
+@maxValue(100)
+param graphWriteQuotaSharePercent int = 100
 
 @description('LOG_LEVEL of the app\'s pino logger.')
 @allowed(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
@@ -595,6 +605,8 @@ var appSettings = union({
   GRAPH_MAX_CONCURRENCY: string(graphMaxConcurrency)
   GRAPH_MAX_RETRIES: string(graphMaxRetries)
   GRAPH_MAX_BACKOFF_MS: string(graphMaxBackoffMs)
+  // Bicep has no decimal literals: the share is given in percent and written as a decimal fraction.
+  GRAPH_WRITE_QUOTA_SHARE: graphWriteQuotaSharePercent == 100 ? '1' : '0.${padLeft(string(graphWriteQuotaSharePercent), 2, '0')}'
   // The app validates Entra bearer tokens itself (Flex Consumption's App Service authentication is documented as
   // limited), for this tenant and the registration's two audience forms; app roles are required exactly then.
   REQUIRE_APP_ROLES: empty(appAuthClientId) ? 'false' : 'true'
@@ -626,6 +638,9 @@ var appSettings = union({
   RISK_SIGNIN_ENRICH_MAX: string(riskSignInEnrichMax)
   // Pacing runs on real time against Graph; only the local sandbox compresses it.
   GRAPH_PACING_TIME_SCALE: '1'
+  // Node arguments of the worker process (https://learn.microsoft.com/azure/azure-functions/functions-reference-node#languageworkers__node__arguments);
+  // bench/phones.ts runs its measured import with the same flag.
+  languageWorkers__node__arguments: nodeMaxOldSpaceMiB == 0 ? '' : '--max-old-space-size=${nodeMaxOldSpaceMiB}'
   TICKET_HTTP_TIMEOUT_MS: string(ticketHttpTimeoutMs)
   SERVICENOW_INSTANCE_URL: serviceNow.instanceUrl
   SERVICENOW_AUTH: serviceNow.auth

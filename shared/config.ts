@@ -43,6 +43,8 @@ const settingsSchema = z.object({
   GRAPH_MAX_BACKOFF_MS: int(60_000, 100, 600_000),
   // Local sandbox only: divides the paced buckets' intervals to match the sandbox's timeScale knob (benchmarks).
   GRAPH_PACING_TIME_SCALE: z.coerce.number().positive().max(10_000).default(1),
+  // Fraction of the app's identity write quota (3,000 writes per 150 s per app and tenant) one instance budgets for.
+  GRAPH_WRITE_QUOTA_SHARE: z.coerce.number().min(0.05).max(1).default(1),
 
   // HTTP API access: function keys always; app roles from a validated Entra bearer token or App Service auth.
   REQUIRE_APP_ROLES: bool(false),
@@ -353,6 +355,7 @@ export interface AppConfig {
     readonly maxRetries: number;
     readonly maxBackoffMs: number;
     readonly pacingTimeScale?: number;
+    readonly writeQuotaShare?: number;
   };
   readonly http: { readonly requireAppRoles: boolean; readonly auth: AuthSettings };
   readonly logLevel: Settings['LOG_LEVEL'];
@@ -489,6 +492,7 @@ function graphSettings(s: Settings): AppConfig['graph'] {
     maxRetries: s.GRAPH_MAX_RETRIES,
     maxBackoffMs: s.GRAPH_MAX_BACKOFF_MS,
     pacingTimeScale: s.GRAPH_PACING_TIME_SCALE,
+    writeQuotaShare: s.GRAPH_WRITE_QUOTA_SHARE,
   });
 }
 

@@ -5,6 +5,9 @@
  * - identity protection & conditional access: 1 request per second per tenant (all apps), 429 without Retry-After;
  * - reports (sign-in logs): 5 requests per 10 s per app per tenant.
  * Windows are divided by knobs.timeScale, so Retry-After values are in (scaled) real seconds.
+ * A served identity request also carries `x-ms-throttle-limit-percentage` when the app has used more than 0.8 of a
+ * limit (the identity & access section of that page: "Returned only when the application consumed more than 0.8 of
+ * its limit. The value ranges from 0.8 to 1.8"); the sandbox reports the fuller of the two app+tenant buckets.
  */
 import type { SandboxKnobs } from './knobs';
 
@@ -46,6 +49,11 @@ class Bucket {
       return 0;
     }
     return (Math.min(cost, capacity) - this.tokens) / rate;
+  }
+
+  /** Fraction of the capacity in use (1 - tokens left / capacity) as of the last take. */
+  used(capacity: number): number {
+    return 1 - this.tokens / capacity;
   }
 
   /** Whether `cost` tokens are available now, without taking them. */
@@ -122,7 +130,9 @@ export class Throttler {
         }
         ruBucket.take(input.ru, ruCap, ruWindow, now);
         if (input.write) writeBucket.take(1, WRITE_LIMIT, writeWindow, now);
-        return { ok: true, headers };
+        else writeBucket.take(0, WRITE_LIMIT, writeWindow, now);
+        const percentage = limitPercentage(Math.max(ruBucket.used(ruCap), writeBucket.used(WRITE_LIMIT)));
+        return { ok: true, headers: percentage === undefined ? headers : { ...headers, [LIMIT_PERCENTAGE]: percentage } };
       }
       case 'reports': {
         const wait = this.bucket(`rep:${input.appId}`, REPORTS_LIMIT, now).take(1, REPORTS_LIMIT, REPORTS_WINDOW_MS / scale, now);
@@ -148,6 +158,19 @@ export class Throttler {
       }
     }
   }
+}
+
+const LIMIT_PERCENTAGE = 'x-ms-throttle-limit-percentage';
+
+/**
+ * The header's value for a use fraction, or undefined at or below 0.8 (not sent). Two decimals, rounded down so the
+ * sandbox never reports more use than there is; a token bucket never exceeds 1 here because refused requests are not
+ * charged.
+ */
+export function limitPercentage(used: number): string | undefined {
+  if (!(used > 0.8)) return undefined;
+  // The epsilon keeps 0.9 from printing as 0.89 through floating-point error.
+  return String(Math.min(1.8, Math.floor(used * 100 + 1e-6) / 100));
 }
 
 /** Retry-After as Graph sends it: seconds, fractional allowed (e.g. `2.128`). */

@@ -18,6 +18,7 @@ export function createGraphFromConfig(config: AppConfig['graph'], credential?: T
     maxRetries: config.maxRetries,
     maxBackoffMs: config.maxBackoffMs,
     ...(config.pacingTimeScale === undefined ? {} : { pacingTimeScale: config.pacingTimeScale }),
+    ...(config.writeQuotaShare === undefined ? {} : { writeQuotaShare: config.writeQuotaShare }),
     ...(logger === undefined ? {} : { logger }),
   });
 }

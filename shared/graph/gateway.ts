@@ -36,7 +36,8 @@ import type {
   GraphResponse,
   GraphScopeOptions,
 } from './types';
-import { GRAPH_VERSION, normaliseBaseUrl, requestUrl } from './urls';
+import { GRAPH_VERSION, normaliseBaseUrl, requestUrl, routeOf } from './urls';
+import { isQuotaWrite, WriteBudget } from './writeBudget';
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -63,6 +64,11 @@ export interface GraphGatewayOptions {
    * whose own windows are divided by its timeScale knob. Default 1.
    */
   readonly pacingTimeScale?: number;
+  /**
+   * Fraction (0-1] of the app's identity write quota (3,000 writes per 150 s per app and tenant) this process
+   * budgets for itself; the budget's window is divided by `pacingTimeScale` too. Default 1.
+   */
+  readonly writeQuotaShare?: number;
 }
 
 /** Real sleep that ends early, rejecting with the signal's reason, when the signal aborts. */
@@ -89,6 +95,7 @@ interface Shared {
   readonly tokens: GraphTokenProvider;
   readonly limiter: AdaptiveLimiter;
   readonly pacer: Pacer;
+  readonly writeBudget: WriteBudget;
   readonly fetch: typeof fetch;
   readonly logger: GraphLogger | undefined;
   readonly random: () => number;
@@ -120,6 +127,8 @@ interface Call {
   readonly allow?: readonly number[];
   /** May be sent again after a 500/502/504 or a connection failure (see the module comment). */
   readonly safeToRepeat: boolean;
+  /** Writes this request charges to Graph's write quota (a `$batch`: its writing items); taken from the budget per attempt. */
+  readonly writes: number;
   /** Extra cancellation for this call only (a `$batch` sibling failed). */
   readonly signal?: AbortSignal;
   /** Called with each response before retry decisions (the batch path counts throttled items). */
@@ -147,6 +156,7 @@ export function createGraphGateway(options: GraphGatewayOptions): Graph {
     tokens,
     limiter: new AdaptiveLimiter(options.maxConcurrency),
     pacer: new Pacer(options.pacingTimeScale ?? 1, now, sleep),
+    writeBudget: new WriteBudget({ share: options.writeQuotaShare ?? 1, timeScale: options.pacingTimeScale ?? 1, now, sleep }),
     fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     logger: options.logger,
     random: options.random ?? Math.random,
@@ -228,10 +238,12 @@ class GraphScope implements Graph {
   }
 
   private call(req: GraphRequest): Call {
+    const url = requestUrl(this.shared.baseUrl, req.path, req.query);
     return {
       method: req.method,
-      url: requestUrl(this.shared.baseUrl, req.path, req.query),
+      url,
       safeToRepeat: isSafeToRepeat(req.method, req.idempotent),
+      writes: isQuotaWrite(req.method, this.route(url)) ? 1 : 0,
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.headers === undefined ? {} : { headers: req.headers }),
     };
@@ -247,11 +259,14 @@ class GraphScope implements Graph {
       url: this.shared.batchUrl,
       body: { requests },
       safeToRepeat,
+      writes: requests.filter((r) => isQuotaWrite(r.method, routeOf(r.url))).length,
       signal,
       inspect: (raw, permit) => {
         if (!isOk(raw.status)) return;
         this.counterSet.add('subRequests', requests.length);
-        const throttled = readBatchResponses(raw.body).filter((r) => r.status === 429).length;
+        const items = readBatchResponses(raw.body);
+        this.observeItems(requests, items);
+        const throttled = items.filter((r) => r.status === 429).length;
         if (throttled > 0) {
           this.counterSet.add('throttled', throttled);
           this.shared.limiter.throttled(permit.epoch);
@@ -259,6 +274,17 @@ class GraphScope implements Graph {
       },
     });
     return readBatchResponses(res.body);
+  }
+
+  /** Each item's answer feeds the write budget: its limit-percentage header, and 429s to writing items. */
+  private observeItems(requests: readonly BatchWireRequest[], items: readonly BatchWireResponse[]): void {
+    const byId = new Map(requests.map((r) => [r.id, r]));
+    for (const item of items) {
+      const sent = byId.get(item.id);
+      const refusedWrite = item.status === 429 && sent !== undefined && isQuotaWrite(sent.method, routeOf(sent.url));
+      const retryAfter = refusedWrite ? parseRetryAfter(item.headers['retry-after'], this.shared.now()) : undefined;
+      this.shared.writeBudget.observe(item.headers, refusedWrite, retryAfter);
+    }
   }
 
   /** Path under the version root without query: what errors and debug lines show. */
@@ -341,6 +367,7 @@ class GraphScope implements Graph {
     let paced: PaceTicket | undefined;
     try {
       if (pace) paced = await this.shared.pacer.acquire(pace, this.waitSignal(call.signal));
+      await this.shared.writeBudget.take(call.writes, this.waitSignal(call.signal));
       permit = await this.shared.limiter.acquire(this.waitSignal(call.signal));
     } catch (e) {
       paced?.done('ok');
@@ -394,6 +421,7 @@ class GraphScope implements Graph {
       });
     }
     if (!res) return { retryAfterMs: undefined };
+    this.observeWrites(call, res);
     call.inspect?.(res, permit);
     const accepted = isOk(res.status) || (call.allow?.includes(res.status) ?? false);
     if (accepted || !isRetryableStatus(res.status, call.safeToRepeat)) {
@@ -455,6 +483,13 @@ class GraphScope implements Graph {
     );
     await this.pause(delayMs, method, route, call.signal, retries + 1);
     this.counterSet.add('retries');
+  }
+
+  /** The answer's limit-percentage header, and a 429 to a writing request, feed the write budget. */
+  private observeWrites(call: Call, res: RawResponse): void {
+    const refused = res.status === 429 && call.writes > 0;
+    const retryAfter = refused ? parseRetryAfter(res.headers['retry-after'], this.shared.now()) : undefined;
+    this.shared.writeBudget.observe(res.headers, refused, retryAfter);
   }
 
   /** One HTTP exchange: token, fetch, full body read (a reset mid-body is a connection failure too). */

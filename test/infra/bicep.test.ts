@@ -232,6 +232,16 @@ describe.skipIf(!bicep && !inCi)('infra/main.bicep', () => {
       expect(auth.map((r) => r.condition)).toEqual(["[not(empty(parameters('appAuthClientId')))]"]);
     });
 
+    it('caps the Node worker heap as the phone bench measures it (languageWorkers__node__arguments)', () => {
+      expect(setting('languageWorkers__node__arguments')).toBe(
+        "if(equals(parameters('nodeMaxOldSpaceMiB'), 0), '', format('--max-old-space-size={0}', parameters('nodeMaxOldSpaceMiB')))",
+      );
+      const bicep = readFileSync(join(repoRoot, 'infra/main.bicep'), 'utf8');
+      const benchArgs = readFileSync(join(repoRoot, 'bench/phones.ts'), 'utf8');
+      const mib = /param nodeMaxOldSpaceMiB int = (\d+)/.exec(bicep)?.[1];
+      expect(benchArgs).toContain(`'--max-old-space-size=${mib}'`);
+    });
+
     it('sets every setting of local.settings.sample.json except the local-only ones', () => {
       // Local-only: Flex Consumption rejects the worker runtime/flags as settings, Azure uses identity storage,
       // and static Graph tokens are for the local sandbox.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { defaultKnobs, type SandboxKnobs } from '../../local/sandbox/index';
-import { formatRetryAfter, tenantSizeFor, Throttler } from '../../local/sandbox/throttling';
+import { formatRetryAfter, limitPercentage, tenantSizeFor, Throttler } from '../../local/sandbox/throttling';
 
 const knobs = (patch: Partial<SandboxKnobs> = {}): SandboxKnobs => ({ ...defaultKnobs(), ...patch });
 const base = { appId: 'app', tenantId: 'tenant', userCount: 10 } as const;
@@ -59,5 +59,32 @@ describe('sandbox throttling budgets', () => {
   it('formats Retry-After in seconds with millisecond precision', () => {
     expect(formatRetryAfter(2.1281)).toBe('2.129');
     expect(formatRetryAfter(0)).toBe('0.001');
+  });
+});
+
+describe('sandbox x-ms-throttle-limit-percentage', () => {
+  it('sends x-ms-throttle-limit-percentage only once the app has used more than 0.8 of a limit', () => {
+    // timeScale 1e-9: no measurable refill while the loop runs, so the fractions are exact.
+    const t = new Throttler(() => knobs({ timeScale: 1e-9, throttling: { enabled: true, tenantSize: 'L' } }));
+    const seen: (string | undefined)[] = [];
+    for (let i = 1; i <= 3000; i++)
+      seen.push(t.charge({ ...base, cls: 'identity', ru: 1, write: true }).headers['x-ms-throttle-limit-percentage']);
+    // Writes 1-2,400 are at most 0.8 of the 3,000-write quota: no header; then the use is reported, rising to 1.
+    expect(seen.slice(0, 2400).every((h) => h === undefined)).toBe(true);
+    expect(seen[2400]).toBe('0.8');
+    expect(seen[2700]).toBe('0.9');
+    expect(seen[2999]).toBe('1');
+    // A read answered now reports the same use of the app's limits; a refusal carries no percentage.
+    expect(t.charge({ ...base, cls: 'identity', ru: 1, write: false }).headers['x-ms-throttle-limit-percentage']).toBe('1');
+    expect(t.charge({ ...base, cls: 'identity', ru: 1, write: true }).headers['x-ms-throttle-limit-percentage']).toBeUndefined();
+  });
+
+  it('reports the use fraction with two decimals, never above 1.8 and never at or below 0.8', () => {
+    expect([limitPercentage(0.8), limitPercentage(0.8001), limitPercentage(0.956), limitPercentage(2.5)]).toEqual([
+      undefined,
+      '0.8',
+      '0.95',
+      '1.8',
+    ]);
   });
 });
