@@ -12,6 +12,8 @@ import { FULL, scaled, SEED } from './scale';
 
 /** Generated cases per input kind: at least 200 at full size, a quick sample inside `npm test`. */
 export const FUZZ_RUNS = scaled(25, 200);
+/** Cases per HTTP route: the catalog has ~50 routes, so `npm test` samples fewer per route than per input kind. */
+export const ROUTE_RUNS = scaled(10, 200);
 
 /** Longest wait for one answer; the slowest legitimate route (a risk poll against a throttled API) answers in ~5 s. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -30,8 +32,13 @@ const REPLAY = process.env.RESILIENCE_SEED !== undefined;
  * Runs `property` for FUZZ_RUNS cases from the suite's seed. On failure the error names the seed, fast-check's path
  * to the failing case and the command that replays it (the same seed generates the same cases in the same order).
  */
-export async function fuzz<Ts>(file: string, kind: string, property: fc.IAsyncPropertyWithHooks<Ts>): Promise<void> {
-  const details = await fc.check(property, { seed: SEED, numRuns: FUZZ_RUNS, endOnFailure: !REPLAY });
+export async function fuzz<Ts>(
+  file: string,
+  kind: string,
+  property: fc.IAsyncPropertyWithHooks<Ts>,
+  numRuns = FUZZ_RUNS,
+): Promise<void> {
+  const details = await fc.check(property, { seed: SEED, numRuns, endOnFailure: !REPLAY });
   if (!details.failed) return;
   const relative = path.relative(path.resolve(__dirname, '..', '..'), file);
   const replay = `RESILIENCE_SEED=${details.seed} npm run test:resilience -- ${relative} -t '${kind}'`;

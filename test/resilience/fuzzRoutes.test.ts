@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allFunctions } from '../../functions/catalog';
 import { DEMO_USERS } from '../../local/tenants/demoIds';
 import { type Stack, startStack } from '../helpers/stack';
-import { answerProblems, fuzz, FUZZ_RUNS, FUZZ_STACK, headerText, hostileText, send, type Sent, Tally } from './fuzzKit';
+import { answerProblems, fuzz, FUZZ_STACK, headerText, hostileText, ROUTE_RUNS, send, type Sent, Tally } from './fuzzKit';
 import { recordFigures } from './scale';
 
 /**
@@ -215,7 +215,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stackRef.current?.stop();
   recordFigures('fuzz-routes', {
-    runsPerRoute: FUZZ_RUNS,
+    runsPerRoute: ROUTE_RUNS,
     routes: routes.length,
     ...tally.totals(),
     byRoute: Object.fromEntries(tally.byKind),
@@ -240,8 +240,9 @@ describe.concurrent('route fuzzing (every catalog route on the local host)', () 
           tally.count(route.name, reply.status);
           expect(answerProblems(reply), `${request.method} ${request.url}`).toEqual([]);
         }),
+        ROUTE_RUNS,
       );
     },
-    600_000,
+    1_200_000,
   );
 });
