@@ -5,6 +5,8 @@ import path from 'node:path';
 import type { HttpResponseInit } from '@azure/functions';
 
 import type { AppConfig } from '../config';
+import { notFound } from '../errors';
+import { errorResponse } from '../http/respond';
 
 /**
  * The console's static files, built by `npm run build` into dist/console and served by the app itself (no CDN).
@@ -65,7 +67,8 @@ export async function consoleAsset(
 ): Promise<HttpResponseInit> {
   const name = !requested ? 'index.html' : requested;
   const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
-  if (!type) return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Not found' };
+  // Refused in the app's error model like every other route, so scripts and the console read one shape.
+  if (!type) return errorResponse(notFound('NOT_FOUND', 'No console file has this name', { served: Object.keys(ASSETS) }));
   const body = await readFile(path.join(dir, name));
   return {
     status: 200,

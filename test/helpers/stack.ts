@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll } from 'vitest';
 
-import type { QueueSettings } from '../../local/host';
+import type { HostLogger, QueueSettings } from '../../local/host';
 import type { SandboxKnobs, TenantFile } from '../../local/sandbox';
 import { type LocalStack, readLocalSettings, startLocalStack } from '../../local/start';
 import { createLogger, type LogLevel } from '../../shared/log';
@@ -22,12 +22,16 @@ export interface StackOptions {
   readonly timers?: boolean;
   /** Overrides of host.json `extensions.queues` (default here: failed messages retry at once, fast polling). */
   readonly queues?: Partial<QueueSettings>;
+  /** Receives the host's and the app's log lines (default: pino at STACK_LOG_LEVEL, silent). */
+  readonly logger?: HostLogger;
 }
 
 export interface Stack {
   readonly apiUrl: string;
   readonly sandboxUrl: string;
   readonly connectionString: string;
+  /** Ticket-system stand-ins started for TICKET_PROVIDER (servicenow, jira). */
+  readonly ticketStandIns: { readonly servicenow?: string; readonly jira?: string };
   stop(): Promise<void>;
 }
 
@@ -53,12 +57,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       queues: { visibilityTimeoutMs: 0, maxPollingIntervalMs: 200, ...options.queues },
     },
     env: { ...sample, LOG_LEVEL: level, ...options.env },
-    logger: createLogger(level),
+    logger: options.logger ?? createLogger(level),
   });
   return {
     apiUrl: stack.apiUrl,
     sandboxUrl: stack.sandboxUrl,
     connectionString: stack.connectionString,
+    ticketStandIns: stack.ticketStandIns,
     stop: () => stack.stop(),
   };
 }
