@@ -13,37 +13,45 @@ export function mailNickname(displayName: string): string {
 }
 
 export function toUser(p: Person, rnd: Prng): User {
+  return p.kind === 'guest' ? toGuestUser(p, rnd) : toMemberUser(p, rnd);
+}
+
+/** An invited guest: UPN in the `#EXT#` form, invitation state, no licences. */
+function toGuestUser(p: Person, rnd: Prng): User {
   const displayName = `${p.given} ${p.surname}`;
-  if (p.kind === 'guest') {
-    const domain = p.guestDomain ?? 'fabrikam.com';
-    const mail = `${p.alias}@${domain}`;
-    return {
-      id: p.id,
-      businessPhones: [],
-      displayName,
-      givenName: p.given,
-      surname: p.surname,
-      userPrincipalName: `${p.alias}_${domain}#EXT#@${DEMO_DOMAIN}`,
-      mail,
-      otherMails: [mail],
-      jobTitle: null,
-      department: null,
-      companyName: companyOf(domain),
-      officeLocation: null,
-      mobilePhone: null,
-      preferredLanguage: null,
-      usageLocation: null,
-      accountEnabled: p.enabled,
-      userType: 'Guest',
-      createdDateTime: iso(p.created),
-      creationType: 'Invitation',
-      externalUserState: p.guestState ?? 'Accepted',
-      externalUserStateChangeDateTime: iso(p.created + (p.guestState === 'Accepted' ? rnd.int(1, 48) * HOUR : 0)),
-      onPremisesSyncEnabled: null,
-      assignedLicenses: [],
-      assignedPlans: [],
-    };
-  }
+  const domain = p.guestDomain ?? 'fabrikam.com';
+  const mail = `${p.alias}@${domain}`;
+  return {
+    id: p.id,
+    businessPhones: [],
+    displayName,
+    givenName: p.given,
+    surname: p.surname,
+    userPrincipalName: `${p.alias}_${domain}#EXT#@${DEMO_DOMAIN}`,
+    mail,
+    otherMails: [mail],
+    jobTitle: null,
+    department: null,
+    companyName: companyOf(domain),
+    officeLocation: null,
+    mobilePhone: null,
+    preferredLanguage: null,
+    usageLocation: null,
+    accountEnabled: p.enabled,
+    userType: 'Guest',
+    createdDateTime: iso(p.created),
+    creationType: 'Invitation',
+    externalUserState: p.guestState ?? 'Accepted',
+    externalUserStateChangeDateTime: iso(p.created + (p.guestState === 'Accepted' ? rnd.int(1, 48) * HOUR : 0)),
+    onPremisesSyncEnabled: null,
+    assignedLicenses: [],
+    assignedPlans: [],
+  };
+}
+
+/** A member: licences with their plans, and the on-premises facts of a synced account. */
+function toMemberUser(p: Person, rnd: Prng): User {
+  const displayName = `${p.given} ${p.surname}`;
   const assigned = p.created + rnd.int(0, 5) * DAY;
   const assignedLicenses: AssignedLicense[] = LICENCE_SKUS[p.licence].map((skuId) => ({ skuId, disabledPlans: [] }));
   const assignedPlans: AssignedPlan[] = LICENCE_PLANS[p.licence].map((plan) => ({
