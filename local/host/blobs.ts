@@ -41,6 +41,15 @@ interface Receipt {
   attempts: number;
 }
 
+/** A blob found by a scan: its name and version, the pattern's parameters, and what the trigger's metadata carries. */
+interface ListedBlob {
+  blobName: string;
+  etag: string;
+  params: Record<string, string>;
+  properties: Record<string, unknown>;
+  metadata: Record<string, string>;
+}
+
 interface Watch {
   readonly name: string;
   readonly options: StorageBlobFunctionOptions;
@@ -166,29 +175,52 @@ export class BlobTriggers {
     }
   }
 
-  private async deliver(
-    watch: Watch,
-    blob: {
-      blobName: string;
-      etag: string;
-      params: Record<string, string>;
-      properties: Record<string, unknown>;
-      metadata: Record<string, string>;
-    },
-  ): Promise<void> {
+  private async deliver(watch: Watch, blob: ListedBlob): Promise<void> {
+    const claimed = await this.claim(watch, blob);
+    if (!claimed) return;
+    const { receipt, cacheKey } = claimed;
+    const client = watch.container.getBlobClient(blob.blobName);
+    const content = await this.contentOf(watch, client, receipt);
+    if (content === undefined) return;
+    try {
+      await this.invoker.invoke(
+        {
+          functionName: watch.name,
+          triggerType: 'blobTrigger',
+          triggerMetadata: {
+            ...blob.params,
+            blobTrigger: receipt.blobPath,
+            uri: client.url,
+            properties: blob.properties,
+            metadata: blob.metadata,
+          },
+        },
+        async (context) => watch.options.handler(content, context),
+      );
+      await this.receipts!.upsertEntity({ ...receipt, status: 'done' }, 'Replace');
+      this.settled.add(cacheKey);
+    } catch {
+      if (receipt.attempts < MAX_ATTEMPTS) return; // retried on a later scan; the receipt keeps the attempt count
+      await this.poison(watch, blob, receipt);
+      this.settled.add(cacheKey);
+    }
+  }
+
+  /** The blob version's receipt, written `running` with one more attempt; undefined when it was already settled. */
+  private async claim(watch: Watch, blob: ListedBlob): Promise<{ receipt: Receipt; cacheKey: string } | undefined> {
     const receipts = this.receipts!;
     const blobPath = `${watch.pattern.container}/${blob.blobName}`;
     const partitionKey = key(watch.name.toLowerCase());
     const rowKey = key(`${blobPath}\n${blob.etag}`);
     const cacheKey = `${partitionKey}/${rowKey}`;
-    if (this.settled.has(cacheKey)) return;
+    if (this.settled.has(cacheKey)) return undefined;
     const existing = await receipts.getEntity<Receipt>(partitionKey, rowKey).catch((error: unknown) => {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
     });
     if (existing && existing.status !== 'running') {
       this.settled.add(cacheKey);
-      return;
+      return undefined;
     }
     const attempts = (existing?.attempts ?? 0) + 1;
     const receipt: Receipt = {
@@ -201,61 +233,47 @@ export class BlobTriggers {
       attempts,
     };
     await receipts.upsertEntity(receipt, 'Replace');
+    return { receipt, cacheKey };
+  }
 
-    const client = watch.container.getBlobClient(blob.blobName);
-    // sdkBinding (deferred binding): Azure hands the worker SDK clients instead of the content, so nothing is
-    // downloaded; locally the handler gets the same pair of clients @azure/functions-extensions-blob provides.
-    let content: Buffer | { blobClient: BlobClient; containerClient: ContainerClient };
-    if (watch.options.sdkBinding) {
-      content = { blobClient: client, containerClient: watch.container };
-    } else {
-      try {
-        content = await client.downloadToBuffer();
-      } catch (error) {
-        if ((error as { statusCode?: number }).statusCode === 404) {
-          await receipts.deleteEntity(partitionKey, rowKey).catch(() => undefined);
-          return; // deleted between listing and download
-        }
-        throw error;
-      }
-    }
+  /**
+   * sdkBinding (deferred binding): Azure hands the worker SDK clients instead of the content, so nothing is
+   * downloaded; locally the handler gets the same pair of clients @azure/functions-extensions-blob provides.
+   * Undefined when the blob was deleted between listing and download (its receipt is dropped).
+   */
+  private async contentOf(
+    watch: Watch,
+    client: BlobClient,
+    receipt: Receipt,
+  ): Promise<Buffer | { blobClient: BlobClient; containerClient: ContainerClient } | undefined> {
+    if (watch.options.sdkBinding) return { blobClient: client, containerClient: watch.container };
     try {
-      await this.invoker.invoke(
-        {
-          functionName: watch.name,
-          triggerType: 'blobTrigger',
-          triggerMetadata: {
-            ...blob.params,
-            blobTrigger: blobPath,
-            uri: client.url,
-            properties: blob.properties,
-            metadata: blob.metadata,
-          },
-        },
-        async (context) => watch.options.handler(content, context),
-      );
-      await receipts.upsertEntity({ ...receipt, status: 'done' }, 'Replace');
-      this.settled.add(cacheKey);
-    } catch {
-      if (attempts < MAX_ATTEMPTS) return; // retried on a later scan; the receipt keeps the attempt count
-      await receipts.upsertEntity({ ...receipt, status: 'poison' }, 'Replace');
-      this.settled.add(cacheKey);
-      const poison = new QueueClient(watch.connection, BLOB_POISON_QUEUE);
-      await poison.createIfNotExists();
-      const message = {
-        Type: 'BlobTrigger',
-        FunctionId: `Host.Functions.${watch.name}`,
-        BlobType: 'BlockBlob',
-        ContainerName: watch.pattern.container,
-        BlobName: blob.blobName,
-        ETag: blob.etag,
-      };
-      await poison.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
-      this.logger.error(
-        { functionName: watch.name, blobTrigger: blobPath, attempts },
-        `Blob '${blobPath}' failed ${attempts} times; moved to the '${BLOB_POISON_QUEUE}' queue`,
-      );
+      return await client.downloadToBuffer();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      await this.receipts!.deleteEntity(receipt.partitionKey, receipt.rowKey).catch(() => undefined);
+      return undefined;
     }
+  }
+
+  /** After the last attempt: the receipt says poison and the host's poison message goes to its queue. */
+  private async poison(watch: Watch, blob: ListedBlob, receipt: Receipt): Promise<void> {
+    await this.receipts!.upsertEntity({ ...receipt, status: 'poison' }, 'Replace');
+    const poison = new QueueClient(watch.connection, BLOB_POISON_QUEUE);
+    await poison.createIfNotExists();
+    const message = {
+      Type: 'BlobTrigger',
+      FunctionId: `Host.Functions.${watch.name}`,
+      BlobType: 'BlockBlob',
+      ContainerName: watch.pattern.container,
+      BlobName: blob.blobName,
+      ETag: blob.etag,
+    };
+    await poison.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
+    this.logger.error(
+      { functionName: watch.name, blobTrigger: receipt.blobPath, attempts: receipt.attempts },
+      `Blob '${receipt.blobPath}' failed ${receipt.attempts} times; moved to the '${BLOB_POISON_QUEUE}' queue`,
+    );
   }
 }
 

@@ -1,8 +1,9 @@
+/** Blob layout of the `phone-imports` container and the import's identity. */
+
 import { createHash } from 'node:crypto';
 
 import type { ImportFiles } from './ports';
 
-/** Blob layout of the `phone-imports` container and the import's identity. */
 export const PHONE_CONTAINER = 'phone-imports';
 export const INCOMING = 'incoming/';
 export const UPLOADS = 'uploads/';

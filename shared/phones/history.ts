@@ -1,13 +1,14 @@
+/**
+ * Read models for the console and the API: recent imports with their progress, an import's result rows filtered by
+ * status or text (the rows the results file is written from, so both always agree), and the results file itself.
+ */
+
 import { z } from 'zod';
 
 import type { ChunkStore, ImportFiles, ImportRecord, ImportRecords, RowStore } from './ports';
 import { type ImportProgress, importProgress } from './status';
 import { ROW_STATUSES, type RowStatus } from './types';
 
-/**
- * Read models for the console and the API: recent imports with their progress, an import's result rows filtered by
- * status or text (the rows the results file is written from, so both always agree), and the results file itself.
- */
 export interface ImportHistory {
   /** Newest first. */
   recent(top: number): Promise<ImportRecord[]>;

@@ -71,85 +71,102 @@ export function planRow(
   sms: SmsEligibility | undefined,
   options: PlanOptions,
 ): RowPlan {
-  if (user.kind === 'notFound') return done('failed', 'none', 'user not found in the directory');
-  if (user.kind === 'error') return done('failed', 'none', `could not read the user: ${user.message}`);
-  const u = user.user;
-  if (!u.accountEnabled) return done('skipped', 'none', 'the user account is disabled (accountEnabled is false)');
-  if (!methods) return done('failed', 'none', 'phone methods were not read');
-  if (!methods.ok) return done('failed', 'none', `could not read the user's phone methods: ${methods.message}`);
-
+  const facts = plannableFacts(user, methods);
+  if ('outcome' in facts) return facts;
   // Guests get the number (for MFA here) but not SMS sign-in, so the SMS policy does not decide their row.
-  const guestAskingSms = row.enableSmsSignIn && u.userType === 'Guest';
+  const guestAskingSms = row.enableSmsSignIn && facts.user.userType === 'Guest';
   const wantsSms = row.enableSmsSignIn && row.phoneType === 'mobile' && !guestAskingSms;
   if (wantsSms && sms?.kind === 'notAllowed') return done('skipped', 'none', `notAllowedByPolicy: ${sms.reason}`);
 
   const would = options.dryRun ? 'would ' : '';
-  const existing = methods.methods.find((m) => m.phoneType === row.phoneType);
-  let phoneWrite: RowPlan['phoneWrite'];
-  let status: RowStatus;
-  let action: string;
+  const phone = planPhone(row, facts.methods, options, would);
+  if ('outcome' in phone) return phone;
+  const guestWarning = guestAskingSms
+    ? ['warning: SMS sign-in is not available for guest users; the number is set for MFA only']
+    : [];
+  const step = wantsSms ? planSms(phone, facts.user, sms, options) : { enable: false, notes: [] };
+  const reason = [...guestWarning, ...step.notes].join('; ');
+  const phoneWrite = phone.phoneWrite && { phoneWrite: phone.phoneWrite };
+  if (!step.enable) return { outcome: { status: phone.status, action: phone.action, reason }, ...phoneWrite, enableSms: false };
+  const steps = [
+    phone.action === 'none' ? undefined : phone.action,
+    step.addToGroup ? `${would}add to the SMS sign-in group` : undefined,
+    `${would}enable SMS sign-in`,
+  ];
+  return {
+    outcome: { status: 'smsEnabled', action: steps.filter((s): s is string => s !== undefined).join('; '), reason },
+    ...phoneWrite,
+    ...(step.addToGroup && { addToGroup: step.addToGroup }),
+    enableSms: true,
+  };
+}
+
+/** The user and their phone methods, or the final plan of a row that cannot be planned (not found, disabled, unread). */
+export function plannableFacts(
+  user: UserLookup,
+  methods: MethodsLookup | undefined,
+): { readonly user: UserFacts; readonly methods: readonly PhoneMethodFacts[] } | RowPlan {
+  if (user.kind === 'notFound') return done('failed', 'none', 'user not found in the directory');
+  if (user.kind === 'error') return done('failed', 'none', `could not read the user: ${user.message}`);
+  if (!user.user.accountEnabled) return done('skipped', 'none', 'the user account is disabled (accountEnabled is false)');
+  if (!methods) return done('failed', 'none', 'phone methods were not read');
+  if (!methods.ok) return done('failed', 'none', `could not read the user's phone methods: ${methods.message}`);
+  return { user: user.user, methods: methods.methods };
+}
+
+/** What happens to the row's number, before SMS sign-in is considered. */
+export interface PhoneStep {
+  readonly status: 'created' | 'updated' | 'unchanged';
+  readonly action: string;
+  readonly phoneWrite?: RowPlan['phoneWrite'];
+  /** The user's method of this type before the import, if any. */
+  readonly existing?: PhoneMethodFacts;
+}
+
+/** Create, keep or replace the number of the row's type; a row that cannot proceed gets its final plan. */
+export function planPhone(
+  row: ValidRow,
+  methods: readonly PhoneMethodFacts[],
+  options: PlanOptions,
+  would: string,
+): PhoneStep | RowPlan {
+  const existing = methods.find((m) => m.phoneType === row.phoneType);
   if (!existing) {
-    if (row.phoneType === 'alternateMobile' && !methods.methods.some((m) => m.phoneType === 'mobile')) {
+    if (row.phoneType === 'alternateMobile' && !methods.some((m) => m.phoneType === 'mobile'))
       return done(
         'failed',
         'none',
         'Graph needs a mobile number before an alternateMobile one; add a mobile row for this user first',
       );
-    }
-    phoneWrite = { kind: 'create', methodId: PHONE_METHOD_IDS[row.phoneType] };
-    status = 'created';
-    action = `${would}add ${row.phoneType}`;
-  } else if (samePhone(existing.phoneNumber, row.phoneNumber)) {
-    status = 'unchanged';
-    action = 'none';
-  } else if (!options.overwrite) {
+    const phoneWrite = { kind: 'create' as const, methodId: PHONE_METHOD_IDS[row.phoneType] };
+    return { status: 'created', action: `${would}add ${row.phoneType}`, phoneWrite };
+  }
+  if (samePhone(existing.phoneNumber, row.phoneNumber)) return { status: 'unchanged', action: 'none', existing };
+  if (!options.overwrite)
     return done(
       'conflict',
       'none',
       `the user already has a different ${row.phoneType} number (${maskPhone(existing.phoneNumber)}); set PHONE_OVERWRITE=true to replace it`,
     );
-  } else {
-    phoneWrite = { kind: 'update', methodId: existing.id };
-    status = 'updated';
-    action = `${would}replace ${row.phoneType} ${maskPhone(existing.phoneNumber)}`;
-  }
+  const action = `${would}replace ${row.phoneType} ${maskPhone(existing.phoneNumber)}`;
+  return { status: 'updated', action, phoneWrite: { kind: 'update', methodId: existing.id }, existing };
+}
 
-  const reasons: string[] = guestAskingSms
-    ? ['warning: SMS sign-in is not available for guest users; the number is set for MFA only']
-    : [];
-  let enableSms = false;
-  let addToGroup: string | undefined;
-  if (wantsSms) {
-    const alreadyReady = status === 'unchanged' && existing?.smsSignInState === 'ready';
-    if (alreadyReady) {
-      reasons.push('SMS sign-in is already enabled');
-    } else if (!u.licensedForSmsSignIn && !options.enableSmsWithoutLicence) {
-      reasons.push('warning: no licence for SMS sign-in');
-    } else {
-      if (!u.licensedForSmsSignIn)
-        reasons.push('warning: no licence for SMS sign-in (enabled anyway: PHONE_ENABLE_SMS_WITHOUT_LICENCE)');
-      enableSms = true;
-      if (sms?.kind === 'viaGroup') addToGroup = sms.groupId;
-    }
-  }
-  if (enableSms) {
-    const steps = [
-      action === 'none' ? undefined : action,
-      addToGroup ? `${would}add to the SMS sign-in group` : undefined,
-      `${would}enable SMS sign-in`,
-    ];
-    return {
-      outcome: {
-        status: 'smsEnabled',
-        action: steps.filter((s): s is string => s !== undefined).join('; '),
-        reason: reasons.join('; '),
-      },
-      ...(phoneWrite && { phoneWrite }),
-      ...(addToGroup && { addToGroup }),
-      enableSms: true,
-    };
-  }
-  return { outcome: { status, action, reason: reasons.join('; ') }, ...(phoneWrite && { phoneWrite }), enableSms: false };
+/** For a row asking for SMS sign-in the policy allows: whether to enable it, via which group, and the notes to report. */
+export function planSms(
+  phone: PhoneStep,
+  user: UserFacts,
+  sms: SmsEligibility | undefined,
+  options: PlanOptions,
+): { readonly enable: boolean; readonly addToGroup?: string; readonly notes: readonly string[] } {
+  if (phone.status === 'unchanged' && phone.existing?.smsSignInState === 'ready')
+    return { enable: false, notes: ['SMS sign-in is already enabled'] };
+  if (!user.licensedForSmsSignIn && !options.enableSmsWithoutLicence)
+    return { enable: false, notes: ['warning: no licence for SMS sign-in'] };
+  const notes = user.licensedForSmsSignIn
+    ? []
+    : ['warning: no licence for SMS sign-in (enabled anyway: PHONE_ENABLE_SMS_WITHOUT_LICENCE)'];
+  return { enable: true, ...(sms?.kind === 'viaGroup' && { addToGroup: sms.groupId }), notes };
 }
 
 /** Decides whether the SMS policy lets the user sign in with SMS (policy targets are groups or `all_users`). */

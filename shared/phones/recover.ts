@@ -1,14 +1,15 @@
-import { type FinalizeDeps, finalizeIfDone } from './finalize';
-import { importFile, type ImportFileDeps, VALIDATION_LEASE_MS } from './importFile';
-import type { ChunkMessage, StoredRow } from './ports';
-import { emptyCounts } from './types';
-
 /**
  * Use cases that finish imports the normal path could not: a chunk message the queue gave up on (moved to
  * `phone-import-chunks-poison` after its last delivery failed), and imports stuck in `running` because a chunk's message
  * was lost. Either way the chunk's unsettled rows are recorded `failed` with the reason, the chunk is completed and the
  * import finalized, so every import ends with a results file.
  */
+
+import { type FinalizeDeps, finalizeIfDone } from './finalize';
+import { importFile, type ImportFileDeps, VALIDATION_LEASE_MS } from './importFile';
+import type { ChunkMessage, StoredRow } from './ports';
+import { emptyCounts } from './types';
+
 export type RecoverResult = 'failed' | 'alreadyDone' | 'stale';
 
 /** An import is stuck when none of its chunks changed for this long (longer than the longest deferral, 10 min). */

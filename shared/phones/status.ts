@@ -1,7 +1,8 @@
+/** `GET /api/phone-imports/{importId}`: the import record with progress summed from finished chunks. */
+
 import type { ChunkStore, ImportRecords } from './ports';
 import { addCounts, emptyCounts, type ImportStatus, type RowCounts } from './types';
 
-/** `GET /api/phone-imports/{importId}`: the import record with progress summed from finished chunks. */
 export interface ImportProgress {
   readonly importId: string;
   readonly file: string;

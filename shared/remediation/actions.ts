@@ -1,10 +1,11 @@
-import type { UserKind } from './target';
-
 /**
  * Every action a ticket (or an admin) can approve, with the one Graph permission it needs. The permission names here
  * are the ones declared in infra/graph-permissions.json (capability `remediation`) and in docs/remediation.md; a
  * test keeps the three in step.
  */
+
+import type { UserKind } from './target';
+
 export const ACTIONS = [
   'dismiss',
   'confirmCompromised',

@@ -1,8 +1,3 @@
-import { z } from 'zod';
-
-import type { TicketProviderName } from '../ticketing/port';
-import { type ActionName, ACTIONS, isAction } from './actions';
-
 /**
  * What ticket systems send back when a remediation is approved, parsed only after the signature was verified on
  * the raw bytes. One `Approval` per delivery, whatever the provider:
@@ -13,6 +8,12 @@ import { type ActionName, ACTIONS, isAction } from './actions';
  *   (JIRA_APPROVAL_STATUSES maps status to action) or a change of a configured field (JIRA_ACTION_FIELD) to an action.
  * - webhook, builtin: `{ticketId, action, approvedBy, reason}` signed the Standard Webhooks way.
  */
+
+import { z } from 'zod';
+
+import type { TicketProviderName } from '../ticketing/port';
+import { type ActionName, ACTIONS, isAction } from './actions';
+
 export interface Approval {
   readonly lookup: { readonly ticketId?: string; readonly externalId?: string; readonly key?: string };
   readonly action: ActionName;

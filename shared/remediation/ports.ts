@@ -1,13 +1,13 @@
-import type { TapPlan, TapPolicy, TapTargetFacts } from '../tap/policy';
-import type { TicketNote, TicketProviderName, TicketRef } from '../ticketing/port';
-import type { ActionName } from './actions';
-import type { TargetUser } from './target';
-
 /**
  * The small interfaces remediation and TAP issuance are written against. Adapters: shared/graph/remediation.ts
  * (directory, writer, TAP), shared/storage/remediationStore.ts (requests, leases, delivery ids),
  * shared/storage/passVault.ts (encrypted one-time retrieval), the ticket provider behind shared/ticketing/port.ts.
  */
+
+import type { TapPlan, TapPolicy, TapTargetFacts } from '../tap/policy';
+import type { TicketNote, TicketProviderName, TicketRef } from '../ticketing/port';
+import type { ActionName } from './actions';
+import type { TargetUser } from './target';
 
 /** Why a directory call failed, in the terms the job decides on (the Graph adapter maps statuses to these). */
 export type DirectoryFailureKind = 'forbidden' | 'notFound' | 'throttled' | 'unavailable' | 'rejected';

@@ -1,10 +1,11 @@
-import { ACTION_SPECS, type ActionName } from './actions';
-import { type TargetUser, type UserKind, userKind } from './target';
-
 /**
  * Why an action cannot run, decided before anything is sent to Graph, so the ticket says what to change instead of
  * carrying a bare 403 or, worse, a half-done remediation. Pure: every fact is read by the caller first.
  */
+
+import { ACTION_SPECS, type ActionName } from './actions';
+import { type TargetUser, type UserKind, userKind } from './target';
+
 export type DirectoryRole = 'none' | 'userAdministrator' | 'privilegedAuthenticationAdministrator';
 
 export interface PreflightSettings {

@@ -1,3 +1,9 @@
+/**
+ * Approved actions run here, one subject (ticket or user) at a time and in approval order: a lease per subject, a
+ * sequence number per request. Same idempotency key, same request: a redelivered approval never runs twice.
+ * Order of one request: read the user now (not from the ticket), pre-flight, act, record, audit, write back.
+ */
+
 import type { AuditSink } from '../audit';
 import type { Logger } from '../log';
 import { TapRefused } from '../tap/issue';
@@ -17,11 +23,6 @@ import {
 } from './ports';
 import { preflight, type PreflightSettings } from './preflight';
 
-/**
- * Approved actions run here, one subject (ticket or user) at a time and in approval order: a lease per subject, a
- * sequence number per request. Same idempotency key, same request: a redelivered approval never runs twice.
- * Order of one request: read the user now (not from the ticket), pre-flight, act, record, audit, write back.
- */
 export interface RunSettings extends PreflightSettings {
   readonly leaseMs: number;
   /** Attempts for idempotent actions that meet a throttled or unavailable Graph before they are reported failed. */

@@ -155,112 +155,119 @@ export function detectionFacts(d: z.output<typeof detection>): DetectionFacts {
   };
 }
 
-/** The signals in one event's data (several for an incident with several accounts). */
+/** The signals in one event's data (several for an incident with several accounts), by the first shape it claims. */
 export function signalsFromData(event: ParsedEvent): SignalParse {
   const data = event.data;
-  const source = `event:${event.type}`;
-  const at = event.time;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return { kind: 'unknown' };
-
-  if (has(data, 'resourceData') && has(data, 'resource')) {
-    const p = userChange.safeParse(data);
-    if (!p.success) return { kind: 'unknown' };
-    return {
-      kind: 'signals',
-      shape: 'usersChangeNotification',
-      signals: [{ source, kind: 'recheck', user: { id: p.data.resourceData.id.toLowerCase() }, reference: event.id, at }],
-    };
-  }
-
-  if (has(data, 'relatedEntities') || has(data, 'objectSchemaType') || has(data, 'properties')) {
-    const wrapped = has(data, 'object');
-    const p = wrapped ? playbookBody.safeParse(data) : bareIncident.safeParse(data);
-    if (!p.success) return { kind: 'invalid', shape: 'sentinelIncident', message: issues(p.error) };
-    const props = wrapped
-      ? (p.data as z.output<typeof playbookBody>).object.properties
-      : (p.data as z.output<typeof bareIncident>).properties;
-    const ids = new Set<string>();
-    for (const entity of props.relatedEntities) {
-      const a = account.safeParse(entity);
-      if (a.success && a.data.properties?.aadUserId) ids.add(a.data.properties.aadUserId.toLowerCase());
-    }
-    if (ids.size === 0) return { kind: 'unknown' };
-    const reference = `Sentinel incident ${String(props.incidentNumber ?? event.id)}${props.title ? `: ${props.title}` : ''}`;
-    return {
-      kind: 'signals',
-      shape: 'sentinelIncident',
-      signals: [...ids].map((id) => ({ source: 'sentinel', kind: 'recheck' as const, user: { id }, reference, at })),
-    };
-  }
-
-  if (has(data, 'riskEventType')) {
-    const p = detection.safeParse(data);
-    if (!p.success) return { kind: 'invalid', shape: 'riskDetection', message: issues(p.error) };
-    const d = p.data;
-    return {
-      kind: 'signals',
-      shape: 'riskDetection',
-      signals: [
-        {
-          source,
-          kind: 'recheck',
-          user: { id: d.userId.toLowerCase(), ...(d.userPrincipalName ? { userPrincipalName: d.userPrincipalName } : {}) },
-          detections: [detectionFacts(d)],
-          reference: `detection ${d.id}`,
-          at,
-        },
-      ],
-    };
-  }
-
-  if (has(data, 'riskState') && has(data, 'id')) {
-    const p = riskyUser.safeParse(data);
-    if (!p.success) return { kind: 'invalid', shape: 'riskyUser', message: issues(p.error) };
-    const r = p.data;
-    return {
-      kind: 'signals',
-      shape: 'riskyUser',
-      signals: [
-        {
-          source,
-          kind: 'risk',
-          user: { id: r.id.toLowerCase(), ...(r.userPrincipalName ? { userPrincipalName: r.userPrincipalName } : {}) },
-          risk: {
-            state: r.riskState,
-            ...(r.riskLevel ? { level: r.riskLevel } : {}),
-            ...(opt(r.riskDetail) ? { detail: r.riskDetail ?? '' } : {}),
-            ...(r.riskLastUpdatedDateTime ? { lastUpdated: r.riskLastUpdatedDateTime } : {}),
-          },
-          reference: event.id,
-          at,
-        },
-      ],
-    };
-  }
-
-  if (has(data, 'userId') || has(data, 'userPrincipalName')) {
-    const p = simple.safeParse(data);
-    if (!p.success) return { kind: 'invalid', shape: 'userRisk', message: issues(p.error) };
-    const s = p.data;
-    return {
-      kind: 'signals',
-      shape: 'userRisk',
-      signals: [
-        {
-          source: s.source ? `event:${s.source}` : source,
-          // A publisher saying "this user is risky" is trusted for opening (the topic is authenticated); the poll
-          // reconciles the state with Graph later.
-          kind: 'risk',
-          user: {
-            ...(s.userId ? { id: s.userId.toLowerCase() } : {}),
-            ...(s.userPrincipalName ? { userPrincipalName: s.userPrincipalName } : {}),
-          },
-          risk: { state: 'atRisk', ...(s.riskLevel ? { level: s.riskLevel } : {}) },
-          reference: event.id,
-          at,
-        },
-      ],
-    };
-  }
+  if (has(data, 'resourceData') && has(data, 'resource')) return fromUserChange(data, event);
+  if (has(data, 'relatedEntities') || has(data, 'objectSchemaType') || has(data, 'properties'))
+    return fromSentinelIncident(data, event);
+  if (has(data, 'riskEventType')) return fromRiskDetection(data, event);
+  if (has(data, 'riskState') && has(data, 'id')) return fromRiskyUser(data, event);
+  if (has(data, 'userId') || has(data, 'userPrincipalName')) return fromUserRisk(data, event);
   return { kind: 'unknown' };
+}
+
+const sourceOf = (event: ParsedEvent) => `event:${event.type}`;
+
+/** A Graph `users` change notification: re-check the user it names. */
+function fromUserChange(data: object, event: ParsedEvent): SignalParse {
+  const p = userChange.safeParse(data);
+  if (!p.success) return { kind: 'unknown' };
+  const user = { id: p.data.resourceData.id.toLowerCase() };
+  return {
+    kind: 'signals',
+    shape: 'usersChangeNotification',
+    signals: [{ source: sourceOf(event), kind: 'recheck', user, reference: event.id, at: event.time }],
+  };
+}
+
+/** A Sentinel incident, wrapped in a playbook trigger's body or bare: re-check every Entra account it names. */
+function fromSentinelIncident(data: object, event: ParsedEvent): SignalParse {
+  const wrapped = has(data, 'object');
+  const p = wrapped ? playbookBody.safeParse(data) : bareIncident.safeParse(data);
+  if (!p.success) return { kind: 'invalid', shape: 'sentinelIncident', message: issues(p.error) };
+  const props = wrapped
+    ? (p.data as z.output<typeof playbookBody>).object.properties
+    : (p.data as z.output<typeof bareIncident>).properties;
+  const ids = new Set<string>();
+  for (const entity of props.relatedEntities) {
+    const a = account.safeParse(entity);
+    if (a.success && a.data.properties?.aadUserId) ids.add(a.data.properties.aadUserId.toLowerCase());
+  }
+  if (ids.size === 0) return { kind: 'unknown' };
+  const reference = `Sentinel incident ${String(props.incidentNumber ?? event.id)}${props.title ? `: ${props.title}` : ''}`;
+  return {
+    kind: 'signals',
+    shape: 'sentinelIncident',
+    signals: [...ids].map((id) => ({ source: 'sentinel', kind: 'recheck' as const, user: { id }, reference, at: event.time })),
+  };
+}
+
+/** A Graph riskDetection: re-check its user, carrying the detection. */
+function fromRiskDetection(data: object, event: ParsedEvent): SignalParse {
+  const p = detection.safeParse(data);
+  if (!p.success) return { kind: 'invalid', shape: 'riskDetection', message: issues(p.error) };
+  const d = p.data;
+  const user = { id: d.userId.toLowerCase(), ...(d.userPrincipalName ? { userPrincipalName: d.userPrincipalName } : {}) };
+  return {
+    kind: 'signals',
+    shape: 'riskDetection',
+    signals: [
+      {
+        source: sourceOf(event),
+        kind: 'recheck',
+        user,
+        detections: [detectionFacts(d)],
+        reference: `detection ${d.id}`,
+        at: event.time,
+      },
+    ],
+  };
+}
+
+/** A Graph riskyUser: the user's risk as Graph states it. */
+function fromRiskyUser(data: object, event: ParsedEvent): SignalParse {
+  const p = riskyUser.safeParse(data);
+  if (!p.success) return { kind: 'invalid', shape: 'riskyUser', message: issues(p.error) };
+  const r = p.data;
+  const risk = {
+    state: r.riskState,
+    ...(r.riskLevel ? { level: r.riskLevel } : {}),
+    ...(opt(r.riskDetail) ? { detail: r.riskDetail ?? '' } : {}),
+    ...(r.riskLastUpdatedDateTime ? { lastUpdated: r.riskLastUpdatedDateTime } : {}),
+  };
+  const user = { id: r.id.toLowerCase(), ...(r.userPrincipalName ? { userPrincipalName: r.userPrincipalName } : {}) };
+  return {
+    kind: 'signals',
+    shape: 'riskyUser',
+    signals: [{ source: sourceOf(event), kind: 'risk', user, risk, reference: event.id, at: event.time }],
+  };
+}
+
+/** `{ userId | userPrincipalName, riskLevel?, source? }` from any publisher. */
+function fromUserRisk(data: object, event: ParsedEvent): SignalParse {
+  const p = simple.safeParse(data);
+  if (!p.success) return { kind: 'invalid', shape: 'userRisk', message: issues(p.error) };
+  const s = p.data;
+  const user = {
+    ...(s.userId ? { id: s.userId.toLowerCase() } : {}),
+    ...(s.userPrincipalName ? { userPrincipalName: s.userPrincipalName } : {}),
+  };
+  return {
+    kind: 'signals',
+    shape: 'userRisk',
+    signals: [
+      {
+        source: s.source ? `event:${s.source}` : sourceOf(event),
+        // A publisher saying "this user is risky" is trusted for opening (the topic is authenticated); the poll
+        // reconciles the state with Graph later.
+        kind: 'risk',
+        user,
+        risk: { state: 'atRisk', ...(s.riskLevel ? { level: s.riskLevel } : {}) },
+        reference: event.id,
+        at: event.time,
+      },
+    ],
+  };
 }

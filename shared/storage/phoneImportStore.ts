@@ -23,6 +23,7 @@ import type {
 } from '../phones/ports';
 import { type ImportStatus, ROW_STATUSES, type RowCounts, type RowStatus } from '../phones/types';
 import type { StorageClients } from './clients';
+import { orUndefined, statusOf } from './storageErrors';
 
 export const PHONE_IMPORTS_TABLE = 'phoneimports';
 export const PHONE_ROWS_TABLE = 'phoneimportrows';
@@ -34,10 +35,6 @@ export const PHONE_CHUNK_POISON_QUEUE = `${PHONE_CHUNK_QUEUE}-poison`;
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const rowPartition = (importId: string, chunk: number) => `${importId}_${pad(chunk, 6)}`;
 const MAX_TEXT = 4_000;
-
-const statusOf = (e: { statusCode?: unknown } | null | undefined): number | undefined =>
-  typeof e === 'object' && e !== null && typeof e.statusCode === 'number' ? e.statusCode : undefined;
-const errStatus = (err: unknown) => statusOf(err as { statusCode?: unknown });
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
@@ -84,7 +81,7 @@ export class TableImportRecords implements ImportRecords {
       await client.createEntity({ partitionKey: 'import', rowKey: record.importId, ...this.toEntity(record) });
       return { created: true, record };
     } catch (err) {
-      if (errStatus(err) !== 409) throw err;
+      if (statusOf(err) !== 409) throw err;
       const existing = await this.get(record.importId);
       if (!existing) throw err;
       return { created: false, record: existing };
@@ -93,12 +90,8 @@ export class TableImportRecords implements ImportRecords {
 
   async get(importId: string): Promise<ImportRecord | undefined> {
     const client = await this.table();
-    try {
-      return this.fromEntity(await client.getEntity<Record<string, unknown>>('import', importId));
-    } catch (err) {
-      if (errStatus(err) === 404) return undefined;
-      throw err;
-    }
+    const entity = await orUndefined(client.getEntity<Record<string, unknown>>('import', importId), 404);
+    return entity && this.fromEntity(entity);
   }
 
   async listUnfinished(): Promise<ImportRecord[]> {
@@ -123,7 +116,7 @@ export class TableImportRecords implements ImportRecords {
       await client.updateEntity(entity, 'Merge', { etag: current.etag });
       return true;
     } catch (err) {
-      if (errStatus(err) === 412) return false;
+      if (statusOf(err) === 412) return false;
       throw err;
     }
   }
@@ -149,7 +142,7 @@ export class TableImportRecords implements ImportRecords {
       );
       return true;
     } catch (err) {
-      if (errStatus(err) === 412) return false;
+      if (statusOf(err) === 412) return false;
       throw err;
     }
   }
@@ -251,7 +244,7 @@ export class TableChunkStore implements ChunkStore {
     try {
       await client.createEntity(entity);
     } catch (err) {
-      if (errStatus(err) !== 409) throw err;
+      if (statusOf(err) !== 409) throw err;
       // Written again by a validator that took over: never reset a chunk a worker already finished.
       const existing = await client.getEntity<Record<string, unknown>>(importId, pad(chunk.chunk, 6));
       if (existing.state === 'done') return;
@@ -261,14 +254,9 @@ export class TableChunkStore implements ChunkStore {
 
   async claimChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<'claimed' | 'busy' | 'done'> {
     const client = await this.table();
-    let entity;
-    try {
-      entity = await client.getEntity<Record<string, unknown>>(importId, pad(chunk, 6));
-    } catch (err) {
-      // A chunk the validator never stored cannot be worked on; treat as done so the message is dropped.
-      if (errStatus(err) === 404) return 'done';
-      throw err;
-    }
+    const entity = await orUndefined(client.getEntity<Record<string, unknown>>(importId, pad(chunk, 6)), 404);
+    // A chunk the validator never stored cannot be worked on; treat as done so the message is dropped.
+    if (!entity) return 'done';
     if (entity.state === 'done') return 'done';
     const leaseUntil = num(entity.leaseUntil);
     if (leaseUntil > this.now() && entity.leaseOwner !== owner) return 'busy';
@@ -280,7 +268,7 @@ export class TableChunkStore implements ChunkStore {
       );
       return 'claimed';
     } catch (err) {
-      if (errStatus(err) === 412) return 'busy';
+      if (statusOf(err) === 412) return 'busy';
       throw err;
     }
   }
@@ -310,7 +298,7 @@ export class TableChunkStore implements ChunkStore {
     try {
       await client.updateEntity({ partitionKey: importId, rowKey: pad(chunk, 6), leaseUntil: 0 }, 'Merge', { etag: entity.etag });
     } catch (err) {
-      if (errStatus(err) !== 412) throw err;
+      if (statusOf(err) !== 412) throw err;
     }
   }
 
@@ -324,7 +312,7 @@ export class TableChunkStore implements ChunkStore {
       });
       return true;
     } catch (err) {
-      if (errStatus(err) === 412) return false;
+      if (statusOf(err) === 412) return false;
       throw err;
     }
   }

@@ -1,6 +1,7 @@
+/** Bodies and paths of the TAP routes. */
+
 import { z } from 'zod';
 
-/** Bodies and paths of the TAP routes. */
 export const tapRequestBody = z
   .object({
     lifetimeInMinutes: z.number().int().min(10).max(43_200).optional(),

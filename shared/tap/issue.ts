@@ -1,14 +1,15 @@
+/**
+ * Temporary Access Pass issuance, used by `POST /api/users/{user}/tap` (the pass goes back to the caller only) and by
+ * the `issueTap` remediation (the pass goes into the pass vault and the ticket gets a one-time retrieval link).
+ * The policy is read and decided first, so a pass that sign-in would block is never created.
+ */
+
 import type { AuditSink } from '../audit';
 import { AppError } from '../errors';
 import type { IssuedPass, TapDirectory, UserDirectory } from '../remediation/ports';
 import type { TargetUser } from '../remediation/target';
 import { decideTap, type TapPlan, type TapRefusal, type TapRequest } from './policy';
 
-/**
- * Temporary Access Pass issuance, used by `POST /api/users/{user}/tap` (the pass goes back to the caller only) and by
- * the `issueTap` remediation (the pass goes into the pass vault and the ticket gets a one-time retrieval link).
- * The policy is read and decided first, so a pass that sign-in would block is never created.
- */
 export interface TapDeps {
   readonly users: UserDirectory;
   readonly taps: TapDirectory;

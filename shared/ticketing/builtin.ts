@@ -1,3 +1,10 @@
+/**
+ * The built-in ticket system (the default provider): tickets in the app's own table `tickets`, for teams without
+ * ServiceNow or Jira, read through GET /api/tickets. One row per dedupe key (row key = the ticket id, a SHA-256 prefix
+ * of the key, which may hold characters row keys refuse), so `open` is a create that returns the existing ticket on
+ * 409; notes carry their id and are ignored when already there, so retried calls never post twice.
+ */
+
 import { createHash } from 'node:crypto';
 
 import type { TableClient } from '@azure/data-tables';
@@ -6,12 +13,6 @@ import type { StorageClients } from '../storage/clients';
 import type { TicketDraft, TicketNote, TicketProvider, TicketRef, TicketSection, TicketSeverity } from './port';
 import { TicketProviderError } from './port';
 
-/**
- * The built-in ticket system (the default provider): tickets in the app's own table `tickets`, for teams without
- * ServiceNow or Jira, read through GET /api/tickets. One row per dedupe key (row key = the ticket id, a SHA-256 prefix
- * of the key, which may hold characters row keys refuse), so `open` is a create that returns the existing ticket on
- * 409; notes carry their id and are ignored when already there, so retried calls never post twice.
- */
 export const BUILTIN_TICKETS_TABLE = 'tickets';
 const PARTITION = 'builtin';
 const MAX_CONFLICT_RETRIES = 20;

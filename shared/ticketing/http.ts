@@ -1,9 +1,3 @@
-import type { Logger } from 'pino';
-import type { z } from 'zod';
-
-import { connectionErrorCode, parseRetryAfter } from '../graph/retry';
-import { TicketProviderError, type TicketProviderName } from './port';
-
 /**
  * The one HTTP path of the ticket adapters: `fetch` with a timeout, and every failure mapped to a TicketProviderError
  * that says whether a retry can help. Adapters do not retry inside a call: a ticket call that failed goes back to the
@@ -15,6 +9,13 @@ import { TicketProviderError, type TicketProviderName } from './port';
  * the system refuses will be refused again). Logs carry method, path and status only: never the query (it holds our
  * dedupe keys), bodies, or the Authorization header.
  */
+
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+
+import { connectionErrorCode, parseRetryAfter } from '../graph/retry';
+import { TicketProviderError, type TicketProviderName } from './port';
+
 export const DEFAULT_TIMEOUT_MS = 15_000;
 const RETRYABLE_4XX = new Set([408, 425, 429]);
 const MAX_ERROR_TEXT = 500;

@@ -1,11 +1,12 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-
 /**
  * `X-Hub-Signature: sha256=<hex>`: HMAC-SHA256 of the raw body, hex-encoded. Jira Cloud admin webhooks with a secret
  * sign this way (the WebSub `method=signature` format, GitHub's construction under GitHub's older header name).
  * There is no timestamp in it, so replay protection comes from deduplicating `X-Atlassian-Webhook-Identifier` and
  * re-reading the issue before acting.
  */
+
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
 export const HUB_SIGNATURE_HEADER = 'x-hub-signature';
 const PREFIX = 'sha256=';
 

@@ -1,3 +1,17 @@
+/**
+ * Jira Cloud issues through REST v3.
+ *
+ * - Rich text (description, comments) must be Atlassian Document Format in v3; plain strings are v2 only.
+ * - Dedupe: Jira has no idempotency key. Each issue carries a label derived from our key, and `open` looks it up with
+ *   `POST /rest/api/3/search/jql` before creating. That search is eventually consistent: an issue created seconds
+ *   ago may not be found yet. The caller's own key → ticket map is therefore the primary dedupe; this search is the
+ *   fallback for a lost map entry. Within this process the ids of issues we created recently are passed as
+ *   `reconcileIssues`, which asks Jira for read-after-write consistency on exactly those issues.
+ * - Resolve: the transition is looked up by name (or target status name) from `GET .../transitions`, because
+ *   transition ids are workflow-specific; an issue already in a done status is left alone.
+ * - Auth: basic with an account email and an API token.
+ */
+
 import type { Logger } from 'pino';
 import { z } from 'zod';
 
@@ -12,19 +26,6 @@ import {
 } from './port';
 import { keyDigest, truncate } from './render';
 
-/**
- * Jira Cloud issues through REST v3.
- *
- * - Rich text (description, comments) must be Atlassian Document Format in v3; plain strings are v2 only.
- * - Dedupe: Jira has no idempotency key. Each issue carries a label derived from our key, and `open` looks it up with
- *   `POST /rest/api/3/search/jql` before creating. That search is eventually consistent: an issue created seconds
- *   ago may not be found yet. The caller's own key → ticket map is therefore the primary dedupe; this search is the
- *   fallback for a lost map entry. Within this process the ids of issues we created recently are passed as
- *   `reconcileIssues`, which asks Jira for read-after-write consistency on exactly those issues.
- * - Resolve: the transition is looked up by name (or target status name) from `GET .../transitions`, because
- *   transition ids are workflow-specific; an issue already in a done status is left alone.
- * - Auth: basic with an account email and an API token.
- */
 const LABEL_PREFIX = 'entra-ops-';
 const SUMMARY_MAX = 255;
 /** Jira accepts at most 50 ids in `reconcileIssues`. */

@@ -1,17 +1,3 @@
-import type { Logger } from 'pino';
-import { z } from 'zod';
-
-import { basicAuth, parseAnswer, type ProviderHttpOptions, type ProviderResponse, sendProviderRequest } from './http';
-import {
-  type TicketDraft,
-  type TicketNote,
-  type TicketProvider,
-  TicketProviderError,
-  type TicketRef,
-  type TicketSeverity,
-} from './port';
-import { draftText, keyDigest, noteText, truncate } from './render';
-
 /**
  * ServiceNow incidents through the Table API (`/api/now/table/incident`).
  *
@@ -26,6 +12,21 @@ import { draftText, keyDigest, noteText, truncate } from './render';
  * - Auth: basic (an integration user with the itil role) or OAuth client credentials against `/oauth_token.do`, the
  *   token cached until shortly before it expires and fetched again once when the instance answers 401.
  */
+
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+import { basicAuth, parseAnswer, type ProviderHttpOptions, type ProviderResponse, sendProviderRequest } from './http';
+import {
+  type TicketDraft,
+  type TicketNote,
+  type TicketProvider,
+  TicketProviderError,
+  type TicketRef,
+  type TicketSeverity,
+} from './port';
+import { draftText, keyDigest, noteText, truncate } from './render';
+
 export const SERVICENOW_STATE = { new: '1', inProgress: '2', onHold: '3', resolved: '6', closed: '7', canceled: '8' } as const;
 const CORRELATION_ID_MAX = 100;
 const SHORT_DESCRIPTION_MAX = 160;

@@ -1,5 +1,3 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com, spec/standard-webhooks.md): the sender signs
  * `<webhook-id>.<webhook-timestamp>.<raw body>` with HMAC-SHA256 and sends
@@ -13,6 +11,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  * five minutes away from their clock in either direction (the reference libraries' WEBHOOK_TOLERANCE_IN_SECONDS).
  * Replays inside the window are the receiver's job: it keeps the ids it has seen for at least the tolerance.
  */
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 export const SECRET_PREFIX = 'whsec_';
 const MIN_SECRET_BYTES = 24;

@@ -1,10 +1,3 @@
-import type { Logger } from 'pino';
-
-import { type ProviderHttpOptions, sendProviderRequest } from './http';
-import { type TicketDraft, type TicketNote, type TicketProvider, TicketProviderError, type TicketRef } from './port';
-import { keyDigest } from './render';
-import { signHeaders } from './standardWebhooks';
-
 /**
  * Tickets as signed JSON POSTs to a receiver the team runs (a Logic App, an ITSM's inbound webhook, their own code),
  * the Standard Webhooks way: `{ type, timestamp, data }` bodies with `webhook-id`, `webhook-timestamp` and
@@ -14,6 +7,14 @@ import { signHeaders } from './standardWebhooks';
  * retried from our ticket queue carries the same id, so the receiver's dedupe on `webhook-id` makes retries harmless.
  * The ticket id is derived from our dedupe key the same way, so the same key always names the same ticket.
  */
+
+import type { Logger } from 'pino';
+
+import { type ProviderHttpOptions, sendProviderRequest } from './http';
+import { type TicketDraft, type TicketNote, type TicketProvider, TicketProviderError, type TicketRef } from './port';
+import { keyDigest } from './render';
+import { signHeaders } from './standardWebhooks';
+
 export type WebhookEventType = 'ticket.opened' | 'ticket.updated' | 'ticket.resolved';
 
 export interface WebhookOptions {

@@ -55,60 +55,51 @@ function tokenize(input: string): Token[] {
       i++;
       continue;
     }
-    if (ch === '(' || ch === ')' || ch === ',' || ch === ':') {
-      tokens.push({ t: 'punct', v: ch });
-      i++;
-      continue;
-    }
-    if (ch === "'") {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= input.length) throw new FilterSyntaxError('unterminated string literal');
-        const c = input.charAt(i);
-        if (c === "'") {
-          if (input.charAt(i + 1) === "'") {
-            value += "'";
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        value += c;
-        i++;
-      }
-      tokens.push({ t: 'str', v: value });
-      continue;
-    }
-    const rest = input.slice(i);
-    const guid = GUID.exec(rest);
-    if (guid && !/[0-9A-Za-z-]/.test(rest.charAt(guid[0].length))) {
-      tokens.push({ t: 'guid', v: guid[0] });
-      i += guid[0].length;
-      continue;
-    }
-    const dt = DATETIME.exec(rest);
-    if (dt?.[1] !== undefined) {
-      tokens.push({ t: 'datetime', v: dt[0] });
-      i += dt[0].length;
-      continue;
-    }
-    const num = NUMBER.exec(rest);
-    if (num) {
-      tokens.push({ t: 'num', v: Number(num[0]) });
-      i += num[0].length;
-      continue;
-    }
-    const ident = IDENT.exec(rest);
-    if (ident) {
-      tokens.push({ t: 'ident', v: ident[0] });
-      i += ident[0].length;
-      continue;
-    }
-    throw new FilterSyntaxError(`unexpected character '${ch}' at position ${i}`);
+    const next = punctToken(ch) ?? (ch === "'" ? stringToken(input, i) : wordToken(input.slice(i)));
+    if (!next) throw new FilterSyntaxError(`unexpected character '${ch}' at position ${i}`);
+    tokens.push(next.token);
+    i += next.length;
   }
   return tokens;
+}
+
+const PUNCT = new Set(['(', ')', ',', ':']);
+
+function punctToken(ch: string): { token: Token; length: number } | undefined {
+  return PUNCT.has(ch) ? { token: { t: 'punct', v: ch as '(' | ')' | ',' | ':' }, length: 1 } : undefined;
+}
+
+/** A quoted string literal starting at `start` (a doubled quote is one quote), and how many characters it took. */
+function stringToken(input: string, start: number): { token: Token; length: number } {
+  let value = '';
+  let i = start + 1;
+  for (;;) {
+    if (i >= input.length) throw new FilterSyntaxError('unterminated string literal');
+    const c = input.charAt(i);
+    if (c === "'" && input.charAt(i + 1) === "'") {
+      value += "'";
+      i += 2;
+    } else if (c === "'") {
+      return { token: { t: 'str', v: value }, length: i + 1 - start };
+    } else {
+      value += c;
+      i++;
+    }
+  }
+}
+
+/** A GUID, a date-time, a number or an identifier at the start of `rest`, tried in that order. */
+function wordToken(rest: string): { token: Token; length: number } | undefined {
+  const guid = GUID.exec(rest);
+  if (guid && !/[0-9A-Za-z-]/.test(rest.charAt(guid[0].length)))
+    return { token: { t: 'guid', v: guid[0] }, length: guid[0].length };
+  const dt = DATETIME.exec(rest);
+  if (dt?.[1] !== undefined) return { token: { t: 'datetime', v: dt[0] }, length: dt[0].length };
+  const num = NUMBER.exec(rest);
+  if (num) return { token: { t: 'num', v: Number(num[0]) }, length: num[0].length };
+  const ident = IDENT.exec(rest);
+  if (ident) return { token: { t: 'ident', v: ident[0] }, length: ident[0].length };
+  return undefined;
 }
 
 const CMP_OPS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);

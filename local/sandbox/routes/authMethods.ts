@@ -177,6 +177,35 @@ function num(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
+/** The requested lifetime, or the policy's default; Graph refuses one outside 10..43200 or the policy's range. */
+function tapLifetime(requested: unknown, config: Json): number {
+  const min = num(config.minimumLifetimeInMinutes, 60);
+  const max = num(config.maximumLifetimeInMinutes, 480);
+  const lifetime = requested === undefined ? num(config.defaultLifetimeInMinutes, 60) : requested;
+  if (
+    typeof lifetime !== 'number' ||
+    !Number.isInteger(lifetime) ||
+    lifetime < 10 ||
+    lifetime > 43200 ||
+    lifetime < min ||
+    lifetime > max
+  ) {
+    throw err400(
+      'badRequest',
+      `Invalid lifetimeInMinutes ${JSON.stringify(lifetime)}: the Temporary Access Pass policy allows ${min} to ${max} minutes (minimumLifetimeInMinutes / maximumLifetimeInMinutes).`,
+    );
+  }
+  return lifetime;
+}
+
+/** The requested start, or now. */
+function tapStart(requested: unknown): string {
+  if (requested === undefined) return isoNow();
+  if (typeof requested !== 'string' || Number.isNaN(Date.parse(requested)))
+    throw err400('badRequest', "Invalid value for 'startDateTime'.");
+  return new Date(requested).toISOString();
+}
+
 function createTap(ctx: RouteContext): Json {
   const user = requireUser(ctx.env, ctx.params[0] ?? '');
   const body = ctx.call.body === undefined ? {} : jsonBody(ctx.call);
@@ -204,28 +233,8 @@ function createTap(ctx: RouteContext): Json {
       "A multi-use Temporary Access Pass (isUsableOnce: false) is not allowed: the Temporary Access Pass policy setting 'isUsableOnce' is true (one-time use only).",
     );
   }
-  const min = num(config.minimumLifetimeInMinutes, 60);
-  const max = num(config.maximumLifetimeInMinutes, 480);
-  const lifetime = body.lifetimeInMinutes === undefined ? num(config.defaultLifetimeInMinutes, 60) : body.lifetimeInMinutes;
-  if (
-    typeof lifetime !== 'number' ||
-    !Number.isInteger(lifetime) ||
-    lifetime < 10 ||
-    lifetime > 43200 ||
-    lifetime < min ||
-    lifetime > max
-  ) {
-    throw err400(
-      'badRequest',
-      `Invalid lifetimeInMinutes ${JSON.stringify(lifetime)}: the Temporary Access Pass policy allows ${min} to ${max} minutes (minimumLifetimeInMinutes / maximumLifetimeInMinutes).`,
-    );
-  }
-  let start = isoNow();
-  if (body.startDateTime !== undefined) {
-    if (typeof body.startDateTime !== 'string' || Number.isNaN(Date.parse(body.startDateTime)))
-      throw err400('badRequest', "Invalid value for 'startDateTime'.");
-    start = new Date(body.startDateTime).toISOString();
-  }
+  const lifetime = tapLifetime(body.lifetimeInMinutes, config);
+  const start = tapStart(body.startDateTime);
   const tap: Json = {
     id: randomUUID(),
     createdDateTime: isoNow(),

@@ -29,78 +29,86 @@ export interface DecodeOptions {
 }
 
 export async function* decodeText(source: AsyncIterable<Uint8Array>, options: DecodeOptions): AsyncGenerator<string> {
-  let decoder: TextDecoder | undefined;
-  let encoding: TextEncoding = 'utf-8';
-  let pending: Uint8Array = new Uint8Array(0);
-  let offset = 0;
-  let lineSoFar = 1;
-
-  const decode = (bytes: Uint8Array, final: boolean): string => {
-    if (!decoder) throw new Error('decoder not initialised');
-    if (encoding === 'utf-8') {
-      const nul = bytes.indexOf(0);
-      if (nul >= 0) {
-        throw new CsvFileError({
-          code: 'FILE_NOT_TEXT',
-          message: `The file is binary, not CSV text (a NUL byte at byte ${offset - bytes.byteLength + nul + 1}, line ${lineSoFar})`,
-          line: lineSoFar,
-        });
-      }
-    }
-    try {
-      const text = decoder.decode(bytes, { stream: !final });
-      if (text.includes('\0')) {
-        throw new CsvFileError({
-          code: 'FILE_NOT_TEXT',
-          message: `The file is binary, not CSV text (a NUL character near line ${lineSoFar})`,
-          line: lineSoFar,
-        });
-      }
-      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineSoFar++;
-      return text;
-    } catch (err) {
-      if (err instanceof CsvFileError) throw err;
-      throw new CsvFileError({
-        code: 'FILE_NOT_TEXT',
-        message: `The file is not UTF-8 or UTF-16 text (invalid bytes near line ${lineSoFar}); save it as "CSV UTF-8"`,
-        line: lineSoFar,
-      });
-    }
-  };
-
+  const text = new CsvTextDecoder(options.maxBytes);
   for await (const chunk of source) {
-    offset += chunk.byteLength;
-    if (offset > options.maxBytes) {
+    const decoded = text.push(chunk);
+    if (decoded) yield decoded;
+  }
+  const tail = text.end();
+  if (tail) yield tail;
+}
+
+/**
+ * Decodes one file chunk by chunk: holds the first bytes until a BOM can be seen, then decodes strictly, counting
+ * bytes (for the size limit and NUL positions) and lines (for where a problem is).
+ */
+export class CsvTextDecoder {
+  private decoder: TextDecoder | undefined;
+  private encoding: TextEncoding = 'utf-8';
+  private pending: Uint8Array = new Uint8Array(0);
+  private offset = 0;
+  private lineSoFar = 1;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** The text of this chunk (empty while waiting for enough bytes to see a BOM). */
+  push(chunk: Uint8Array): string {
+    this.offset += chunk.byteLength;
+    if (this.offset > this.maxBytes) {
       throw new CsvFileError({
         code: 'FILE_TOO_LARGE',
-        message: `The file is larger than the ${options.maxBytes}-byte limit (PHONE_MAX_FILE_BYTES); split it into smaller files`,
+        message: `The file is larger than the ${this.maxBytes}-byte limit (PHONE_MAX_FILE_BYTES); split it into smaller files`,
       });
     }
-    if (!decoder) {
-      // Wait for enough bytes to see a BOM.
-      const merged = new Uint8Array(pending.byteLength + chunk.byteLength);
-      merged.set(pending, 0);
-      merged.set(chunk, pending.byteLength);
-      if (merged.byteLength < 3) {
-        pending = merged;
-        continue;
-      }
-      encoding = detectEncoding(merged);
-      decoder = new TextDecoder(encoding, { fatal: true });
-      const text = decode(merged, false);
-      if (text) yield text;
-      continue;
+    if (this.decoder) return this.decode(chunk, false);
+    const merged = new Uint8Array(this.pending.byteLength + chunk.byteLength);
+    merged.set(this.pending, 0);
+    merged.set(chunk, this.pending.byteLength);
+    if (merged.byteLength < 3) {
+      this.pending = merged;
+      return '';
     }
-    const text = decode(chunk, false);
-    if (text) yield text;
+    this.start(merged);
+    return this.decode(merged, false);
   }
-  if (!decoder) {
-    encoding = detectEncoding(pending);
-    decoder = new TextDecoder(encoding, { fatal: true });
-    const text = decode(pending, true);
-    if (text) yield text;
-    return;
+
+  /** The rest of the text once the source ends (a file shorter than a BOM is decoded here). */
+  end(): string {
+    if (this.decoder) return this.decode(new Uint8Array(0), true);
+    this.start(this.pending);
+    return this.decode(this.pending, true);
   }
-  const tail = decode(new Uint8Array(0), true);
-  if (tail) yield tail;
+
+  private start(head: Uint8Array): void {
+    this.encoding = detectEncoding(head);
+    this.decoder = new TextDecoder(this.encoding, { fatal: true });
+  }
+
+  private decode(bytes: Uint8Array, final: boolean): string {
+    if (this.encoding === 'utf-8') {
+      const nul = bytes.indexOf(0);
+      if (nul >= 0) this.notText(`a NUL byte at byte ${this.offset - bytes.byteLength + nul + 1}, line ${this.lineSoFar}`);
+    }
+    let text: string;
+    try {
+      text = this.decoder?.decode(bytes, { stream: !final }) ?? '';
+    } catch {
+      throw new CsvFileError({
+        code: 'FILE_NOT_TEXT',
+        message: `The file is not UTF-8 or UTF-16 text (invalid bytes near line ${this.lineSoFar}); save it as "CSV UTF-8"`,
+        line: this.lineSoFar,
+      });
+    }
+    if (text.includes('\0')) this.notText(`a NUL character near line ${this.lineSoFar}`);
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.lineSoFar++;
+    return text;
+  }
+
+  private notText(where: string): never {
+    throw new CsvFileError({
+      code: 'FILE_NOT_TEXT',
+      message: `The file is binary, not CSV text (${where})`,
+      line: this.lineSoFar,
+    });
+  }
 }

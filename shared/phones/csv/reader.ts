@@ -55,18 +55,53 @@ export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvRe
       message: 'The file is empty: expected a header line such as UserName,PhoneNumber and one row per user',
     });
   }
-
-  async function* all(): AsyncGenerator<string> {
-    yield head;
-    if (done) return;
-    for (;;) {
-      const next = await text.next();
-      if (next.done) return;
-      yield next.value;
+  const run = startParser(replay(head, done, text), delimiter, options);
+  let headerSeen = false;
+  try {
+    for await (const value of run.parser as AsyncIterable<ParsedRecord>) {
+      const line = value.info.lines - newlinesIn(value.record);
+      run.lastEnd = value.info.lines;
+      yield* skippedBefore(run.skipped, line);
+      yield headerSeen
+        ? { kind: 'record', line, fields: value.record }
+        : { kind: 'header', line, fields: value.record, delimiter };
+      headerSeen = true;
     }
+  } catch (err) {
+    throw asFileError(err, run.inputError);
+  } finally {
+    run.input.destroy();
   }
+  throwEndProblem(run);
+  yield* skippedBefore(run.skipped, Infinity);
+  if (!headerSeen) {
+    throw new CsvFileError({ code: 'CSV_EMPTY', message: 'The file has no header line: expected e.g. UserName,PhoneNumber' });
+  }
+}
 
-  const skipped: { line: number; reason: string }[] = [];
+/** Everything `sniff` read, then the rest of the text. */
+async function* replay(head: string, done: boolean, text: AsyncIterator<string>): AsyncGenerator<string> {
+  yield head;
+  if (done) return;
+  for (;;) {
+    const next = await text.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+/** A parse in progress: what the parser skipped or could not get past, and how far it read. */
+interface ParserRun {
+  readonly parser: ReturnType<typeof parse>;
+  readonly input: Readable;
+  /** Records skipped for a record-level problem, in line order, reported before the next good record. */
+  readonly skipped: { line: number; reason: string }[];
+  fatal?: CsvError;
+  inputError?: unknown;
+  lastEnd: number;
+}
+
+function startParser(text: AsyncIterable<string>, delimiter: Delimiter, options: CsvReadOptions): ParserRun {
   const parser = parse({
     delimiter,
     bom: true,
@@ -80,71 +115,57 @@ export async function* readCsv(source: AsyncIterable<Uint8Array>, options: CsvRe
     trim: false,
     max_record_size: options.maxRecordChars ?? 16_384,
   });
-  let lastEnd = 0;
-  let fatal: CsvError | undefined;
+  const input = Readable.from(text, { objectMode: false });
+  const run: ParserRun = { parser, input, skipped: [], lastEnd: 0 };
   parser.on('skip', (err: CsvError) => {
     // These swallow every following row: the file cannot be read reliably past this point.
     if (err.code === 'CSV_QUOTE_NOT_CLOSED' || err.code === 'CSV_MAX_RECORD_SIZE') {
-      fatal ??= err;
+      run.fatal ??= err;
       return;
     }
-    const lines = typeof err.lines === 'number' ? err.lines : 0;
-    skipped.push({ line: lines, reason: describe(err) });
+    run.skipped.push({ line: typeof err.lines === 'number' ? err.lines : 0, reason: describe(err) });
   });
-  const input = Readable.from(all(), { objectMode: false });
-  let inputError: unknown;
   input.on('error', (err) => {
-    inputError = err;
+    run.inputError = err;
     parser.destroy(err);
   });
   input.pipe(parser);
+  return run;
+}
 
-  let headerSeen = false;
-  try {
-    for await (const value of parser as AsyncIterable<ParsedRecord>) {
-      const end = value.info.lines;
-      lastEnd = end;
-      const line = end - newlinesIn(value.record);
-      while (skipped.length > 0 && (skipped[0]?.line ?? 0) < line) {
-        const s = skipped.shift();
-        if (s) yield { kind: 'malformed', line: s.line, reason: s.reason };
-      }
-      if (!headerSeen) {
-        headerSeen = true;
-        yield { kind: 'header', line, fields: value.record, delimiter };
-      } else {
-        yield { kind: 'record', line, fields: value.record };
-      }
-    }
-  } catch (err) {
-    if (inputError instanceof CsvFileError) throw inputError;
-    if (err instanceof CsvFileError) throw err;
-    if (err instanceof CsvError) {
-      const line = typeof err.lines === 'number' ? err.lines : undefined;
-      throw new CsvFileError({
-        code: 'CSV_MALFORMED',
-        message: `${line !== undefined ? `Line ${line}: ` : ''}${describe(err)}; the rest of the file cannot be read`,
-        ...(line !== undefined && { line }),
-      });
-    }
-    throw err;
-  } finally {
-    input.destroy();
+/** Takes from `skipped` the records that started before `line`, as malformed-row events. */
+function* skippedBefore(skipped: { line: number; reason: string }[], line: number): Generator<CsvEvent> {
+  while (skipped.length > 0 && (skipped[0]?.line ?? 0) < line) {
+    const s = skipped.shift();
+    if (s) yield { kind: 'malformed', line: s.line, reason: s.reason };
   }
-  if (inputError instanceof CsvFileError) throw inputError;
-  if (fatal) {
+}
+
+/** What a failed parse means for the file: a decoding problem as found, a CSV error with its line, else the error. */
+function asFileError(err: unknown, inputError: unknown): unknown {
+  if (inputError instanceof CsvFileError) return inputError;
+  if (err instanceof CsvFileError) return err;
+  if (!(err instanceof CsvError)) return err;
+  const line = typeof err.lines === 'number' ? err.lines : undefined;
+  return new CsvFileError({
+    code: 'CSV_MALFORMED',
+    message: `${line !== undefined ? `Line ${line}: ` : ''}${describe(err)}; the rest of the file cannot be read`,
+    ...(line !== undefined && { line }),
+  });
+}
+
+/** After the last record: a decoding problem, a record the parser could not get past, or a failed read. */
+function throwEndProblem(run: ParserRun): void {
+  if (run.inputError instanceof CsvFileError) throw run.inputError;
+  if (run.fatal) {
     // Reported once every good record is consumed, so `lastEnd` is the last line that could be read.
     throw new CsvFileError({
       code: 'CSV_MALFORMED',
-      message: `After line ${lastEnd}: ${describe(fatal)}; no row after it can be read, so nothing was imported`,
-      line: lastEnd + 1,
+      message: `After line ${run.lastEnd}: ${describe(run.fatal)}; no row after it can be read, so nothing was imported`,
+      line: run.lastEnd + 1,
     });
   }
-  if (inputError !== undefined) throw toError(inputError);
-  for (const s of skipped) yield { kind: 'malformed', line: s.line, reason: s.reason };
-  if (!headerSeen) {
-    throw new CsvFileError({ code: 'CSV_EMPTY', message: 'The file has no header line: expected e.g. UserName,PhoneNumber' });
-  }
+  if (run.inputError !== undefined) throw toError(run.inputError);
 }
 
 function describe(err: CsvError): string {
