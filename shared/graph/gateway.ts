@@ -37,6 +37,7 @@ import type {
   GraphScopeOptions,
 } from './types';
 import { GRAPH_VERSION, normaliseBaseUrl, requestUrl } from './urls';
+import { WriteQuota } from './writeQuota';
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -89,6 +90,8 @@ interface Shared {
   readonly tokens: GraphTokenProvider;
   readonly limiter: AdaptiveLimiter;
   readonly pacer: Pacer;
+  /** Graph's write quota, taken before every write is sent (writeQuota.ts). */
+  readonly writeQuota: WriteQuota;
   readonly fetch: typeof fetch;
   readonly logger: GraphLogger | undefined;
   readonly random: () => number;
@@ -112,6 +115,8 @@ interface Call {
   readonly allow?: readonly number[];
   /** May be sent again after a 500/502/504 or a connection failure (see the module comment). */
   readonly safeToRepeat: boolean;
+  /** Writes this HTTP call makes against Graph's write quota: 1 for a non-GET request, the non-GET items of a $batch. */
+  readonly writes: number;
   /** Extra cancellation for this call only (a `$batch` sibling failed). */
   readonly signal?: AbortSignal;
   /** Called with each response before retry decisions (the batch path counts throttled items). */
@@ -139,6 +144,7 @@ export function createGraphGateway(options: GraphGatewayOptions): Graph {
     tokens,
     limiter: new AdaptiveLimiter(options.maxConcurrency),
     pacer: new Pacer(options.pacingTimeScale ?? 1, now, sleep),
+    writeQuota: new WriteQuota(options.pacingTimeScale ?? 1, now, sleep),
     fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     logger: options.logger,
     random: options.random ?? Math.random,
@@ -224,6 +230,7 @@ class GraphScope implements Graph {
       method: req.method,
       url: requestUrl(this.shared.baseUrl, req.path, req.query),
       safeToRepeat: isSafeToRepeat(req.method, req.idempotent),
+      writes: req.method === 'GET' ? 0 : 1,
       ...(req.body === undefined ? {} : { body: req.body }),
       ...(req.headers === undefined ? {} : { headers: req.headers }),
     };
@@ -239,6 +246,7 @@ class GraphScope implements Graph {
       url: this.shared.batchUrl,
       body: { requests },
       safeToRepeat,
+      writes: requests.filter((r) => r.method !== 'GET').length,
       signal,
       inspect: (raw, permit) => {
         if (!isOk(raw.status)) return;
@@ -312,6 +320,7 @@ class GraphScope implements Graph {
       let permit: Permit;
       let paced: PaceTicket | undefined;
       try {
+        await this.shared.writeQuota.take(call.writes, this.waitSignal(call.signal));
         if (pace) paced = await this.shared.pacer.acquire(pace, this.waitSignal(call.signal));
         permit = await this.shared.limiter.acquire(this.waitSignal(call.signal));
       } catch (e) {
