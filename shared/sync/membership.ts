@@ -35,7 +35,18 @@ export interface LoadedMembership {
   readonly reads: Map<string, 'full' | 'delta'>;
   /** Groups that do not exist (any role). */
   readonly missing: Set<string>;
+  /**
+   * Where each group's next delta round starts. Saved with their members already; held here without them (`members`
+   * empty; `groups` has them) so a run keeps one copy of a large group, not two.
+   */
   readonly snapshots: Map<string, GroupSnapshot>;
+}
+
+/** Members by id, built without an intermediate array of pairs (a 200k-member group would allocate it in full). */
+function byId(members: readonly MemberFacts[]): Map<string, MemberFacts> {
+  const map = new Map<string, MemberFacts>();
+  for (const m of members) map.set(m.id, m);
+  return map;
 }
 
 /** Transitive expansion stops here: a job reaching more nested groups than this is almost certainly a mistake. */
@@ -135,19 +146,19 @@ async function readRound(
     }
     if (result.group) out.info.set(result.groupId, result.group);
     if (result.status === 'full') {
-      out.groups.set(result.groupId, new Map(result.members.map((m) => [m.id, m])));
+      out.groups.set(result.groupId, byId(result.members));
       out.reads.set(result.groupId, 'full');
       out.snapshots.set(result.groupId, {
         groupId: result.groupId,
         fullReadAt: now.toISOString(),
         properties: props,
-        members: result.members,
+        members: [],
         ...(result.deltaLink ? { deltaLink: result.deltaLink } : {}),
       });
       continue;
     }
     const base = snapshots.get(result.groupId);
-    const members = new Map((base?.members ?? []).map((m) => [m.id, m]));
+    const members = byId(base?.members ?? []);
     for (const id of result.removed) members.delete(id);
     for (const m of result.added) {
       members.set(m.id, m);
@@ -180,9 +191,7 @@ async function readRound(
     const snapshot = out.snapshots.get(id);
     const members = out.groups.get(id);
     if (!snapshot || !members) continue;
-    const complete = { ...snapshot, members: [...members.values()] };
-    out.snapshots.set(id, complete);
     await deps.fence?.();
-    await deps.state.saveSnapshot(jobId, complete);
+    await deps.state.saveSnapshot(jobId, { ...snapshot, members: [...members.values()] });
   }
 }
