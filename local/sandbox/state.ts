@@ -69,41 +69,9 @@ export class TenantState {
     for (const u of f.users ?? []) this.putUser(u);
     for (const d of f.devices ?? []) this.putKind(this.devices, d, 'device');
     for (const sp of f.servicePrincipals ?? []) this.putKind(this.servicePrincipals, sp, 'servicePrincipal');
-    const pendingMembers: [string, string[]][] = [];
-    for (const g of f.groups ?? []) {
-      const { members, ...rest } = g;
-      this.groups.set(g.id, { obj: rest, members: new Set() });
-      this.kinds.set(g.id, 'group');
-      pendingMembers.push([g.id, members ?? []]);
-    }
-    // Members are linked after every object is known, so forward references between groups work.
-    for (const [groupId, members] of pendingMembers) {
-      const rec = this.groups.get(groupId);
-      if (!rec) continue;
-      for (const m of members) {
-        if (!this.kinds.has(m)) throw new Error(`Invalid tenant file: group ${groupId} lists unknown member ${m}`);
-        rec.members.add(m);
-        this.indexMembership(m, groupId);
-      }
-    }
+    this.loadGroups(f.groups ?? []);
     for (const [userId, list] of Object.entries(f.sponsors ?? {})) this.sponsors.set(userId, [...list]);
-    for (const [userId, list] of Object.entries(f.phoneMethods ?? {})) {
-      const methods = new Map<string, Json>();
-      for (const m of list) {
-        const method: Json = { ...m };
-        const state = m.smsSignInState === 'ready' ? 'ready' : 'notEnabled';
-        if (state === 'ready' && m.phoneType === 'mobile') {
-          const key = normalisePhone(m.phoneNumber);
-          if (this.smsNumbers.has(key)) method.smsSignInState = 'notEnabled';
-          else {
-            this.smsNumbers.set(key, userId);
-            method.smsSignInState = 'ready';
-          }
-        } else method.smsSignInState = 'notEnabled';
-        methods.set(m.id, method);
-      }
-      this.phoneMethods.set(userId, methods);
-    }
+    for (const [userId, list] of Object.entries(f.phoneMethods ?? {})) this.loadPhoneMethods(userId, list);
     for (const [userId, list] of Object.entries(f.temporaryAccessPassMethods ?? {})) {
       const last = list[list.length - 1];
       if (last) this.tapMethods.set(userId, { ...last });
@@ -122,6 +90,41 @@ export class TenantState {
       displayName: 'Authentication Methods Policy',
       authenticationMethodConfigurations: [],
     };
+  }
+
+  private loadGroups(groups: NonNullable<TenantFile['groups']>): void {
+    for (const g of groups) {
+      const { members: _members, ...rest } = g;
+      this.groups.set(g.id, { obj: rest, members: new Set() });
+      this.kinds.set(g.id, 'group');
+    }
+    // Members are linked after every object is known, so forward references between groups work.
+    for (const g of groups) {
+      const rec = this.groups.get(g.id);
+      if (!rec) continue;
+      for (const m of g.members ?? []) {
+        if (!this.kinds.has(m)) throw new Error(`Invalid tenant file: group ${g.id} lists unknown member ${m}`);
+        rec.members.add(m);
+        this.indexMembership(m, g.id);
+      }
+    }
+  }
+
+  /** A mobile number is `ready` for SMS sign-in for at most one user: later claims of the same number load notEnabled. */
+  private loadPhoneMethods(userId: string, list: NonNullable<TenantFile['phoneMethods']>[string]): void {
+    const methods = new Map<string, Json>();
+    for (const m of list) {
+      const method: Json = { ...m, smsSignInState: 'notEnabled' };
+      if (m.smsSignInState === 'ready' && m.phoneType === 'mobile') {
+        const key = normalisePhone(m.phoneNumber);
+        if (!this.smsNumbers.has(key)) {
+          this.smsNumbers.set(key, userId);
+          method.smsSignInState = 'ready';
+        }
+      }
+      methods.set(m.id, method);
+    }
+    this.phoneMethods.set(userId, methods);
   }
 
   private putUser(u: Json & { id: string; userPrincipalName: string }): void {
