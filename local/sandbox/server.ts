@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { SandboxEnv } from './env';
 import { knobsPatchSchema, mergeKnobs, type SandboxKnobs } from './knobs';
 import { runGraph } from './pipeline';
+import type { Router } from './router';
 import { bearerToken, buildRouter } from './routes/index';
 import { parseTenantFile, type TenantFile } from './tenantFile';
 
@@ -64,90 +65,100 @@ export interface ServerOptions {
   readonly knobs: Partial<SandboxKnobs>;
 }
 
+async function parseJsonBody(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  return text.length === 0 ? {} : (JSON.parse(text) as unknown);
+}
+
+/** `/_sandbox/...`: tenant, reset, knobs and stats (local/sandbox/README.md). No auth: loopback only. */
+async function handleControl(env: SandboxEnv, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  const method = req.method ?? 'GET';
+  try {
+    if (path === '/_sandbox/tenant' && method === 'GET') return send(res, 200, env.state.toTenantFile());
+    if (path === '/_sandbox/tenant' && method === 'POST') {
+      env.replaceTenant(parseTenantFile(await parseJsonBody(req), 'POST /_sandbox/tenant'));
+      return send(res, 204, undefined);
+    }
+    if (path === '/_sandbox/reset' && method === 'POST') {
+      env.reset();
+      return send(res, 204, undefined);
+    }
+    if (path === '/_sandbox/knobs' && method === 'GET') return send(res, 200, env.knobs);
+    if (path === '/_sandbox/knobs' && method === 'POST') return setKnobs(env, res, await parseJsonBody(req));
+    if (path === '/_sandbox/stats' && method === 'GET') return send(res, 200, env.stats.snapshot());
+    if (path === '/_sandbox/stats/reset' && method === 'POST') {
+      env.stats.reset();
+      return send(res, 204, undefined);
+    }
+    return controlError(res, 404, 'NotFound', `No sandbox control route ${method} ${path}.`);
+  } catch (err) {
+    if (err instanceof SyntaxError) return controlError(res, 400, 'InvalidJson', `Body is not valid JSON: ${err.message}`);
+    if (err instanceof Error) return controlError(res, 400, 'InvalidRequest', err.message);
+    throw err;
+  }
+}
+
+function setKnobs(env: SandboxEnv, res: ServerResponse, body: unknown): void {
+  const parsed = knobsPatchSchema.safeParse(body);
+  if (!parsed.success) {
+    const message = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    return controlError(res, 400, 'InvalidKnobs', message);
+  }
+  env.knobs = mergeKnobs(env.knobs, parsed.data);
+  send(res, 200, env.knobs);
+}
+
+/** `/v1.0/...`: every Graph request through the pipeline (auth, throttling, faults, latency, the route). */
+async function handleGraph(env: SandboxEnv, router: Router, req: IncomingMessage, res: ServerResponse, fallbackHost: string) {
+  const headers = headersOf(req);
+  const text = await readBody(req);
+  let body: unknown;
+  let invalidJson = false;
+  if (text.trim().length > 0) {
+    try {
+      body = JSON.parse(text) as unknown;
+    } catch {
+      invalidJson = true;
+    }
+  }
+  const outcome = await runGraph(env, router, {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    headers,
+    body,
+    token: bearerToken(headers),
+    origin: `http://${headers.host ?? fallbackHost}`,
+    inBatch: false,
+    invalidJson,
+  });
+  if ('reset' in outcome) {
+    req.socket.destroy();
+    return;
+  }
+  send(res, outcome.status, outcome.body, outcome.headers);
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
 export async function startServer(options: ServerOptions): Promise<GraphSandbox> {
   const env = new SandboxEnv(options.tenant, options.knobs);
   const router = buildRouter(() => env);
   const sockets = new Set<Socket>();
-
-  const handleControl = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
-    const method = req.method ?? 'GET';
-    const parseJson = async (): Promise<unknown> => {
-      const text = await readBody(req);
-      return text.length === 0 ? {} : (JSON.parse(text) as unknown);
-    };
-    try {
-      if (path === '/_sandbox/tenant' && method === 'GET') return send(res, 200, env.state.toTenantFile());
-      if (path === '/_sandbox/tenant' && method === 'POST') {
-        env.replaceTenant(parseTenantFile(await parseJson(), 'POST /_sandbox/tenant'));
-        return send(res, 204, undefined);
-      }
-      if (path === '/_sandbox/reset' && method === 'POST') {
-        env.reset();
-        return send(res, 204, undefined);
-      }
-      if (path === '/_sandbox/knobs' && method === 'GET') return send(res, 200, env.knobs);
-      if (path === '/_sandbox/knobs' && method === 'POST') {
-        const parsed = knobsPatchSchema.safeParse(await parseJson());
-        if (!parsed.success) {
-          return controlError(
-            res,
-            400,
-            'InvalidKnobs',
-            parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-          );
-        }
-        env.knobs = mergeKnobs(env.knobs, parsed.data);
-        return send(res, 200, env.knobs);
-      }
-      if (path === '/_sandbox/stats' && method === 'GET') return send(res, 200, env.stats.snapshot());
-      if (path === '/_sandbox/stats/reset' && method === 'POST') {
-        env.stats.reset();
-        return send(res, 204, undefined);
-      }
-      return controlError(res, 404, 'NotFound', `No sandbox control route ${method} ${path}.`);
-    } catch (err) {
-      if (err instanceof SyntaxError) return controlError(res, 400, 'InvalidJson', `Body is not valid JSON: ${err.message}`);
-      if (err instanceof Error) return controlError(res, 400, 'InvalidRequest', err.message);
-      throw err;
-    }
-  };
-
-  const handleGraph = async (req: IncomingMessage, res: ServerResponse, url: string): Promise<void> => {
-    const headers = headersOf(req);
-    const text = await readBody(req);
-    let body: unknown;
-    let invalidJson = false;
-    if (text.trim().length > 0) {
-      try {
-        body = JSON.parse(text) as unknown;
-      } catch {
-        invalidJson = true;
-      }
-    }
-    const outcome = await runGraph(env, router, {
-      method: req.method ?? 'GET',
-      url,
-      headers,
-      body,
-      token: bearerToken(headers),
-      origin: `http://${headers.host ?? `${options.host}:${port}`}`,
-      inBatch: false,
-      invalidJson,
-    });
-    if ('reset' in outcome) {
-      req.socket.destroy();
-      return;
-    }
-    send(res, outcome.status, outcome.body, outcome.headers);
-  };
-
+  let port = options.port;
   const server: Server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    const path = url.split('?')[0] ?? '/';
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const work = path.startsWith('/_sandbox/')
-      ? handleControl(req, res, path)
+      ? handleControl(env, req, res, path)
       : /^\/v1\.0(\/|$)/i.test(path)
-        ? handleGraph(req, res, url)
+        ? handleGraph(env, router, req, res, `${options.host}:${port}`)
         : Promise.resolve(controlError(res, 404, 'NotFound', 'Graph routes live under /v1.0/.'));
     work.catch((err: unknown) => {
       process.stderr.write(`graph sandbox: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -161,15 +172,7 @@ export async function startServer(options: ServerOptions): Promise<GraphSandbox>
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  port = await listen(server, options.port, options.host);
   return {
     url: `http://${options.host}:${port}`,
     port,

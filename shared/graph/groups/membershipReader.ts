@@ -83,17 +83,25 @@ function failIfUnread(r: GroupReadRequest, group: BatchItemResult | undefined): 
 }
 
 /** The first page's items and every further page's, with the delta link of the last page that had one. */
-async function restOfPages<T>(ctx: GroupsContext, first: PageJson<T> | undefined): Promise<{ items: T[]; deltaLink?: string }> {
-  const items = [...(first?.value ?? [])];
+/**
+ * Hands each item of the first page and of every next page to `visit` as the page arrives, so a 200k-member group is
+ * never held as raw Graph JSON: only what `visit` keeps of it. Returns the round's delta link, if any.
+ */
+async function eachItem<T>(
+  ctx: GroupsContext,
+  first: PageJson<T> | undefined,
+  visit: (item: T) => void,
+): Promise<string | undefined> {
+  for (const item of first?.value ?? []) visit(item);
   let deltaLink = first?.['@odata.deltaLink'];
   const next = first?.['@odata.nextLink'];
   if (next) {
     for await (const page of ctx.graph.pages<T>({ method: 'GET', path: next })) {
-      items.push(...page.value);
+      for (const item of page.value) visit(item);
       if (page.deltaLink) deltaLink = page.deltaLink;
     }
   }
-  return deltaLink === undefined ? { items } : { items, deltaLink };
+  return deltaLink;
 }
 
 async function readFull(ctx: GroupsContext, r: GroupReadRequest, results: Results): Promise<GroupReadResult> {
@@ -106,13 +114,14 @@ async function readFull(ctx: GroupsContext, r: GroupReadRequest, results: Result
       `Reading the members of group ${r.groupId} failed: ${members?.status ?? 'no response'} ${members?.error?.code ?? ''}`.trim(),
     );
   }
-  const { items } = await restOfPages(ctx, members.body as PageJson<MemberJson>);
+  const facts: MemberFacts[] = [];
+  await eachItem(ctx, members.body as PageJson<MemberJson>, (m) => facts.push(toFacts(m, r.properties)));
   const token = results.get(`t:${r.groupId}`);
   const deltaLink = token && ok(token.status) ? (token.body as PageJson<unknown>)['@odata.deltaLink'] : undefined;
   return {
     groupId: r.groupId,
     status: 'full',
-    members: items.map((m) => toFacts(m, r.properties)),
+    members: facts,
     ...(deltaLink ? { deltaLink } : {}),
     ...(group && ok(group.status) ? { group: toGroupInfo(group.body as Group) } : {}),
   };
@@ -127,20 +136,22 @@ async function readDelta(ctx: GroupsContext, r: GroupReadRequest, results: Resul
     if (round && isExpiredDelta(round)) return { groupId: r.groupId, status: 'deltaExpired' };
     throw new Error(`Delta round for group ${r.groupId} failed: ${round?.status ?? 'no response'} ${round?.error?.code ?? ''}`);
   }
-  const { items, deltaLink } = await restOfPages(ctx, round.body as PageJson<DeltaGroupJson>);
   // A large group may come on several pages, each with a slice of members@delta; merge, last state wins.
-  const changes = new Map<string, MemberJson>();
-  for (const entry of items) {
-    if (entry.id !== undefined && entry.id !== r.groupId) continue;
-    if (entry['@removed'] !== undefined) return { groupId: r.groupId, status: 'notFound' };
-    for (const m of entry['members@delta'] ?? []) changes.set(String(m.id), m);
-  }
+  const changes = new Map<string, MemberFacts | 'removed'>();
+  let groupRemoved = false;
+  const deltaLink = await eachItem(ctx, round.body as PageJson<DeltaGroupJson>, (entry) => {
+    if (entry.id !== undefined && entry.id !== r.groupId) return;
+    if (entry['@removed'] !== undefined) groupRemoved = true;
+    for (const m of entry['members@delta'] ?? [])
+      changes.set(String(m.id), m['@removed'] !== undefined ? 'removed' : toFacts(m, []));
+  });
+  if (groupRemoved) return { groupId: r.groupId, status: 'notFound' };
   if (!deltaLink) throw new Error(`Delta round for group ${r.groupId} ended without an @odata.deltaLink`);
   const added: MemberFacts[] = [];
   const removed: string[] = [];
-  for (const m of changes.values()) {
-    if (m['@removed'] !== undefined) removed.push(String(m.id));
-    else added.push(toFacts(m, []));
+  for (const [id, change] of changes) {
+    if (change === 'removed') removed.push(id);
+    else added.push(change);
   }
   return {
     groupId: r.groupId,
