@@ -12,6 +12,7 @@ import type {
   RunLease,
   SyncStateStore,
 } from '../sync/ports';
+import { downloadText } from './blobText';
 import type { StorageClients } from './clients';
 import { orUndefined } from './storageErrors';
 import { SyncRunIndex } from './syncRunIndex';
@@ -97,8 +98,8 @@ export class SyncStore implements JobRepository, SyncStateStore {
 
   private async getJson<T>(container: string, name: string): Promise<T | undefined> {
     const client = await this.storage.container(container);
-    const buffer = await orUndefined(client.getBlockBlobClient(name).downloadToBuffer(), 404);
-    return buffer ? (JSON.parse(buffer.toString('utf8')) as T) : undefined;
+    const text = await downloadText(client.getBlobClient(name));
+    return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
   // --- jobs ---------------------------------------------------------------------------------------------------
