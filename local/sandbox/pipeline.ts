@@ -176,6 +176,7 @@ export async function runGraph(env: SandboxEnv, router: Router, input: GraphInpu
     requestId,
     clientRequestId,
   };
+  if (write && template !== 'POST /$batch') env.stats.countWrite(def.method, path, input.body);
   try {
     const result = await def.handler({ call, params, env });
     // A fault after the handler: the write happened, the client never sees the answer.

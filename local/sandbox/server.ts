@@ -100,6 +100,7 @@ export async function startServer(options: ServerOptions): Promise<GraphSandbox>
         return send(res, 200, env.knobs);
       }
       if (path === '/_sandbox/stats' && method === 'GET') return send(res, 200, env.stats.snapshot());
+      if (path === '/_sandbox/stats/writes' && method === 'GET') return send(res, 200, env.stats.writes());
       if (path === '/_sandbox/stats/reset' && method === 'POST') {
         env.stats.reset();
         return send(res, 204, undefined);
