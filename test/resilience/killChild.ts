@@ -119,7 +119,7 @@ async function main(): Promise<void> {
         ...hostJson.queues,
         visibilityTimeoutMs: 0,
         maxPollingIntervalMs: 200,
-        leaseMs: Number(process.env.KILL_QUEUE_LEASE_MS ?? 3000),
+        leaseMs: Number(process.env.KILL_QUEUE_LEASE_MS ?? 10_000),
       },
     },
   });

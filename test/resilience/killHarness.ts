@@ -30,6 +30,7 @@ const CHILD = path.join(ROOT, 'dist/test/resilience/killChild.js');
 /** Generous guards: a child that never gets ready, or a job that never finishes, fails the test instead of hanging. */
 const READY_GUARD_MS = 60_000;
 const DONE_GUARD_MS = 120_000;
+const EXIT_GUARD_MS = 15_000;
 
 /** Builds the child once if `dist/` is missing or older than this run (npm test builds first; vitest alone may not). */
 export function ensureChildBuilt(): void {
@@ -273,8 +274,11 @@ export async function runJob<S>(
   let killed = first === undefined;
   if (first) {
     const startup = await first.counts();
-    await scenario.start(first, stack).catch((error: unknown) => {
-      if (!first.killed()) throw error;
+    // A call the kill cut off fails before the child's exit is seen: wait (bounded) for the exit before deciding.
+    await scenario.start(first, stack).catch(async (error: unknown) => {
+      await eventually('the child cut off mid-call to exit', () => first.killed(), EXIT_GUARD_MS).catch(() => {
+        throw error;
+      });
     });
     const outcome = await eventually(
       `${scenario.name}: the job to finish or the child to be killed`,
