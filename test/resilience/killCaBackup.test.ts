@@ -4,7 +4,7 @@ import { getServices } from '../../shared/runtime/services';
 import { CA_BACKUP_CONTAINER } from '../../shared/storage/caBackupStore';
 import { useCaHarness } from '../conditional-access/harness';
 import { killChildren, type KillScenario } from './killHarness';
-import { killAndRerun, KILLS } from './killRun';
+import { KILL_TEST_TIMEOUT_MS, killAndRerun, KILLS } from './killRun';
 
 /**
  * The Conditional Access backup killed at KILLS points: while policies, named locations and authentication strengths
@@ -77,10 +77,14 @@ const scenario: KillScenario<BackupSnapshot> = {
 };
 
 describe('Conditional Access backup killed and re-run', () => {
-  it(`leaves whole backups and the clean run's latest backup from ${KILLS} kill points`, async () => {
-    const figures = await killAndRerun(scenario, harness.current, {});
-    expect(figures.duplicateWrites).toBe(0);
-    expect(figures.lost).toBe(0);
-    expect(figures.runsKilled).toBe(KILLS);
-  }, 900_000);
+  it(
+    `leaves whole backups and the clean run's latest backup from ${KILLS} kill points`,
+    async () => {
+      const figures = await killAndRerun(scenario, harness.current, {});
+      expect(figures.duplicateWrites).toBe(0);
+      expect(figures.lost).toBe(0);
+      expect(figures.runsKilled).toBe(KILLS);
+    },
+    KILL_TEST_TIMEOUT_MS,
+  );
 });

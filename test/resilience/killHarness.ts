@@ -28,7 +28,7 @@ import { SEED } from './scale';
 const ROOT = path.resolve(__dirname, '../..');
 const CHILD = path.join(ROOT, 'dist/test/resilience/killChild.js');
 /** Generous guards: a child that never gets ready, or a job that never finishes, fails the test instead of hanging. */
-const READY_GUARD_MS = 60_000;
+const READY_GUARD_MS = 180_000;
 const DONE_GUARD_MS = 120_000;
 const EXIT_GUARD_MS = 15_000;
 
@@ -244,6 +244,11 @@ export interface KillScenario<S> {
   snapshot(stack: AppStack): Promise<S>;
   /** The rows, members or tickets the snapshot holds, to count lost and extra ones against the clean run. */
   items(snapshot: S): string[];
+  /**
+   * Writes whose repetition is a known, reported gap rather than a failure (an idempotent write a re-run sends again):
+   * counted under `knownGaps.resent`, not asserted.
+   */
+  resendTolerated?(writeKey: string): boolean;
   /** Figures of a known gap that is reported rather than asserted (summed over the killed runs). */
   gaps?(clean: S, killed: S): Record<string, number>;
 }

@@ -12,7 +12,7 @@ import { PHONE_CHUNK_QUEUE } from '../../shared/storage/phoneImportStore';
 import { type AppStack, stackSettings, useAppStack } from '../helpers/appStack';
 import { parseResults } from '../phones/harness';
 import { killChildren, type KillScenario } from './killHarness';
-import { killAndRerun, KILLS } from './killRun';
+import { KILL_TEST_TIMEOUT_MS, killAndRerun, KILLS } from './killRun';
 
 /**
  * The phone import killed at KILLS points: while the blob is validated into chunks, while the chunk messages are
@@ -138,11 +138,15 @@ const scenario: KillScenario<PhoneSnapshot> = {
 };
 
 describe('phone import killed and re-run', () => {
-  it(`converges to the clean run's tenant and stored state from ${KILLS} kill points, creating no number twice`, async () => {
-    expect(USERS.length).toBeGreaterThan(80);
-    const figures = await killAndRerun(scenario, harness.current, {});
-    expect(figures.duplicateWrites).toBe(0);
-    expect(figures.lost).toBe(0);
-    expect(figures.runsKilled).toBe(KILLS);
-  }, 900_000);
+  it(
+    `converges to the clean run's tenant and stored state from ${KILLS} kill points, creating no number twice`,
+    async () => {
+      expect(USERS.length).toBeGreaterThan(80);
+      const figures = await killAndRerun(scenario, harness.current, {});
+      expect(figures.duplicateWrites).toBe(0);
+      expect(figures.lost).toBe(0);
+      expect(figures.runsKilled).toBe(KILLS);
+    },
+    KILL_TEST_TIMEOUT_MS,
+  );
 });

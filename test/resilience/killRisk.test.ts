@@ -9,7 +9,7 @@ import { TableTicketRepository } from '../../shared/storage/riskTickets';
 import { BUILTIN_TICKETS_TABLE } from '../../shared/ticketing/builtin';
 import { type AppStack, stackSettings, useAppStack } from '../helpers/appStack';
 import { killChildren, type KillScenario } from './killHarness';
-import { killAndRerun, KILLS } from './killRun';
+import { KILL_TEST_TIMEOUT_MS, killAndRerun, KILLS } from './killRun';
 
 /**
  * The risk poller killed at KILLS points while it reads risk, opens tickets in the app's table and in the ticket
@@ -117,12 +117,16 @@ function riskScenario(provider: 'builtin' | 'servicenow'): KillScenario<RiskSnap
 
 describe('risk poll killed and re-run', () => {
   for (const provider of ['builtin', 'servicenow'] as const) {
-    it(`opens exactly the clean run's tickets in the app and in ${provider} from ${KILLS} kill points`, async () => {
-      const figures = await killAndRerun(riskScenario(provider), harness.current, {});
-      expect(figures.duplicateWrites).toBe(0);
-      expect(figures.lost).toBe(0);
-      expect(figures.extra).toBe(0);
-      expect(figures.runsKilled).toBe(KILLS);
-    }, 900_000);
+    it(
+      `opens exactly the clean run's tickets in the app and in ${provider} from ${KILLS} kill points`,
+      async () => {
+        const figures = await killAndRerun(riskScenario(provider), harness.current, {});
+        expect(figures.duplicateWrites).toBe(0);
+        expect(figures.lost).toBe(0);
+        expect(figures.extra).toBe(0);
+        expect(figures.runsKilled).toBe(KILLS);
+      },
+      KILL_TEST_TIMEOUT_MS,
+    );
   }
 });

@@ -11,6 +11,8 @@ import { recordFigures, scaled, SEED } from './scale';
 
 /** Kill points per job: 3 inside `npm test`, 20 under `npm run test:resilience`. */
 export const KILLS = scaled(3, 20);
+/** Per job: every kill point is a whole run plus its recovery, each starting fresh hosts (full mode: 20 of them). */
+export const KILL_TEST_TIMEOUT_MS = scaled(900_000, 3_600_000);
 /** A run can make fewer calls than the clean one (a retry it did not need): a point past its end moves earlier. */
 const MOVES = 3;
 
@@ -78,7 +80,9 @@ export async function killAndRerun<S>(
     if (killed.killed) runsKilled++;
     recoveryChildren += killed.children - 1;
     extraCalls += killed.counters.calls - clean.counters.calls;
-    const dup = duplicateWrites(clean.counters.writes, killed.counters.writes);
+    const resent = duplicateWrites(clean.counters.writes, killed.counters.writes);
+    const dup = resent.filter((key) => !scenario.resendTolerated?.(key));
+    if (resent.length > dup.length) gaps.resent = (gaps.resent ?? 0) + resent.length - dup.length;
     duplicates += dup.length;
     lost += multisetDiff(scenario.items(clean.snapshot), scenario.items(killed.snapshot)).length;
     extra += multisetDiff(scenario.items(killed.snapshot), scenario.items(clean.snapshot)).length;

@@ -8,7 +8,7 @@ import { jobInputSchema } from '../../shared/sync/jobModel';
 import { createJob } from '../../shared/sync/jobs';
 import { graphAdmin, membersOf, useSyncHarness } from '../sync/harness';
 import { killChildren, type KillScenario } from './killHarness';
-import { killAndRerun, KILLS } from './killRun';
+import { KILL_TEST_TIMEOUT_MS, killAndRerun, KILLS } from './killRun';
 
 /**
  * Group sync killed at KILLS points (reads, write batches, checkpoints, audit rows, the schedule record) and recovered
@@ -105,10 +105,14 @@ const scenario: KillScenario<SyncSnapshot> = {
 };
 
 describe('group sync killed and re-run', () => {
-  it(`converges to the clean run's tenant and stored state from ${KILLS} kill points, sending no write twice`, async () => {
-    const figures = await killAndRerun(scenario, harness.current, {});
-    expect(figures.duplicateWrites).toBe(0);
-    expect(figures.lost).toBe(0);
-    expect(figures.runsKilled).toBe(KILLS);
-  }, 600_000);
+  it(
+    `converges to the clean run's tenant and stored state from ${KILLS} kill points, sending no write twice`,
+    async () => {
+      const figures = await killAndRerun(scenario, harness.current, {});
+      expect(figures.duplicateWrites).toBe(0);
+      expect(figures.lost).toBe(0);
+      expect(figures.runsKilled).toBe(KILLS);
+    },
+    KILL_TEST_TIMEOUT_MS,
+  );
 });
