@@ -213,6 +213,10 @@ async function chargeAndRun(env: SandboxEnv, ids: RequestIds, match: RouteMatch,
     if (verdict.retryAfterSeconds !== undefined) headers['Retry-After'] = formatRetryAfter(verdict.retryAfterSeconds);
     return ids.fail(new GraphError(429, 'TooManyRequests', 'Please retry again later.', headers, THROTTLED_INNER));
   }
+  // Per-object write counts (GET /_sandbox/stats/writes) tell a write sent twice from more writes.
+  if ((def.write ?? def.method !== 'GET') && template !== 'POST /$batch') {
+    env.stats.countWrite(def.method, call.rawPath.split('?')[0] ?? call.rawPath, call.body);
+  }
   try {
     const result = await def.handler({ call, params, env });
     // A fault after the handler: the write happened, the client never sees the answer.

@@ -86,6 +86,7 @@ async function handleControl(env: SandboxEnv, req: IncomingMessage, res: ServerR
     if (path === '/_sandbox/knobs' && method === 'GET') return send(res, 200, env.knobs);
     if (path === '/_sandbox/knobs' && method === 'POST') return setKnobs(env, res, await parseJsonBody(req));
     if (path === '/_sandbox/stats' && method === 'GET') return send(res, 200, env.stats.snapshot());
+    if (path === '/_sandbox/stats/writes' && method === 'GET') return send(res, 200, env.stats.writes());
     if (path === '/_sandbox/stats/reset' && method === 'POST') {
       env.stats.reset();
       return send(res, 204, undefined);

@@ -236,7 +236,13 @@ async function updateTicket(
       provider: { ...t.provider, pendingNotes: [...t.provider.pendingNotes, { noteId, text }] },
     };
   });
-  if (!updated || !changed) return { userId: user.id, action: 'unchanged', ticketId: open.ticketId };
+  if (!updated || !changed) {
+    // Stored but never pushed: the process died between storing the ticket (or a note) and reaching the ticket
+    // system, so no retry is queued (a failed push records an attempt and queues one). The next signal about the user
+    // pushes it; opening is by the ticket's stable key, so a push the dead process did make is not repeated.
+    if (open.provider.status === 'pending' && open.provider.attempts === 0) await syncProvider(deps, open.ticketId);
+    return { userId: user.id, action: 'unchanged', ticketId: open.ticketId };
+  }
   await syncProvider(deps, open.ticketId);
   return { userId: user.id, action: 'updated', ticketId: open.ticketId };
 }

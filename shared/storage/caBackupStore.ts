@@ -8,20 +8,15 @@ import type { ContainerClient } from '@azure/storage-blob';
 
 import { BACKUP_ID, type BackupManifest, manifestPath, objectPath, sha256 } from '../conditional-access/backupModel';
 import type { BackupStore, PlanStore, StoredObjectInfo } from '../conditional-access/backupPorts';
+import { downloadText } from './blobText';
 import { statusOf } from './storageErrors';
 
 export const CA_BACKUP_CONTAINER = 'ca-backups';
 const MANIFEST = /^(.+)\/manifest\.json$/;
 const OBJECT = /^objects\/([0-9a-f]{64})\.json$/;
 
-async function readText(container: ContainerClient, path: string): Promise<string | undefined> {
-  try {
-    const buffer = await container.getBlockBlobClient(path).downloadToBuffer();
-    return buffer.toString('utf8');
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
+function readText(container: ContainerClient, path: string): Promise<string | undefined> {
+  return downloadText(container.getBlobClient(path));
 }
 
 async function writeText(container: ContainerClient, path: string, text: string, onlyIfNew = false): Promise<boolean> {

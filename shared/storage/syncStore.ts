@@ -26,6 +26,7 @@ import type {
   ScheduleStore,
   SnapshotStore,
 } from '../sync/ports';
+import { downloadText } from './blobText';
 import type { StorageClients } from './clients';
 import { orUndefined } from './storageErrors';
 import { SyncJobTable } from './syncJobTable';
@@ -72,8 +73,8 @@ async function putJson(storage: Storage, container: string, name: string, value:
 
 async function getJson<T>(storage: Storage, container: string, name: string): Promise<T | undefined> {
   const client = await storage.container(container);
-  const buffer = await orUndefined(client.getBlockBlobClient(name).downloadToBuffer(), 404);
-  return buffer ? (JSON.parse(buffer.toString('utf8')) as T) : undefined;
+  const text = await downloadText(client.getBlobClient(name));
+  return text === undefined ? undefined : (JSON.parse(text) as T);
 }
 
 export class BlobRunRecords implements RunRecords {

@@ -15,7 +15,7 @@ import { graphAdmin, membersOf, runOnceLeaseExpires, useSyncHarness } from './ha
  * lease stays taken, its record says `running` and the target snapshot is stale. Simulated by a Graph whose write
  * batches never answer after the first one; the next run must take over once the lease expires and converge. In one
  * process the run's heartbeat would keep renewing its lease, so the run's own deadline (4 s) stops it: from then on
- * nothing renews the lease, as after a real death (test/sync/sigkill.test.ts kills a real process).
+ * nothing renews the lease, as after a real death (test/resilience/killSync.test.ts kills real processes).
  */
 const harness = useSyncHarness();
 
