@@ -85,6 +85,7 @@ export const ADMIN_ROLES = [
   ROLE_TEMPLATE_IDS.helpdeskAdministrator,
 ];
 
+// eslint-disable-next-line max-lines-per-function -- a literal list of the demo tenant's policies, data rather than steps
 export function buildPolicies(): ConditionalAccessPolicy[] {
   const bg = [DEMO_GROUPS.breakGlassExclusion.id];
   const apps = (includeApplications: string[]) => ({
