@@ -155,7 +155,7 @@ function rowEntity(importId: string, chunk: number, r: RowPatch): Entity {
     ...compact({
       line: r.line,
       user: r.user?.slice(0, MAX_TEXT),
-      maskedPhone: r.maskedPhone,
+      maskedPhone: r.maskedPhone?.slice(0, MAX_TEXT),
       phoneNumber: r.phoneNumber,
       phoneType: r.phoneType,
       enableSmsSignIn: r.enableSmsSignIn,
@@ -185,8 +185,28 @@ function rowFrom(e: Record<string, unknown>): StoredRow {
   };
 }
 
+/** An entity-group transaction holds at most 100 entities and 4 MiB of payload; stay well under the size. */
+const TRANSACTION_ENTITIES = 100;
+const TRANSACTION_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Rows in transactions of at most 100 entities and ~3 MiB: rows of hostile CSVs (4,000 control characters per field
+ * escape to six bytes each in JSON) would otherwise pass the 4 MiB payload limit and fail the whole transaction.
+ */
 async function submit(client: TableClient, actions: TransactionAction[]): Promise<void> {
-  for (let i = 0; i < actions.length; i += 100) await client.submitTransaction(actions.slice(i, i + 100));
+  let batch: TransactionAction[] = [];
+  let bytes = 0;
+  for (const action of actions) {
+    const size = Buffer.byteLength(JSON.stringify(action[1]), 'utf8');
+    if (batch.length > 0 && (batch.length === TRANSACTION_ENTITIES || bytes + size > TRANSACTION_BYTES)) {
+      await client.submitTransaction(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(action);
+    bytes += size;
+  }
+  if (batch.length > 0) await client.submitTransaction(batch);
 }
 
 export class TableRowStore implements RowStore {
