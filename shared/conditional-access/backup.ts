@@ -200,27 +200,45 @@ export interface BackupSummary {
   readonly stored: BackupManifest['stored'];
 }
 
+type ListedBackup = BackupSummary | { backupId: string; problem: string };
+
+async function summaryOf(store: BackupStore, id: string): Promise<ListedBackup> {
+  try {
+    const m = await readManifest(store, id);
+    return { backupId: m.backupId, createdAt: m.createdAt, trigger: m.trigger, counts: m.counts, stored: m.stored };
+  } catch (err) {
+    return { backupId: id, problem: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Manifests read eight at a time: a year of daily backups is 365 reads, not 365 round trips in a row. */
+const MANIFEST_READS = 8;
+
 /** Newest first. A manifest that cannot be read is listed with its problem rather than hiding the others. */
-export async function listBackups(store: BackupStore): Promise<(BackupSummary | { backupId: string; problem: string })[]> {
+export async function listBackups(store: BackupStore): Promise<ListedBackup[]> {
   const ids = (await store.listBackupIds()).sort().reverse();
-  const out: (BackupSummary | { backupId: string; problem: string })[] = [];
-  for (const id of ids) {
-    try {
-      const m = await readManifest(store, id);
-      out.push({ backupId: m.backupId, createdAt: m.createdAt, trigger: m.trigger, counts: m.counts, stored: m.stored });
-    } catch (err) {
-      out.push({ backupId: id, problem: err instanceof Error ? err.message : String(err) });
-    }
+  const out: ListedBackup[] = [];
+  for (let i = 0; i < ids.length; i += MANIFEST_READS) {
+    out.push(...(await Promise.all(ids.slice(i, i + MANIFEST_READS).map((id) => summaryOf(store, id)))));
   }
   return out;
+}
+
+/** When a backup was taken, from its id (`yyyymmddThhmmssZ-…`, the manifest's createdAt to the second). */
+function takenAt(backupId: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(backupId);
+  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : Number.NaN;
 }
 
 /** Deletes manifests older than the retention, then objects that no remaining manifest references. */
 export async function applyRetention(deps: BackupDeps, now: Date): Promise<{ deletedBackups: string[]; deletedObjects: number }> {
   const cutoff = now.getTime() - deps.retentionDays * 86_400_000;
+  // Most runs find nothing expired: then no manifest needs reading (each backup would otherwise read them all).
+  const ids = await deps.store.listBackupIds();
+  if (!ids.some((id) => takenAt(id) < cutoff)) return { deletedBackups: [], deletedObjects: 0 };
   const keep = new Set<string>();
   const deletedBackups: string[] = [];
-  for (const id of await deps.store.listBackupIds()) {
+  for (const id of ids) {
     let manifest: BackupManifest;
     try {
       manifest = await readManifest(deps.store, id);

@@ -62,8 +62,9 @@ export class BlobCaBackupStore implements BackupStore {
   async listBackupIds(): Promise<string[]> {
     const c = await this.container();
     const ids: string[] = [];
-    for await (const b of c.listBlobsFlat()) {
-      const id = MANIFEST.exec(b.name)?.[1];
+    // One level of the hierarchy: the backup folders, without walking every content-addressed object under objects/.
+    for await (const item of c.listBlobsByHierarchy('/')) {
+      const id = item.kind === 'prefix' ? item.name.replace(/\/$/, '') : MANIFEST.exec(item.name)?.[1];
       if (id !== undefined && BACKUP_ID.test(id)) ids.push(id);
     }
     return ids;
