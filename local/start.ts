@@ -13,7 +13,7 @@ import { createLogger } from '../shared/log';
 import { setServices } from '../shared/runtime/services';
 import { type AzuriteInstance, type AzuriteOptions, startAzurite } from './azurite';
 import { type HostLogger, loadHostSettings, type LocalHost, type QueueSettings, startLocalHost } from './host';
-import { type SandboxKnobs, startGraphSandbox, type TenantFile } from './sandbox';
+import { type GraphSandbox, type SandboxKnobs, startGraphSandbox, type TenantFile } from './sandbox';
 import { startTicketStandIns } from './stand-ins/start';
 
 export interface LocalStackOptions {
@@ -88,17 +88,7 @@ export function applySettings(values: Readonly<Record<string, string>>, env: Nod
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const saved = new Map<string, string | undefined>();
-  const setEnv = (name: string, value: string) => {
-    if (!saved.has(name)) saved.set(name, process.env[name]);
-    process.env[name] = value;
-  };
-  const restoreEnv = () => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
+  const env = envChanges();
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -106,53 +96,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    for (const [name, value] of Object.entries(options.env ?? {})) setEnv(name, value);
+    for (const [name, value] of Object.entries(options.env ?? {})) env.set(name, value);
 
     const azurite = await startAzuriteWithFallback(options);
     stops.push(() => azurite.stop());
-
-    const sandboxOptions = { tenant: options.sandbox.tenant, ...(options.sandbox.knobs ? { knobs: options.sandbox.knobs } : {}) };
-    const sandbox = await startGraphSandbox({ ...sandboxOptions, port: options.sandbox.port }).catch(async (error: unknown) => {
-      if (!options.sandbox.fallbackToFreePort || !isAddressInUse(error)) throw error;
-      options.logger?.warn(
-        { port: options.sandbox.port },
-        `Port ${options.sandbox.port} is taken; the Graph sandbox uses a free port`,
-      );
-      return startGraphSandbox({ ...sandboxOptions, port: 0 });
-    });
+    const sandbox = await startSandboxWithFallback(options);
     stops.push(() => sandbox.close());
 
-    setEnv('AzureWebJobsStorage', azurite.connectionString);
-    if (!options.env?.GRAPH_BASE_URL) setEnv('GRAPH_BASE_URL', sandbox.url);
-    if (!process.env.GRAPH_AUTH) setEnv('GRAPH_AUTH', 'static');
-    if (!process.env.GRAPH_STATIC_TOKEN) setEnv('GRAPH_STATIC_TOKEN', 'local-sandbox-token');
+    env.set('AzureWebJobsStorage', azurite.connectionString);
+    if (!options.env?.GRAPH_BASE_URL) env.set('GRAPH_BASE_URL', sandbox.url);
+    if (!process.env.GRAPH_AUTH) env.set('GRAPH_AUTH', 'static');
+    if (!process.env.GRAPH_STATIC_TOKEN) env.set('GRAPH_STATIC_TOKEN', 'local-sandbox-token');
 
-    const standIns = await startTicketStandIns(process.env, setEnv, {
+    const standIns = await startTicketStandIns(process.env, env.set, {
       ...(options.ticketStandInPorts ? { ports: options.ticketStandInPorts } : {}),
       fallbackToFreePort: true,
       onFallback: (name, port) => options.logger?.warn({ port }, `Port ${port} is taken; the ${name} uses a free port`),
     });
     stops.push(() => standIns.close());
 
-    // Only now: the app's modules and its lazily built services must see the final environment.
-    loadConfig(process.env);
-    setServices(undefined);
-    stops.push(async () => setServices(undefined));
-    // Loaded only now (and with the extension, as a dynamic import resolves like ESM) so no function module can
-    // capture settings before they are final.
-    const { allFunctions } = await import('../functions/catalog.js');
-
-    const hostJson = loadHostSettings(path.join(options.root, 'host.json'));
-    const host = await startLocalHost({
-      functions: allFunctions,
-      port: options.hostPort,
-      storageConnectionString: azurite.connectionString,
-      settings: { ...hostJson, queues: { ...hostJson.queues, ...options.host?.queues } },
-      timers: { disabled: options.host?.timersDisabled ?? false },
-      ...(options.host?.pollIntervalMs ? { pollIntervalMs: options.host.pollIntervalMs } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
-    });
-    stops.push(() => host.close());
+    const host = await startAppHost(options, azurite.connectionString, stops);
     standIns.connect(host.url);
 
     let stopped: Promise<void> | undefined;
@@ -169,13 +132,75 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stop: () =>
         (stopped ??= (async () => {
           await stopAll();
-          restoreEnv();
+          env.restore();
         })()),
     };
   } catch (error) {
     await stopAll();
-    restoreEnv();
+    env.restore();
     throw error;
+  }
+}
+
+/** Sets process.env variables, remembering each one's first value so restore() puts them all back. */
+function envChanges(): { readonly set: (name: string, value: string) => void; readonly restore: () => void } {
+  const saved = new Map<string, string | undefined>();
+  return {
+    set: (name, value) => {
+      if (!saved.has(name)) saved.set(name, process.env[name]);
+      process.env[name] = value;
+    },
+    restore: () => {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    },
+  };
+}
+
+/**
+ * Imports the app's functions and starts the local host over them; called once the environment is final. Its stop
+ * steps (services reset, host close) go onto `stops` as they become needed.
+ */
+async function startAppHost(
+  options: LocalStackOptions,
+  connectionString: string,
+  stops: (() => Promise<void>)[],
+): Promise<LocalHost> {
+  // Only now: the app's modules and its lazily built services must see the final environment.
+  loadConfig(process.env);
+  setServices(undefined);
+  stops.push(async () => setServices(undefined));
+  // Loaded only now (and with the extension, as a dynamic import resolves like ESM) so no function module can
+  // capture settings before they are final.
+  const { allFunctions } = await import('../functions/catalog.js');
+
+  const hostJson = loadHostSettings(path.join(options.root, 'host.json'));
+  const host = await startLocalHost({
+    functions: allFunctions,
+    port: options.hostPort,
+    storageConnectionString: connectionString,
+    settings: { ...hostJson, queues: { ...hostJson.queues, ...options.host?.queues } },
+    timers: { disabled: options.host?.timersDisabled ?? false },
+    ...(options.host?.pollIntervalMs ? { pollIntervalMs: options.host.pollIntervalMs } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  stops.push(() => host.close());
+  return host;
+}
+
+async function startSandboxWithFallback(options: LocalStackOptions): Promise<GraphSandbox> {
+  const sandboxOptions = { tenant: options.sandbox.tenant, ...(options.sandbox.knobs ? { knobs: options.sandbox.knobs } : {}) };
+  try {
+    return await startGraphSandbox({ ...sandboxOptions, port: options.sandbox.port });
+  } catch (error) {
+    if (!options.sandbox.fallbackToFreePort || !isAddressInUse(error)) throw error;
+    options.logger?.warn(
+      { port: options.sandbox.port },
+      `Port ${options.sandbox.port} is taken; the Graph sandbox uses a free port`,
+    );
+    return startGraphSandbox({ ...sandboxOptions, port: 0 });
   }
 }
 
@@ -245,9 +270,16 @@ async function main(): Promise<void> {
     logger,
   });
 
-  const lines = [
+  const startedIn = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  process.stdout.write(banner(stack, startedIn, settings.file, path.relative(root, azuriteDir) || azuriteDir).join('\n'));
+  stopOnSignals(stack);
+}
+
+/** What `npm start` prints once the stack is up: where everything listens. */
+function banner(stack: LocalStack, startedIn: string, settingsFile: string | undefined, azuriteData: string): string[] {
+  return [
     '',
-    `entra-ops local stack is up (${((Date.now() - started) / 1000).toFixed(1)} s)${settings.file ? `, settings from ${path.basename(settings.file)}` : ''}`,
+    `entra-ops local stack is up (${startedIn})${settingsFile ? `, settings from ${path.basename(settingsFile)}` : ''}`,
     `  API            ${stack.apiUrl}/api/...`,
     `  Event Grid     ${stack.apiUrl}/runtime/webhooks/eventgrid?functionName=<name>`,
     `  Run now        POST ${stack.apiUrl}/admin/functions/<name> {"input":"..."} (timers, queues, blobs)`,
@@ -258,15 +290,17 @@ async function main(): Promise<void> {
     ...(stack.ticketStandIns.jira
       ? [`  Jira           ${stack.ticketStandIns.jira}/rest/api/3/...  (stand-in; control: /_standin/issues)`]
       : []),
-    `  Azurite        blob ${stack.azurite.blobPort}, queue ${stack.azurite.queuePort}, table ${stack.azurite.tablePort} (data in ${path.relative(root, azuriteDir) || azuriteDir})`,
+    `  Azurite        blob ${stack.azurite.blobPort}, queue ${stack.azurite.queuePort}, table ${stack.azurite.tablePort} (data in ${azuriteData})`,
     `  Functions      ${stack.host.routes.length} HTTP route(s); keys are not checked locally`,
     '',
     `  Try: curl ${stack.apiUrl}/api/health`,
     '  Ctrl-C stops everything.',
     '',
   ];
-  process.stdout.write(lines.join('\n'));
+}
 
+/** SIGINT/SIGTERM (or losing our parent) stop the stack and exit; a second signal exits without waiting. */
+function stopOnSignals(stack: LocalStack): void {
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -63,63 +63,68 @@ export class EventGridTriggers {
         available: this.names(),
       });
     }
-    const method = (req.method ?? '').toUpperCase();
-    if (method === 'OPTIONS') {
-      req.resume();
-      res.writeHead(200, {
-        'webhook-allowed-origin': header(req, 'webhook-request-origin') ?? '*',
-        'webhook-allowed-rate': header(req, 'webhook-request-rate') ?? '*',
-        allow: 'OPTIONS, POST',
-        'content-length': 0,
-      });
-      return void res.end();
-    }
-    if (method !== 'POST') {
-      req.resume();
-      res.setHeader('allow', 'OPTIONS, POST');
-      return writeError(res, 405, 'MethodNotAllowed', 'Event Grid deliveries are POST requests');
-    }
+    if (answeredNonPost(req, res)) return;
 
-    const text = await readRequestText(req);
-    if (text === undefined) return writeError(res, 413, 'PayloadTooLarge', `The request body exceeds ${MAX_REQUEST_BYTES} bytes`);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return writeError(res, 400, 'InvalidJson', 'The request body is not valid JSON');
-    }
+    const body = await readJsonBody(req, res);
+    if (body === NO_BODY) return;
 
     const contentType = (header(req, 'content-type') ?? '').toLowerCase();
+    if (this.answeredControlEvent(req, res, fn.name, body, contentType)) return;
+
+    const parsed = parseEvents(body, contentType);
+    if (!parsed.ok) return writeError(res, 400, 'InvalidEvents', parsed.message, { issues: parsed.issues });
+    return this.deliver(res, fn, parsed.events);
+  }
+
+  /**
+   * Answers the deliveries that invoke nothing (validation handshake, unsubscribe, missing event type); returns
+   * false for a notification, which the caller delivers.
+   */
+  private answeredControlEvent(
+    req: IncomingMessage,
+    res: ServerResponse,
+    functionName: string,
+    body: unknown,
+    contentType: string,
+  ): boolean {
     const isCloudEventsContent = contentType.includes('application/cloudevents');
     const eventType = header(req, 'aeg-event-type')?.toLowerCase() ?? (isCloudEventsContent ? 'notification' : undefined);
     switch (eventType) {
       case 'subscriptionvalidation': {
         const code = validationCode(body);
         if (code === undefined) {
-          return writeError(res, 400, 'InvalidValidationEvent', 'The subscription validation event has no data.validationCode');
+          writeError(res, 400, 'InvalidValidationEvent', 'The subscription validation event has no data.validationCode');
+          return true;
         }
-        this.logger.info({ functionName: fn.name }, 'Event Grid subscription validation handshake');
-        return writeJson(res, 200, { validationResponse: code });
+        this.logger.info({ functionName }, 'Event Grid subscription validation handshake');
+        writeJson(res, 200, { validationResponse: code });
+        return true;
       }
       case 'unsubscribe':
       case 'subscriptiondeletion':
-        return void res.writeHead(202, { 'content-length': 0 }).end();
+        res.writeHead(202, { 'content-length': 0 }).end();
+        return true;
       case 'notification':
-        break;
+        return false;
       default:
-        return writeError(
+        writeError(
           res,
           400,
           'MissingEventType',
           "Set the header 'aeg-event-type' to Notification or SubscriptionValidation (Event Grid always sends it), or post CloudEvents with content type application/cloudevents+json or application/cloudevents-batch+json",
         );
+        return true;
     }
+  }
 
-    const parsed = parseEvents(body, contentType);
-    if (!parsed.ok) return writeError(res, 400, 'InvalidEvents', parsed.message, { issues: parsed.issues });
-
+  /** One invocation per event, all in parallel; any failure answers 500 so Event Grid redelivers the whole batch. */
+  private async deliver(
+    res: ServerResponse,
+    fn: { name: string; options: EventGridFunctionOptions },
+    events: readonly ParsedEvent[],
+  ): Promise<void> {
     const results = await Promise.allSettled(
-      parsed.events.map((event) =>
+      events.map((event) =>
         this.invoker.invoke(
           { functionName: fn.name, triggerType: 'eventGridTrigger', triggerMetadata: { data: event } },
           async (context) => fn.options.handler(event as unknown as EventGridEvent, context),
@@ -140,6 +145,43 @@ export class EventGridTriggers {
       );
     }
     return void res.writeHead(202, { 'content-length': 0 }).end();
+  }
+}
+
+/** Answers `OPTIONS` (the CloudEvents abuse-protection handshake) and refuses other non-POST methods; true when answered. */
+function answeredNonPost(req: IncomingMessage, res: ServerResponse): boolean {
+  const method = (req.method ?? '').toUpperCase();
+  if (method === 'POST') return false;
+  req.resume();
+  if (method === 'OPTIONS') {
+    res.writeHead(200, {
+      'webhook-allowed-origin': header(req, 'webhook-request-origin') ?? '*',
+      'webhook-allowed-rate': header(req, 'webhook-request-rate') ?? '*',
+      allow: 'OPTIONS, POST',
+      'content-length': 0,
+    });
+    res.end();
+    return true;
+  }
+  res.setHeader('allow', 'OPTIONS, POST');
+  writeError(res, 405, 'MethodNotAllowed', 'Event Grid deliveries are POST requests');
+  return true;
+}
+
+const NO_BODY: unique symbol = Symbol('no body');
+
+/** The parsed JSON body, or NO_BODY after answering 413 (too large) or 400 (not JSON). */
+async function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  const text = await readRequestText(req);
+  if (text === undefined) {
+    writeError(res, 413, 'PayloadTooLarge', `The request body exceeds ${MAX_REQUEST_BYTES} bytes`);
+    return NO_BODY;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    writeError(res, 400, 'InvalidJson', 'The request body is not valid JSON');
+    return NO_BODY;
   }
 }
 

@@ -16,7 +16,7 @@ import { type HttpRouteInfo, HttpTriggers, writeError } from './http';
 import { Invoker } from './invoker';
 import { checkLocalRequest } from './origin';
 import { QueueTriggers } from './queues';
-import { settingsSource } from './settings';
+import { type SettingsSource, settingsSource } from './settings';
 import { TimerTriggers } from './timers';
 import { DEFAULT_HOST_SETTINGS, type HostLogger, type HostSettings, type QueueSettings } from './types';
 
@@ -49,10 +49,7 @@ export interface LocalHost {
 
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const logger: HostLogger = options.logger ?? createLogger(logLevel(process.env.LOG_LEVEL));
-  const settings: HostSettings = {
-    routePrefix: (options.settings?.routePrefix ?? DEFAULT_HOST_SETTINGS.routePrefix).replace(/^\/+|\/+$/g, ''),
-    queues: { ...DEFAULT_HOST_SETTINGS.queues, ...options.settings?.queues },
-  };
+  const settings = hostSettings(options);
   assertUniqueNames(options.functions);
   assertSupportedBindings(options.functions);
   const lookup = settingsSource(options.env);
@@ -61,8 +58,68 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const eventGrid = new EventGridTriggers(options.functions, invoker, logger);
   const admin = new AdminApi(options.functions, invoker, logger, lookup, options.storageConnectionString);
 
+  const front = createFrontServer(logger, async (req, res, url) => {
+    if (url.pathname.toLowerCase().replace(/\/+$/, '') === EVENT_GRID_PATH) return eventGrid.handle(req, res, url);
+    if (url.pathname.toLowerCase().startsWith(ADMIN_PREFIX)) return admin.handle(req, res, url);
+    const segments = http.pathSegments(url.pathname);
+    if (segments) return http.handle(req, res, url, segments);
+    req.resume();
+    return writeError(res, 404, 'NotFound', `No function is registered for ${url.pathname}`);
+  });
+  const { server } = front;
+
+  await listen(server, options.port ?? 7071, options.hostname ?? '127.0.0.1');
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
+
+  const background = await startBackground(options, settings, invoker, logger, lookup, server);
+
+  const routes = http.describe(url);
+  admin.logRoutes();
+  logger.info(
+    { functions: options.functions.map((f) => `${f.name} (${f.kind})`), eventGridFunctions: eventGrid.names() },
+    `Local host listening at ${url}`,
+  );
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    routes,
+    close: () => (closed ??= closeHost(front, background, invoker, logger, options.drainTimeoutMs ?? 10_000)),
+  };
+}
+
+function hostSettings(options: LocalHostOptions): HostSettings {
+  return {
+    routePrefix: (options.settings?.routePrefix ?? DEFAULT_HOST_SETTINGS.routePrefix).replace(/^\/+|\/+$/g, ''),
+    queues: { ...DEFAULT_HOST_SETTINGS.queues, ...options.settings?.queues },
+  };
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+type Background = { start(): Promise<void>; stop(): Promise<void> };
+
+/** The loopback server and the requests it is still answering (close() lets them finish). */
+interface FrontServer {
+  readonly server: Server;
+  readonly requests: ReadonlySet<Promise<void>>;
+  /** From now on, responses ask clients to close their connections. */
+  markClosing(): void;
+}
+
+function createFrontServer(logger: HostLogger, route: Route): FrontServer {
   let closing = false;
   const requests = new Set<Promise<void>>();
+  const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const verdict = checkLocalRequest(req);
+    if (!verdict.ok) {
+      req.resume();
+      logger.warn({ host: req.headers.host, origin: req.headers.origin, reason: verdict.reason }, 'Local host refused a request');
+      return writeError(res, 403, 'Forbidden', `Refused: ${verdict.reason}`);
+    }
+    return route(req, res, requestUrl(req, server));
+  };
   const server = createServer((req, res) => {
     if (closing) res.setHeader('connection', 'close');
     const handled = dispatch(req, res)
@@ -75,28 +132,25 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     requests.add(handled);
   });
   server.requestTimeout = 0;
-
-  const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const verdict = checkLocalRequest(req);
-    if (!verdict.ok) {
-      req.resume();
-      logger.warn({ host: req.headers.host, origin: req.headers.origin, reason: verdict.reason }, 'Local host refused a request');
-      return writeError(res, 403, 'Forbidden', `Refused: ${verdict.reason}`);
-    }
-    const url = requestUrl(req, server);
-    if (url.pathname.toLowerCase().replace(/\/+$/, '') === EVENT_GRID_PATH) return eventGrid.handle(req, res, url);
-    if (url.pathname.toLowerCase().startsWith(ADMIN_PREFIX)) return admin.handle(req, res, url);
-    const segments = http.pathSegments(url.pathname);
-    if (segments) return http.handle(req, res, url, segments);
-    req.resume();
-    return writeError(res, 404, 'NotFound', `No function is registered for ${url.pathname}`);
+  return {
+    server,
+    requests,
+    markClosing: () => {
+      closing = true;
+    },
   };
+}
 
-  await listen(server, options.port ?? 7071, options.hostname ?? '127.0.0.1');
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
-
-  const background: { start(): Promise<void>; stop(): Promise<void> }[] = [];
+/** Timers (unless disabled), blob and queue triggers; if one fails to start, the others stop and the server closes. */
+async function startBackground(
+  options: LocalHostOptions,
+  settings: HostSettings,
+  invoker: Invoker,
+  logger: HostLogger,
+  lookup: SettingsSource,
+  server: Server,
+): Promise<Background[]> {
+  const background: Background[] = [];
   try {
     if (!options.timers?.disabled) background.push(new TimerTriggers(options.functions, invoker, logger, lookup));
     background.push(
@@ -116,33 +170,26 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     await closeServer(server);
     throw error;
   }
+  return background;
+}
 
-  const routes = http.describe(url);
-  admin.logRoutes();
-  logger.info(
-    { functions: options.functions.map((f) => `${f.name} (${f.kind})`), eventGridFunctions: eventGrid.names() },
-    `Local host listening at ${url}`,
-  );
-
-  let closed: Promise<void> | undefined;
-  return {
-    url,
-    port,
-    routes,
-    close: () =>
-      (closed ??= (async () => {
-        closing = true;
-        const serverClosed = closeServer(server);
-        await Promise.allSettled(background.map((b) => b.stop()));
-        const deadline = Date.now() + (options.drainTimeoutMs ?? 10_000);
-        const drained = await invoker.drain(deadline - Date.now());
-        // Responses are written after the invocation returns: let them finish before cutting connections.
-        const answered = await settleWithin([...requests], Math.max(0, deadline - Date.now()));
-        if (!drained || !answered) logger.warn({ running: invoker.active }, 'Local host closed with invocations still running');
-        server.closeAllConnections();
-        await serverClosed;
-      })()),
-  };
+async function closeHost(
+  front: FrontServer,
+  background: readonly Background[],
+  invoker: Invoker,
+  logger: HostLogger,
+  drainTimeoutMs: number,
+): Promise<void> {
+  front.markClosing();
+  const serverClosed = closeServer(front.server);
+  await Promise.allSettled(background.map((b) => b.stop()));
+  const deadline = Date.now() + drainTimeoutMs;
+  const drained = await invoker.drain(deadline - Date.now());
+  // Responses are written after the invocation returns: let them finish before cutting connections.
+  const answered = await settleWithin([...front.requests], Math.max(0, deadline - Date.now()));
+  if (!drained || !answered) logger.warn({ running: invoker.active }, 'Local host closed with invocations still running');
+  front.server.closeAllConnections();
+  await serverClosed;
 }
 
 async function settleWithin(promises: readonly Promise<unknown>[], ms: number): Promise<boolean> {
