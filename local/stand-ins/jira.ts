@@ -577,7 +577,7 @@ async function approve(s: JiraState, req: StandInRequest, issue: JiraIssue): Pro
   return json(200, { issue, delivery: await deliver(delivery) });
 }
 
-/** This stand-in's own control routes; faults, stats and deliveries are the shared server's. */
+/** This stand-in's own control routes; faults, stats, callback and deliveries are the shared server's. */
 async function control(s: JiraState, req: StandInRequest): Promise<StandInResponse | undefined> {
   if (req.path === '/_standin/issues' && req.method === 'GET') return json(200, { value: [...s.issues.values()] });
   if (req.path === '/_standin/reset' && req.method === 'POST') {
@@ -594,12 +594,6 @@ async function control(s: JiraState, req: StandInRequest): Promise<StandInRespon
   }
   if (req.path === '/_standin/index' && req.method === 'POST') {
     for (const issue of s.issues.values()) issue.indexed = true;
-    return json(204);
-  }
-  if (req.path === '/_standin/callback' && req.method === 'POST') {
-    const parsed = controlBody(req, callbackSchema.partial({ secret: true }), 'InvalidCallback');
-    if ('refused' in parsed) return parsed.refused;
-    s.callback = parsed.value;
     return json(204);
   }
   const approveMatch = /^\/_standin\/issues\/([^/]+)\/approve$/.exec(req.path);
@@ -634,7 +628,19 @@ export async function startJiraStandIn(options: JiraStandInOptions): Promise<Jir
     baseUrl: '',
   };
   const server = await startStandInServer(
-    { name: 'Jira', api: (req) => api(s, req), control: (req) => control(s, req), faultBody, deliveries: s.deliveries },
+    {
+      name: 'Jira',
+      api: (req) => api(s, req),
+      control: (req) => control(s, req),
+      faultBody,
+      deliveries: s.deliveries,
+      callback: {
+        schema: callbackSchema.partial({ secret: true }),
+        set: (target) => {
+          s.callback = target;
+        },
+      },
+    },
     options.port ?? 0,
     options.host ?? '127.0.0.1',
   );

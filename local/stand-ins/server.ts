@@ -94,6 +94,13 @@ export interface StandInHandlers {
   faultBody(status: number): unknown;
   /** Signed callbacks sent so far, listed and redelivered by the shared `/_standin/deliveries` routes. */
   readonly deliveries?: ReadonlyMap<string, Delivery>;
+  /** `POST /_standin/callback`: the body's schema, and where an accepted target goes. */
+  readonly callback?: CallbackControl;
+}
+
+export interface CallbackControl<T extends { url: string; secret?: string } = { url: string; secret?: string }> {
+  readonly schema: z.ZodType<T>;
+  set(target: T): void;
 }
 
 export interface StandInServer {
@@ -200,10 +207,22 @@ async function deliveryControl(
   return undefined;
 }
 
+/** `POST /_standin/callback`: points the stand-in's signed callbacks at a receiver. */
+function callbackControl(callback: CallbackControl | undefined, req: StandInRequest): StandInResponse | undefined {
+  if (!callback || req.path !== '/_standin/callback' || req.method !== 'POST') return undefined;
+  const parsed = controlBody(req, callback.schema, 'InvalidCallback');
+  if ('refused' in parsed) return parsed.refused;
+  callback.set(parsed.value);
+  return json(204);
+}
+
 async function control(state: ServerState, req: StandInRequest): Promise<StandInResponse> {
   const { handlers } = state;
   const out =
-    faultAndStatsControl(state, req) ?? (await deliveryControl(handlers.deliveries, req)) ?? (await handlers.control(req));
+    faultAndStatsControl(state, req) ??
+    callbackControl(handlers.callback, req) ??
+    (await deliveryControl(handlers.deliveries, req)) ??
+    (await handlers.control(req));
   return out ?? controlNotFound(`No ${handlers.name} stand-in control route ${req.method} ${req.path}`);
 }
 

@@ -23,6 +23,7 @@ import { z } from 'zod';
 import { signHeaders } from '../../shared/ticketing/standardWebhooks';
 import {
   basicCredentials,
+  type CallbackControl,
   callbackSchema,
   controlBody,
   controlNotFound,
@@ -405,7 +406,7 @@ async function approve(s: ServiceNowState, req: StandInRequest, record: Incident
   return json(200, { incident: record, delivery: await deliver(delivery) });
 }
 
-/** This stand-in's own control routes; faults, stats and deliveries are the shared server's. */
+/** This stand-in's own control routes; faults, stats, callback and deliveries are the shared server's. */
 async function control(s: ServiceNowState, req: StandInRequest): Promise<StandInResponse | undefined> {
   if (req.path === '/_standin/incidents' && req.method === 'GET') return json(200, { value: [...s.incidents.values()] });
   if (req.path === '/_standin/reset' && req.method === 'POST') {
@@ -415,12 +416,6 @@ async function control(s: ServiceNowState, req: StandInRequest): Promise<StandIn
     s.nextNumber = 10001;
     return json(204);
   }
-  if (req.path === '/_standin/callback' && req.method === 'POST') {
-    const body = controlBody(req, callbackSchema.extend({ secret: z.string().startsWith('whsec_') }), 'InvalidCallback');
-    if ('refused' in body) return body.refused;
-    s.callback = body.value;
-    return json(204);
-  }
   const approveMatch = /^\/_standin\/incidents\/([^/]+)\/approve$/.exec(req.path);
   if (approveMatch && req.method === 'POST') {
     const record = find(s, decodeURIComponent(approveMatch[1]!));
@@ -428,6 +423,14 @@ async function control(s: ServiceNowState, req: StandInRequest): Promise<StandIn
   }
   return undefined;
 }
+
+/** The business rule signs with a Standard Webhooks secret, so the callback must come with a `whsec_` one. */
+const callbackControl = (s: ServiceNowState): CallbackControl<{ url: string; secret: string }> => ({
+  schema: callbackSchema.extend({ secret: z.string().startsWith('whsec_') }),
+  set: (target) => {
+    s.callback = target;
+  },
+});
 
 const faultBody = (status: number): unknown =>
   status === 401
@@ -455,6 +458,7 @@ export async function startServiceNowStandIn(options: ServiceNowStandInOptions):
       control: (req) => control(s, req),
       faultBody,
       deliveries: s.deliveries,
+      callback: callbackControl(s),
     },
     options.port ?? 0,
     options.host ?? '127.0.0.1',
