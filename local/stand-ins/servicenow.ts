@@ -23,8 +23,10 @@ import { z } from 'zod';
 import { signHeaders } from '../../shared/ticketing/standardWebhooks';
 import {
   basicCredentials,
+  type CallbackControl,
   callbackSchema,
   controlBody,
+  controlNotFound,
   deliver,
   type Delivery,
   json,
@@ -144,293 +146,328 @@ const approveSchema = z
   })
   .strict();
 
+/** One stand-in's mutable state, handed to the module-level route handlers below. */
+interface ServiceNowState {
+  readonly options: ServiceNowStandInOptions;
+  readonly now: () => number;
+  readonly incidents: Map<string, IncidentRecord>;
+  readonly tokens: Map<string, number>;
+  readonly deliveries: Map<string, Delivery>;
+  nextNumber: number;
+  callback: ServiceNowStandInOptions['callback'];
+}
+
+function authenticatedUser(s: ServiceNowState, req: StandInRequest): string | undefined {
+  const basic = basicCredentials(req.headers);
+  if (basic) return basic.user === s.options.username && basic.secret === s.options.password ? basic.user : undefined;
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  const expires = bearer === undefined ? undefined : s.tokens.get(bearer);
+  return expires !== undefined && expires > s.now() ? 'oauth.integration' : undefined;
+}
+
+const find = (s: ServiceNowState, idOrNumber: string): IncidentRecord | undefined =>
+  s.incidents.get(idOrNumber) ?? [...s.incidents.values()].find((r) => r.fields.number === idOrNumber);
+
+function project(record: IncidentRecord, fields: string | null): Record<string, string> {
+  const wanted = fields
+    ?.split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  if (!wanted || wanted.length === 0) return { ...record.fields, work_notes: '', comments: '' };
+  return Object.fromEntries(wanted.filter((f) => INCIDENT_FIELDS.has(f)).map((f) => [f, record.fields[f] ?? '']));
+}
+
+/** A body's settable fields as strings (`sys_*` read-only, unknown fields dropped, long values cut), or the 400. */
+function settableValues(body: Record<string, unknown>): { values: Record<string, string> } | { refused: StandInResponse } {
+  const values: Record<string, string> = {};
+  for (const [field, raw] of Object.entries(body)) {
+    if (field.startsWith('sys_') || !INCIDENT_FIELDS.has(field) || raw === null || raw === undefined) continue;
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      return { refused: json(400, ERR('Exception while reading request', `Field ${field} must be a string`)) };
+    }
+    const value = String(raw);
+    values[field] = MAX_LENGTH[field] === undefined ? value : value.slice(0, MAX_LENGTH[field]);
+  }
+  return { values };
+}
+
+/** The incident table's data policy: resolving or closing needs a resolution code and notes. */
+function dataPolicyRefusal(record: IncidentRecord, values: Record<string, string>): StandInResponse | undefined {
+  const state = values.state ?? record.fields.state;
+  if (state !== '6' && state !== '7') return undefined;
+  const missing = [
+    (values.close_code ?? record.fields.close_code) ? undefined : 'Resolution code',
+    (values.close_notes ?? record.fields.close_notes) ? undefined : 'Resolution notes',
+  ].filter(Boolean);
+  if (missing.length === 0) return undefined;
+  return json(403, ERR('Operation Failed', `Data Policy Exception: ${missing.map((m) => `${m} is mandatory`).join(', ')}`));
+}
+
+/** Applies a body's fields as the instance does: strings, `sys_*` read-only, unknown fields dropped, journals appended. */
+function apply(
+  s: ServiceNowState,
+  record: IncidentRecord,
+  body: Record<string, unknown>,
+  user: string,
+): StandInResponse | undefined {
+  const settable = settableValues(body);
+  if ('refused' in settable) return settable.refused;
+  const { values } = settable;
+  const refused = dataPolicyRefusal(record, values);
+  if (refused) return refused;
+  const at = glideDateTime(s.now());
+  for (const [field, value] of Object.entries(values)) {
+    if (JOURNAL_FIELDS.has(field)) {
+      if (value.trim() !== '')
+        record.journal.push({ element: field as JournalEntry['element'], value, sys_created_on: at, sys_created_by: user });
+    } else record.fields[field] = value;
+  }
+  if (values.state !== undefined) {
+    record.fields.incident_state = values.state;
+    record.fields.active = values.state === '7' || values.state === '8' ? 'false' : 'true';
+    if (values.state === '6') Object.assign(record.fields, { resolved_at: at, resolved_by: user });
+    if (values.state === '7') record.fields.closed_at = at;
+  }
+  record.fields.priority = PRIORITY[`${record.fields.impact}${record.fields.urgency}`] ?? '5';
+  record.fields.sys_updated_on = at;
+  record.fields.sys_updated_by = user;
+  return undefined;
+}
+
+const tablePath = /^\/api\/now\/(?:(v[12])\/)?table\/([^/]+)(?:\/([^/]+))?$/;
+
+function api(s: ServiceNowState, req: StandInRequest): StandInResponse {
+  if (req.path === '/oauth_token.do') return oauthToken(s, req);
+  const match = tablePath.exec(req.path);
+  if (!match) return json(400, ERR('Requested URI does not represent any resource', null));
+  const user = authenticatedUser(s, req);
+  if (!user) return json(401, UNAUTHENTICATED, { 'www-authenticate': 'BASIC realm="Service-now"' });
+  const [, version, table, id] = match;
+  if (table !== 'incident') return json(400, ERR(`Invalid table ${table}`, null));
+  const fields = req.query.get('sysparm_fields');
+
+  if (req.method === 'GET' && id === undefined) return list(s, req, version, fields);
+  if (req.method === 'GET') {
+    const record = find(s, id!);
+    return record ? json(200, { result: project(record, fields) }) : notFound();
+  }
+  if (req.method === 'POST' && id === undefined) return create(s, req, user, fields);
+  if ((req.method === 'PATCH' || req.method === 'PUT') && id !== undefined) return update(s, req, user, id, fields);
+  if (req.method === 'DELETE' && id !== undefined) {
+    if (!s.incidents.has(id)) return notFound();
+    s.incidents.delete(id);
+    return json(204);
+  }
+  return json(405, ERR('Method not Supported', `${req.method} is not supported on this resource`));
+}
+
+const notFound = () => json(404, ERR('No Record found', "Record doesn't exist or ACL restricts the record retrieval"));
+
+function list(s: ServiceNowState, req: StandInRequest, version: string | undefined, fields: string | null): StandInResponse {
+  const query = parseEncodedQuery(req.query.get('sysparm_query') ?? '');
+  let rows = [...s.incidents.values()].filter((r) => query.and.every((group) => group.some((c) => matches(r.fields, c))));
+  if (query.orderBy) {
+    const { field, desc } = query.orderBy;
+    rows = rows.sort((a, b) => (a.fields[field] ?? '').localeCompare(b.fields[field] ?? '') * (desc ? -1 : 1));
+  }
+  const offset = Math.max(0, Number(req.query.get('sysparm_offset') ?? '0') || 0);
+  const limit = Math.max(1, Number(req.query.get('sysparm_limit') ?? '10000') || 10000);
+  const page = rows.slice(offset, offset + limit);
+  if (page.length === 0 && version === 'v1') {
+    return json(404, ERR('No Record found', 'Records matching query not found. Check query parameter or offset parameter'));
+  }
+  return json(200, { result: page.map((r) => project(r, fields)) }, { 'x-total-count': String(rows.length) });
+}
+
+/** A JSON object body, or undefined for anything else (not JSON, an array, a scalar). */
+function objectBody(req: StandInRequest): Record<string, unknown> | undefined {
+  const body = parseJson(req);
+  if (!body.ok || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) return undefined;
+  return body.value as Record<string, unknown>;
+}
+
+const unreadable = () => json(400, ERR('Exception while reading request', 'The payload is not valid JSON.'));
+
+function newIncident(s: ServiceNowState, user: string): IncidentRecord {
+  const at = glideDateTime(s.now());
+  return {
+    fields: {
+      sys_id: randomUUID().replace(/-/g, ''),
+      number: `INC${String(s.nextNumber++).padStart(7, '0')}`,
+      state: '1',
+      incident_state: '1',
+      active: 'true',
+      urgency: '3',
+      impact: '3',
+      priority: '5',
+      opened_at: at,
+      opened_by: user,
+      sys_created_on: at,
+      sys_created_by: user,
+      sys_updated_on: at,
+      sys_updated_by: user,
+      sys_mod_count: '0',
+    },
+    journal: [],
+  };
+}
+
+function create(s: ServiceNowState, req: StandInRequest, user: string, fields: string | null): StandInResponse {
+  const body = objectBody(req);
+  if (!body) return unreadable();
+  const record = newIncident(s, user);
+  const sysId = record.fields.sys_id!;
+  const refused = apply(s, record, body, user);
+  if (refused) return refused;
+  record.fields.sys_mod_count = '0';
+  s.incidents.set(sysId, record);
+  const location = `http://${req.headers.host ?? '127.0.0.1'}/api/now/table/incident/${sysId}`;
+  if (/^true$/i.test(req.headers['x-no-response-body'] ?? '')) return json(201, undefined, { location });
+  return json(201, { result: project(record, fields) }, { location });
+}
+
+function update(s: ServiceNowState, req: StandInRequest, user: string, id: string, fields: string | null): StandInResponse {
+  const record = s.incidents.get(id);
+  if (!record) return notFound();
+  const body = objectBody(req);
+  if (!body) return unreadable();
+  if (record.fields.state === '7' || record.fields.state === '8') {
+    return json(403, ERR('Operation Failed', 'ACL Exception Update Failed due to security constraints'));
+  }
+  const refused = apply(s, record, body, user);
+  if (refused) return refused;
+  record.fields.sys_mod_count = String(Number(record.fields.sys_mod_count ?? '0') + 1);
+  return json(200, { result: project(record, fields) });
+}
+
+function oauthToken(s: ServiceNowState, req: StandInRequest): StandInResponse {
+  if (req.method !== 'POST') return json(405, ERR('Method not Supported', null));
+  const form = new URLSearchParams(req.rawBody);
+  if (form.get('grant_type') !== 'client_credentials') {
+    return json(400, { error_description: 'Unsupported grant type', error: 'unsupported_grant_type' });
+  }
+  const o = s.options.oauth;
+  if (!o || form.get('client_id') !== o.clientId || form.get('client_secret') !== o.clientSecret) {
+    return json(401, { error_description: 'access_denied', error: 'server_error' });
+  }
+  const token = randomBytes(32).toString('base64url');
+  const lifetime = o.tokenLifetimeSeconds ?? 1799;
+  s.tokens.set(token, s.now() + lifetime * 1000);
+  return json(200, { access_token: token, scope: 'useraccount', token_type: 'Bearer', expires_in: lifetime });
+}
+
+/** The payload the business rule in docs/ticket-providers.md sends, every value a string as getValue() returns. */
+const businessRulePayload = (record: IncidentRecord, previousState: string) => ({
+  sys_id: record.fields.sys_id!,
+  number: record.fields.number!,
+  state: record.fields.state!,
+  previous_state: previousState,
+  sys_mod_count: record.fields.sys_mod_count!,
+  sys_updated_on: record.fields.sys_updated_on!,
+  correlation_id: record.fields.correlation_id ?? '',
+  action: record.fields.u_entra_ops_action ?? '',
+  approved_by: record.fields.u_entra_ops_approved_by ?? '',
+  reason: record.fields.u_entra_ops_reason ?? '',
+});
+
+/** Changes the incident as an approving technician would, then runs the business rule's signed POST. */
+async function approve(s: ServiceNowState, req: StandInRequest, record: IncidentRecord): Promise<StandInResponse> {
+  const parsed = controlBody(req, approveSchema, 'InvalidApproval');
+  if ('refused' in parsed) return parsed.refused;
+  const { action, approvedBy, reason, state } = parsed.value;
+  const previousState = record.fields.state!;
+  const refused = apply(
+    s,
+    record,
+    {
+      state,
+      u_entra_ops_action: action,
+      u_entra_ops_approved_by: approvedBy,
+      u_entra_ops_reason: reason,
+      work_notes: `Approved remediation '${action}' (${approvedBy})${reason ? `: ${reason}` : ''}`,
+    },
+    approvedBy,
+  );
+  if (refused) return refused;
+  record.fields.sys_mod_count = String(Number(record.fields.sys_mod_count ?? '0') + 1);
+  const target = s.callback;
+  if (!target) return json(200, { incident: record, delivery: null });
+  const payload = JSON.stringify(businessRulePayload(record, previousState));
+  // Fixed now: later work notes bump sys_mod_count, and a redelivery must carry the id the first attempt had.
+  const id = `${record.fields.sys_id}:${record.fields.sys_mod_count}`;
+  const delivery: Delivery = {
+    id,
+    url: target.url,
+    body: payload,
+    attempts: 0,
+    headersFor: () => signHeaders(target.secret, id, payload),
+  };
+  s.deliveries.set(delivery.id, delivery);
+  return json(200, { incident: record, delivery: await deliver(delivery) });
+}
+
+/** This stand-in's own control routes; faults, stats, callback and deliveries are the shared server's. */
+async function control(s: ServiceNowState, req: StandInRequest): Promise<StandInResponse | undefined> {
+  if (req.path === '/_standin/incidents' && req.method === 'GET') return json(200, { value: [...s.incidents.values()] });
+  if (req.path === '/_standin/reset' && req.method === 'POST') {
+    s.incidents.clear();
+    s.deliveries.clear();
+    s.tokens.clear();
+    s.nextNumber = 10001;
+    return json(204);
+  }
+  const approveMatch = /^\/_standin\/incidents\/([^/]+)\/approve$/.exec(req.path);
+  if (approveMatch && req.method === 'POST') {
+    const record = find(s, decodeURIComponent(approveMatch[1]!));
+    return record ? approve(s, req, record) : controlNotFound(`No incident ${approveMatch[1]}`);
+  }
+  return undefined;
+}
+
+/** The business rule signs with a Standard Webhooks secret, so the callback must come with a `whsec_` one. */
+const callbackControl = (s: ServiceNowState): CallbackControl<{ url: string; secret: string }> => ({
+  schema: callbackSchema.extend({ secret: z.string().startsWith('whsec_') }),
+  set: (target) => {
+    s.callback = target;
+  },
+});
+
+const faultBody = (status: number): unknown =>
+  status === 401
+    ? UNAUTHENTICATED
+    : status === 429
+      ? ERR('Rate limit exceeded', 'Too many requests for this user; retry after the interval in Retry-After')
+      : status === 413
+        ? ERR('Request entity too large', null)
+        : ERR('Internal server error', `Injected fault ${status}`);
+
 export async function startServiceNowStandIn(options: ServiceNowStandInOptions): Promise<ServiceNowStandIn> {
-  const now = options.now ?? Date.now;
-  const incidents = new Map<string, IncidentRecord>();
-  const tokens = new Map<string, number>();
-  const deliveries = new Map<string, Delivery>();
-  let nextNumber = 10001;
-  let callback = options.callback;
-
-  const authenticatedUser = (req: StandInRequest): string | undefined => {
-    const basic = basicCredentials(req.headers);
-    if (basic) return basic.user === options.username && basic.secret === options.password ? basic.user : undefined;
-    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const expires = bearer === undefined ? undefined : tokens.get(bearer);
-    return expires !== undefined && expires > now() ? 'oauth.integration' : undefined;
+  const s: ServiceNowState = {
+    options,
+    now: options.now ?? Date.now,
+    incidents: new Map(),
+    tokens: new Map(),
+    deliveries: new Map(),
+    nextNumber: 10001,
+    callback: options.callback,
   };
-
-  const find = (idOrNumber: string): IncidentRecord | undefined =>
-    incidents.get(idOrNumber) ?? [...incidents.values()].find((r) => r.fields.number === idOrNumber);
-
-  const project = (record: IncidentRecord, fields: string | null): Record<string, string> => {
-    const wanted = fields
-      ?.split(',')
-      .map((f) => f.trim())
-      .filter(Boolean);
-    if (!wanted || wanted.length === 0) return { ...record.fields, work_notes: '', comments: '' };
-    return Object.fromEntries(wanted.filter((f) => INCIDENT_FIELDS.has(f)).map((f) => [f, record.fields[f] ?? '']));
-  };
-
-  /** Applies a body's fields as the instance does: strings, `sys_*` read-only, unknown fields dropped, journals appended. */
-  const apply = (record: IncidentRecord, body: Record<string, unknown>, user: string): StandInResponse | undefined => {
-    const values: Record<string, string> = {};
-    for (const [field, raw] of Object.entries(body)) {
-      if (field.startsWith('sys_') || !INCIDENT_FIELDS.has(field) || raw === null || raw === undefined) continue;
-      if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
-        return json(400, ERR('Exception while reading request', `Field ${field} must be a string`));
-      }
-      const value = String(raw);
-      values[field] = MAX_LENGTH[field] === undefined ? value : value.slice(0, MAX_LENGTH[field]);
-    }
-    const state = values.state ?? record.fields.state;
-    if (state === '6' || state === '7') {
-      const missing = [
-        (values.close_code ?? record.fields.close_code) ? undefined : 'Resolution code',
-        (values.close_notes ?? record.fields.close_notes) ? undefined : 'Resolution notes',
-      ].filter(Boolean);
-      if (missing.length > 0) {
-        return json(403, ERR('Operation Failed', `Data Policy Exception: ${missing.map((m) => `${m} is mandatory`).join(', ')}`));
-      }
-    }
-    const at = glideDateTime(now());
-    for (const [field, value] of Object.entries(values)) {
-      if (JOURNAL_FIELDS.has(field)) {
-        if (value.trim() !== '')
-          record.journal.push({ element: field as JournalEntry['element'], value, sys_created_on: at, sys_created_by: user });
-      } else record.fields[field] = value;
-    }
-    if (values.state !== undefined) {
-      record.fields.incident_state = values.state;
-      record.fields.active = values.state === '7' || values.state === '8' ? 'false' : 'true';
-      if (values.state === '6') Object.assign(record.fields, { resolved_at: at, resolved_by: user });
-      if (values.state === '7') record.fields.closed_at = at;
-    }
-    record.fields.priority = PRIORITY[`${record.fields.impact}${record.fields.urgency}`] ?? '5';
-    record.fields.sys_updated_on = at;
-    record.fields.sys_updated_by = user;
-    return undefined;
-  };
-
-  const tablePath = /^\/api\/now\/(?:(v[12])\/)?table\/([^/]+)(?:\/([^/]+))?$/;
-
-  const api = (req: StandInRequest): StandInResponse => {
-    if (req.path === '/oauth_token.do') return oauthToken(req);
-    const match = tablePath.exec(req.path);
-    if (!match) return json(400, ERR('Requested URI does not represent any resource', null));
-    const user = authenticatedUser(req);
-    if (!user) return json(401, UNAUTHENTICATED, { 'www-authenticate': 'BASIC realm="Service-now"' });
-    const [, version, table, id] = match;
-    if (table !== 'incident') return json(400, ERR(`Invalid table ${table}`, null));
-    const fields = req.query.get('sysparm_fields');
-
-    if (req.method === 'GET' && id === undefined) return list(req, version, fields);
-    if (req.method === 'GET') {
-      const record = find(id!);
-      return record ? json(200, { result: project(record, fields) }) : notFound();
-    }
-    if (req.method === 'POST' && id === undefined) return create(req, user, fields);
-    if ((req.method === 'PATCH' || req.method === 'PUT') && id !== undefined) return update(req, user, id, fields);
-    if (req.method === 'DELETE' && id !== undefined) {
-      const record = incidents.get(id);
-      if (!record) return notFound();
-      incidents.delete(id);
-      return json(204);
-    }
-    return json(405, ERR('Method not Supported', `${req.method} is not supported on this resource`));
-  };
-
-  const notFound = () => json(404, ERR('No Record found', "Record doesn't exist or ACL restricts the record retrieval"));
-
-  const list = (req: StandInRequest, version: string | undefined, fields: string | null): StandInResponse => {
-    const query = parseEncodedQuery(req.query.get('sysparm_query') ?? '');
-    let rows = [...incidents.values()].filter((r) => query.and.every((group) => group.some((c) => matches(r.fields, c))));
-    if (query.orderBy) {
-      const { field, desc } = query.orderBy;
-      rows = rows.sort((a, b) => (a.fields[field] ?? '').localeCompare(b.fields[field] ?? '') * (desc ? -1 : 1));
-    }
-    const offset = Math.max(0, Number(req.query.get('sysparm_offset') ?? '0') || 0);
-    const limit = Math.max(1, Number(req.query.get('sysparm_limit') ?? '10000') || 10000);
-    const page = rows.slice(offset, offset + limit);
-    if (page.length === 0 && version === 'v1') {
-      return json(404, ERR('No Record found', 'Records matching query not found. Check query parameter or offset parameter'));
-    }
-    return json(200, { result: page.map((r) => project(r, fields)) }, { 'x-total-count': String(rows.length) });
-  };
-
-  const create = (req: StandInRequest, user: string, fields: string | null): StandInResponse => {
-    const body = parseJson(req);
-    if (!body.ok || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
-      return json(400, ERR('Exception while reading request', 'The payload is not valid JSON.'));
-    }
-    const at = glideDateTime(now());
-    const sysId = randomUUID().replace(/-/g, '');
-    const record: IncidentRecord = {
-      fields: {
-        sys_id: sysId,
-        number: `INC${String(nextNumber++).padStart(7, '0')}`,
-        state: '1',
-        incident_state: '1',
-        active: 'true',
-        urgency: '3',
-        impact: '3',
-        priority: '5',
-        opened_at: at,
-        opened_by: user,
-        sys_created_on: at,
-        sys_created_by: user,
-        sys_updated_on: at,
-        sys_updated_by: user,
-        sys_mod_count: '0',
-      },
-      journal: [],
-    };
-    const refused = apply(record, body.value as Record<string, unknown>, user);
-    if (refused) return refused;
-    record.fields.sys_mod_count = '0';
-    incidents.set(sysId, record);
-    const location = `http://${req.headers.host ?? '127.0.0.1'}/api/now/table/incident/${sysId}`;
-    if (/^true$/i.test(req.headers['x-no-response-body'] ?? '')) return json(201, undefined, { location });
-    return json(201, { result: project(record, fields) }, { location });
-  };
-
-  const update = (req: StandInRequest, user: string, id: string, fields: string | null): StandInResponse => {
-    const record = incidents.get(id);
-    if (!record) return notFound();
-    const body = parseJson(req);
-    if (!body.ok || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
-      return json(400, ERR('Exception while reading request', 'The payload is not valid JSON.'));
-    }
-    if (record.fields.state === '7' || record.fields.state === '8') {
-      return json(403, ERR('Operation Failed', 'ACL Exception Update Failed due to security constraints'));
-    }
-    const refused = apply(record, body.value as Record<string, unknown>, user);
-    if (refused) return refused;
-    record.fields.sys_mod_count = String(Number(record.fields.sys_mod_count ?? '0') + 1);
-    return json(200, { result: project(record, fields) });
-  };
-
-  const oauthToken = (req: StandInRequest): StandInResponse => {
-    if (req.method !== 'POST') return json(405, ERR('Method not Supported', null));
-    const form = new URLSearchParams(req.rawBody);
-    if (form.get('grant_type') !== 'client_credentials') {
-      return json(400, { error_description: 'Unsupported grant type', error: 'unsupported_grant_type' });
-    }
-    const o = options.oauth;
-    if (!o || form.get('client_id') !== o.clientId || form.get('client_secret') !== o.clientSecret) {
-      return json(401, { error_description: 'access_denied', error: 'server_error' });
-    }
-    const token = randomBytes(32).toString('base64url');
-    const lifetime = o.tokenLifetimeSeconds ?? 1799;
-    tokens.set(token, now() + lifetime * 1000);
-    return json(200, { access_token: token, scope: 'useraccount', token_type: 'Bearer', expires_in: lifetime });
-  };
-
-  /** The payload the business rule in docs/ticket-providers.md sends, every value a string as getValue() returns. */
-  const businessRulePayload = (record: IncidentRecord, previousState: string) => ({
-    sys_id: record.fields.sys_id!,
-    number: record.fields.number!,
-    state: record.fields.state!,
-    previous_state: previousState,
-    sys_mod_count: record.fields.sys_mod_count!,
-    sys_updated_on: record.fields.sys_updated_on!,
-    correlation_id: record.fields.correlation_id ?? '',
-    action: record.fields.u_entra_ops_action ?? '',
-    approved_by: record.fields.u_entra_ops_approved_by ?? '',
-    reason: record.fields.u_entra_ops_reason ?? '',
-  });
-
-  const control = async (req: StandInRequest): Promise<StandInResponse | undefined> => {
-    if (req.path === '/_standin/incidents' && req.method === 'GET') return json(200, { value: [...incidents.values()] });
-    if (req.path === '/_standin/deliveries' && req.method === 'GET') {
-      return json(200, {
-        value: [...deliveries.values()].map((d) => ({
-          id: d.id,
-          url: d.url,
-          attempts: d.attempts,
-          body: JSON.parse(d.body) as unknown,
-        })),
-      });
-    }
-    if (req.path === '/_standin/reset' && req.method === 'POST') {
-      incidents.clear();
-      deliveries.clear();
-      tokens.clear();
-      nextNumber = 10001;
-      return json(204);
-    }
-    if (req.path === '/_standin/callback' && req.method === 'POST') {
-      const body = controlBody(req, callbackSchema.extend({ secret: z.string().startsWith('whsec_') }), 'InvalidCallback');
-      if ('refused' in body) return body.refused;
-      callback = body.value;
-      return json(204);
-    }
-    const approve = /^\/_standin\/incidents\/([^/]+)\/approve$/.exec(req.path);
-    if (approve && req.method === 'POST') {
-      const record = find(decodeURIComponent(approve[1]!));
-      if (!record) return json(404, { error: { code: 'NotFound', message: `No incident ${approve[1]}` } });
-      const parsed = controlBody(req, approveSchema, 'InvalidApproval');
-      if ('refused' in parsed) return parsed.refused;
-      const previousState = record.fields.state!;
-      const refused = apply(
-        record,
-        {
-          state: parsed.value.state,
-          u_entra_ops_action: parsed.value.action,
-          u_entra_ops_approved_by: parsed.value.approvedBy,
-          u_entra_ops_reason: parsed.value.reason,
-          work_notes: `Approved remediation '${parsed.value.action}' (${parsed.value.approvedBy})${parsed.value.reason ? `: ${parsed.value.reason}` : ''}`,
-        },
-        parsed.value.approvedBy,
-      );
-      if (refused) return refused;
-      record.fields.sys_mod_count = String(Number(record.fields.sys_mod_count ?? '0') + 1);
-      if (!callback) return json(200, { incident: record, delivery: null });
-      const payload = JSON.stringify(businessRulePayload(record, previousState));
-      const target = callback;
-      // Fixed now: later work notes bump sys_mod_count, and a redelivery must carry the id the first attempt had.
-      const id = `${record.fields.sys_id}:${record.fields.sys_mod_count}`;
-      const delivery: Delivery = {
-        id,
-        url: target.url,
-        body: payload,
-        attempts: 0,
-        headersFor: () => signHeaders(target.secret, id, payload),
-      };
-      deliveries.set(delivery.id, delivery);
-      return json(200, { incident: record, delivery: await deliver(delivery) });
-    }
-    const redeliver = /^\/_standin\/deliveries\/([^/]+)\/redeliver$/.exec(req.path);
-    if (redeliver && req.method === 'POST') {
-      const delivery = deliveries.get(decodeURIComponent(redeliver[1]!));
-      if (!delivery) return json(404, { error: { code: 'NotFound', message: `No delivery ${redeliver[1]}` } });
-      return json(200, { delivery: await deliver(delivery) });
-    }
-    return undefined;
-  };
-
   const server = await startStandInServer(
     {
       name: 'ServiceNow',
-      api,
-      control,
-      faultBody: (status) =>
-        status === 401
-          ? UNAUTHENTICATED
-          : status === 429
-            ? ERR('Rate limit exceeded', 'Too many requests for this user; retry after the interval in Retry-After')
-            : status === 413
-              ? ERR('Request entity too large', null)
-              : ERR('Internal server error', `Injected fault ${status}`),
+      api: (req) => api(s, req),
+      control: (req) => control(s, req),
+      faultBody,
+      deliveries: s.deliveries,
+      callback: callbackControl(s),
     },
     options.port ?? 0,
     options.host ?? '127.0.0.1',
   );
   return {
     ...server,
-    incidents: () => [...incidents.values()],
+    incidents: () => [...s.incidents.values()],
     setCallback: (next) => {
-      callback = next;
+      s.callback = next;
     },
   };
 }
