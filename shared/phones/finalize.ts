@@ -7,15 +7,25 @@
 
 import type { AuditSink } from '../audit';
 import { processedPath, resultsPath, summaryPath } from './files';
-import type { ChunkStore, ImportFiles, ImportRecord, ImportRecords, JobLog, PhoneSettings, RowStore } from './ports';
+import type {
+  ChunkLedger,
+  FinalizeLease,
+  ImportFiles,
+  ImportRecord,
+  ImportRecords,
+  JobLog,
+  PhoneSettings,
+  RowStore,
+} from './ports';
 import { type ImportSummary, resultLine, RESULTS_HEADER } from './results';
 import { addCounts, emptyCounts, importOutcome, type RowCounts } from './types';
 
 export interface FinalizeDeps {
   readonly files: ImportFiles;
-  readonly records: ImportRecords;
+  readonly records: Pick<ImportRecords, 'get' | 'update'>;
+  readonly finalizeLease: FinalizeLease;
   readonly rows: RowStore;
-  readonly chunks: ChunkStore;
+  readonly chunks: Pick<ChunkLedger, 'anyPending' | 'listChunks'>;
   readonly settings: PhoneSettings;
   readonly log: JobLog;
   readonly audit?: AuditSink;
@@ -33,7 +43,7 @@ export async function finalizeIfDone(importId: string, deps: FinalizeDeps): Prom
   const chunks = await deps.chunks.listChunks(importId);
   if (chunks.length < record.chunkCount || chunks.some((c) => c.state !== 'done')) return false;
   // The loser of this race returns; if the winner dies, its redelivered message retakes the lease (same owner).
-  if (!(await deps.records.claimFinalize(importId, deps.owner ?? 'finalizer', 10 * 60_000))) return false;
+  if (!(await deps.finalizeLease.claimFinalize(importId, deps.owner ?? 'finalizer', 10 * 60_000))) return false;
   await finalize(
     record,
     chunks.map((c) => c.counts ?? emptyCounts()),

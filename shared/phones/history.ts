@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 
-import type { ChunkStore, ImportFiles, ImportRecord, ImportRecords, RowStore } from './ports';
+import type { ChunkLedger, ImportFiles, ImportRecord, ImportRecords, RowStore } from './ports';
 import { type ImportProgress, importProgress } from './status';
 import { ROW_STATUSES, type RowStatus } from './types';
 
@@ -16,7 +16,7 @@ export interface ImportHistory {
 
 export async function recentImports(
   top: number,
-  deps: { history: ImportHistory; records: ImportRecords; chunks: ChunkStore },
+  deps: { history: ImportHistory; records: Pick<ImportRecords, 'get'>; chunks: Pick<ChunkLedger, 'listChunks'> },
 ): Promise<ImportProgress[]> {
   const records = await deps.history.recent(top);
   const out: ImportProgress[] = [];
@@ -59,7 +59,7 @@ export const isRowStatus = (s: string): s is RowStatus => (ROW_STATUSES as reado
 export async function importRows(
   importId: string,
   filter: RowFilter,
-  deps: { chunks: ChunkStore; rows: RowStore },
+  deps: { chunks: Pick<ChunkLedger, 'listChunks'>; rows: RowStore },
 ): Promise<RowPage> {
   const text = filter.text?.toLowerCase();
   const value: ResultRow[] = [];
@@ -89,7 +89,7 @@ export async function importRows(
 /** The results file as written by the import, or undefined while there is none. */
 export async function resultsFile(
   importId: string,
-  deps: { records: ImportRecords; files: ImportFiles },
+  deps: { records: Pick<ImportRecords, 'get'>; files: ImportFiles },
 ): Promise<{ name: string; body: AsyncIterable<Uint8Array> } | undefined> {
   const record = await deps.records.get(importId);
   if (!record?.resultsBlob || (await deps.files.size(record.resultsBlob)) === undefined) return undefined;

@@ -8,7 +8,17 @@ import { randomUUID } from 'node:crypto';
 
 import type { AuditSink } from '../audit';
 import { failedPath, hashFile, importIdFor, isDryRunName, processedPath, resultsPath, summaryPath } from './files';
-import type { ChunkQueue, ChunkStore, ImportFiles, ImportRecord, ImportRecords, JobLog, PhoneSettings, RowStore } from './ports';
+import type {
+  ChunkLedger,
+  ChunkQueue,
+  ImportFiles,
+  ImportRecord,
+  ImportRecords,
+  JobLog,
+  PhoneSettings,
+  RowStore,
+  ValidationLease,
+} from './ports';
 import { fileProblemResults, type ImportSummary } from './results';
 import { emptyCounts, type FileProblem } from './types';
 import { validateIntoChunks, type Validation } from './validateFile';
@@ -16,8 +26,10 @@ import { validateIntoChunks, type Validation } from './validateFile';
 export interface ImportFileDeps {
   readonly files: ImportFiles;
   readonly records: ImportRecords;
+  readonly validationLease: ValidationLease;
   readonly rows: RowStore;
-  readonly chunks: ChunkStore;
+  /** Validation writes the chunks; a redelivery of a running import queues the unfinished ones again. */
+  readonly chunks: Pick<ChunkLedger, 'putChunk' | 'listChunks'>;
   readonly queue: ChunkQueue;
   readonly settings: PhoneSettings;
   readonly log: JobLog;
@@ -60,7 +72,7 @@ export async function importFile(input: ImportFileInput, deps: ImportFileDeps): 
 
   // Two deliveries of one file (a retried trigger, the same file posted twice): one validates, the other leaves it.
   const owner = deps.owner ?? randomUUID();
-  if (!(await deps.records.claimValidation(record.importId, owner, VALIDATION_LEASE_MS))) {
+  if (!(await deps.validationLease.claimValidation(record.importId, owner, VALIDATION_LEASE_MS))) {
     log({ status: record.status }, 'phone import: another delivery is validating this file; nothing to do here');
     return { outcome: 'resumed', record };
   }
@@ -128,8 +140,8 @@ export async function continueEarlier(
   return undefined;
 }
 
-async function renewValidation(importId: string, owner: string, deps: Pick<ImportFileDeps, 'records'>): Promise<void> {
-  if (!(await deps.records.claimValidation(importId, owner, VALIDATION_LEASE_MS)))
+async function renewValidation(importId: string, owner: string, deps: Pick<ImportFileDeps, 'validationLease'>): Promise<void> {
+  if (!(await deps.validationLease.claimValidation(importId, owner, VALIDATION_LEASE_MS)))
     throw new Error('Another delivery took over validating this file (this one stalled past its lease); stopping');
 }
 

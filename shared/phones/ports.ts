@@ -38,21 +38,34 @@ export interface ImportRecord {
   readonly problem?: FileProblem;
 }
 
+/** An import's record: registered once by the intake, then read and moved along by every stage. */
 export interface ImportRecords {
   /** Creates the record unless one with this id exists; returns the stored one either way. */
   create(record: ImportRecord): Promise<{ created: boolean; record: ImportRecord }>;
   get(importId: string): Promise<ImportRecord | undefined>;
-  /** Imports still `validating` or `running` (for the sweep that finishes stuck ones). */
-  listUnfinished(): Promise<ImportRecord[]>;
   /**
    * Merges `patch`. With `from`, only while the stored status is still `from` (checked and written with If-Match), so a
    * late or duplicate delivery can never turn `completed` back to `running`; false when the status had moved on.
    */
   update(importId: string, patch: Partial<Omit<ImportRecord, 'importId'>>, from?: ImportStatus): Promise<boolean>;
-  /** One finalizer at a time: true when `owner` holds (or retakes) the finalize lease. */
-  claimFinalize(importId: string, owner: string, leaseMs: number): Promise<boolean>;
-  /** One validator at a time (two deliveries of one file): true when `owner` holds, retakes or renews the lease. */
+}
+
+/** Only the sweep that finishes stuck imports lists them. */
+export interface UnfinishedImports {
+  /** Imports still `validating` or `running`. */
+  listUnfinished(): Promise<ImportRecord[]>;
+}
+
+/** One validator at a time (two deliveries of one file). */
+export interface ValidationLease {
+  /** True when `owner` holds, retakes or renews the lease. */
   claimValidation(importId: string, owner: string, leaseMs: number): Promise<boolean>;
+}
+
+/** One finalizer at a time: two workers finishing the last chunks together must not both write the results. */
+export interface FinalizeLease {
+  /** True when `owner` holds (or retakes) the finalize lease. */
+  claimFinalize(importId: string, owner: string, leaseMs: number): Promise<boolean>;
 }
 
 /** Per-row state, keyed by import + chunk + line. The normalised number is stored for the worker, never logged. */
@@ -92,18 +105,23 @@ export interface ChunkState {
   readonly leaseUntil?: number;
 }
 
-export interface ChunkStore {
+/** Which chunks an import has and how far they are: written by validation and the workers, read to finish and report. */
+export interface ChunkLedger {
   putChunk(importId: string, chunk: ChunkState): Promise<void>;
-  /** Takes the chunk for `owner` for `leaseMs` unless it is done or another owner's lease is live. */
-  claimChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<'claimed' | 'busy' | 'done'>;
   completeChunk(importId: string, chunk: number, counts: RowCounts): Promise<void>;
   listChunks(importId: string): Promise<ChunkState[]>;
   /** True while any chunk is not done; cheap (asks for one entity), checked after every chunk. */
   anyPending(importId: string): Promise<boolean>;
-  /** Gives up `owner`'s lease so a deferred retry (a new message) can take the chunk at once. */
-  releaseChunk(importId: string, chunk: number, owner: string): Promise<void>;
+}
+
+/** Which worker holds a chunk now, so two deliveries of one chunk message never work it at once. */
+export interface ChunkLeases {
+  /** Takes the chunk for `owner` for `leaseMs` unless it is done or another owner's lease is live. */
+  claimChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<'claimed' | 'busy' | 'done'>;
   /** Extends `owner`'s lease while it works; false when the chunk is done or another owner holds it now. */
   renewChunk(importId: string, chunk: number, owner: string, leaseMs: number): Promise<boolean>;
+  /** Gives up `owner`'s lease so a deferred retry (a new message) can take the chunk at once. */
+  releaseChunk(importId: string, chunk: number, owner: string): Promise<void>;
 }
 
 export interface ChunkMessage {

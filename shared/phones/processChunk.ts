@@ -7,11 +7,23 @@
  */
 
 import { type FinalizeDeps, finalizeIfDone } from './finalize';
-import type { ChunkMessage, ChunkQueue, PhoneDirectory, PhoneMethodsApi, PrivilegedUserReader, StoredRow } from './ports';
+import type {
+  ChunkLeases,
+  ChunkLedger,
+  ChunkMessage,
+  ChunkQueue,
+  PhoneDirectory,
+  PhoneMethodsApi,
+  PrivilegedUserReader,
+  StoredRow,
+} from './ports';
 import { type RowsRun, runRows } from './runRows';
 import { emptyCounts, type RowCounts, type RowOutcome } from './types';
 
 export interface ProcessChunkDeps extends FinalizeDeps {
+  /** Besides what finalizing reads, the worker records its chunk done. */
+  readonly chunks: Pick<ChunkLedger, 'anyPending' | 'listChunks' | 'completeChunk'>;
+  readonly chunkLeases: ChunkLeases;
   readonly directory: PhoneDirectory;
   readonly methods: PhoneMethodsApi;
   /** Directory role holders and role-assignable group members are never changed unless allow-listed. */
@@ -39,7 +51,12 @@ export const DEFAULT_CHUNK_LEASE_MS = 10 * 60_000;
 export async function processChunk(message: ChunkMessage, deps: ProcessChunkDeps): Promise<ProcessChunkResult> {
   const record = await deps.records.get(message.importId);
   if (!record || record.status !== 'running') return 'stale';
-  const claim = await deps.chunks.claimChunk(message.importId, message.chunk, deps.owner, deps.leaseMs ?? DEFAULT_CHUNK_LEASE_MS);
+  const claim = await deps.chunkLeases.claimChunk(
+    message.importId,
+    message.chunk,
+    deps.owner,
+    deps.leaseMs ?? DEFAULT_CHUNK_LEASE_MS,
+  );
   if (claim === 'done') {
     await finalizeIfDone(message.importId, deps);
     return 'alreadyDone';
@@ -58,7 +75,7 @@ function keepChunkLease(message: ChunkMessage, deps: ProcessChunkDeps): () => vo
   const leaseMs = deps.leaseMs ?? DEFAULT_CHUNK_LEASE_MS;
   const timer = setInterval(
     () => {
-      deps.chunks.renewChunk(message.importId, message.chunk, deps.owner, leaseMs).then(
+      deps.chunkLeases.renewChunk(message.importId, message.chunk, deps.owner, leaseMs).then(
         (held) => {
           if (!held) deps.log.warn({ importId: message.importId, chunk: message.chunk }, 'phone import: chunk lease lost');
         },
@@ -78,7 +95,7 @@ const canDefer = (message: ChunkMessage, deps: ProcessChunkDeps): boolean =>
 async function defer(message: ChunkMessage, deps: ProcessChunkDeps, rows: number, why: string): Promise<'deferred'> {
   const attempt = message.attempt ?? 1;
   const delay = deps.retryDelaySeconds?.(attempt) ?? Math.min(600, 30 * attempt);
-  await deps.chunks.releaseChunk(message.importId, message.chunk, deps.owner);
+  await deps.chunkLeases.releaseChunk(message.importId, message.chunk, deps.owner);
   await deps.queue.enqueue({ importId: message.importId, chunk: message.chunk, attempt: attempt + 1 }, delay);
   deps.log.warn(
     { importId: message.importId, chunk: message.chunk, rows, attempt, delaySeconds: delay, reason: why },

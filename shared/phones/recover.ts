@@ -7,7 +7,7 @@
 
 import { type FinalizeDeps, finalizeIfDone } from './finalize';
 import { importFile, type ImportFileDeps, VALIDATION_LEASE_MS } from './importFile';
-import type { ChunkMessage, StoredRow } from './ports';
+import type { ChunkLedger, ChunkMessage, ImportRecords, StoredRow, UnfinishedImports } from './ports';
 import { emptyCounts } from './types';
 
 export type RecoverResult = 'failed' | 'alreadyDone' | 'stale';
@@ -15,7 +15,11 @@ export type RecoverResult = 'failed' | 'alreadyDone' | 'stale';
 /** An import is stuck when none of its chunks changed for this long (longer than the longest deferral, 10 min). */
 export const STUCK_AFTER_MS = 60 * 60_000;
 
-export async function failChunk(message: ChunkMessage, reason: string, deps: FinalizeDeps): Promise<RecoverResult> {
+export interface FailChunkDeps extends FinalizeDeps {
+  readonly chunks: Pick<ChunkLedger, 'anyPending' | 'listChunks' | 'completeChunk'>;
+}
+
+export async function failChunk(message: ChunkMessage, reason: string, deps: FailChunkDeps): Promise<RecoverResult> {
   const record = await deps.records.get(message.importId);
   if (!record || record.status !== 'running') return 'stale';
   const rows = await deps.rows.chunkRows(message.importId, message.chunk);
@@ -57,7 +61,11 @@ function failReason(row: StoredRow, reason: string): string {
     : `${reason}; ${retry}`;
 }
 
-export interface SweepDeps extends ImportFileDeps {
+/** Validates stuck files again (importFile), fails lost chunks and finalizes: it touches every part of the chunk ledger. */
+export interface SweepDeps extends ImportFileDeps, FailChunkDeps {
+  readonly records: ImportRecords;
+  readonly chunks: ChunkLedger;
+  readonly unfinished: UnfinishedImports;
   readonly clock: () => Date;
 }
 
@@ -70,7 +78,7 @@ export interface SweepDeps extends ImportFileDeps {
 export async function sweepStuckImports(deps: SweepDeps, stuckAfterMs = STUCK_AFTER_MS): Promise<string[]> {
   const now = deps.clock().getTime();
   const finished: string[] = [];
-  for (const record of await deps.records.listUnfinished()) {
+  for (const record of await deps.unfinished.listUnfinished()) {
     if (record.status === 'validating') {
       if (now - Date.parse(record.updatedAt) < Math.max(stuckAfterMs, VALIDATION_LEASE_MS)) continue;
       await importFile({ path: record.source, file: record.file, dryRun: record.dryRun }, deps);

@@ -1,6 +1,6 @@
 /** `GET /api/phone-imports/{importId}`: the import record with progress summed from finished chunks. */
 
-import type { ChunkStore, ImportRecords } from './ports';
+import type { ChunkLedger, ImportRecords } from './ports';
 import { addCounts, emptyCounts, type ImportStatus, type RowCounts } from './types';
 
 export interface ImportProgress {
@@ -18,7 +18,7 @@ export interface ImportProgress {
 
 export async function importProgress(
   importId: string,
-  deps: { records: ImportRecords; chunks: ChunkStore },
+  deps: { records: Pick<ImportRecords, 'get'>; chunks: Pick<ChunkLedger, 'listChunks'> },
 ): Promise<ImportProgress | undefined> {
   const record = await deps.records.get(importId);
   if (!record) return undefined;

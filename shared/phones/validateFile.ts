@@ -11,7 +11,7 @@ import { type ColumnMap, mapHeader } from './csv/header';
 import { type CsvEvent, readCsv } from './csv/reader';
 import { DuplicateTracker } from './duplicates';
 import { maskPhone } from './mask';
-import type { ChunkStore, ImportFiles, ImportRecord, PhoneSettings, RowStore, StoredRow } from './ports';
+import type { ChunkLedger, ImportFiles, ImportRecord, PhoneSettings, RowStore, StoredRow } from './ports';
 import type { FileProblem } from './types';
 import { type RowRules, validateRecord } from './validate';
 
@@ -22,7 +22,7 @@ export type Validation =
 export interface ValidateDeps {
   readonly files: Pick<ImportFiles, 'read'>;
   readonly rows: Pick<RowStore, 'putRows' | 'patchRows'>;
-  readonly chunks: Pick<ChunkStore, 'putChunk'>;
+  readonly chunks: Pick<ChunkLedger, 'putChunk'>;
   readonly settings: PhoneSettings;
 }
 

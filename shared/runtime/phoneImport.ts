@@ -6,6 +6,7 @@ import type { Logger } from '../log';
 import { PHONE_CONTAINER } from '../phones/files';
 import type { ImportFileDeps } from '../phones/importFile';
 import type { ProcessChunkDeps } from '../phones/processChunk';
+import type { SweepDeps } from '../phones/recover';
 import { BlobImportFiles } from '../storage/phoneImportBlobs';
 import { phoneImportStores } from '../storage/phoneImportStore';
 import type { Services } from './services';
@@ -15,7 +16,7 @@ export function phoneImportDeps(
   services: Services,
   log: Logger,
   graph: Graph = services.graph.scoped({ logger: log }),
-): ImportFileDeps & Omit<ProcessChunkDeps, 'owner'> {
+): ImportFileDeps & Omit<ProcessChunkDeps, 'owner'> & Omit<SweepDeps, 'clock'> {
   return {
     files: new BlobImportFiles(() => services.storage.container(PHONE_CONTAINER)),
     ...phoneImportStores(services.storage),

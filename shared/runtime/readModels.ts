@@ -5,7 +5,7 @@
 import { createDirectoryNames } from '../graph/directoryNames';
 import { PHONE_CONTAINER } from '../phones/files';
 import type { ImportHistory } from '../phones/history';
-import type { ChunkStore, ImportFiles, ImportRecords, RowStore } from '../phones/ports';
+import type { ChunkLedger, ImportFiles, ImportRecords, RowStore } from '../phones/ports';
 import { BlobImportFiles } from '../storage/phoneImportBlobs';
 import { importHistory } from '../storage/phoneImportHistory';
 import { phoneImportStores } from '../storage/phoneImportStore';
@@ -32,8 +32,8 @@ export function syncReadDeps(services: Services): SyncReadDeps {
 
 export interface PhoneReadDeps {
   readonly history: ImportHistory;
-  readonly records: ImportRecords;
-  readonly chunks: ChunkStore;
+  readonly records: Pick<ImportRecords, 'get'>;
+  readonly chunks: Pick<ChunkLedger, 'listChunks'>;
   readonly rows: RowStore;
   readonly files: ImportFiles;
 }

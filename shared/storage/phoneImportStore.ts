@@ -11,15 +11,19 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
 import type {
+  ChunkLeases,
+  ChunkLedger,
   ChunkMessage,
   ChunkQueue,
   ChunkState,
-  ChunkStore,
+  FinalizeLease,
   ImportRecord,
   ImportRecords,
   RowPatch,
   RowStore,
   StoredRow,
+  UnfinishedImports,
+  ValidationLease,
 } from '../phones/ports';
 import { type ImportStatus, ROW_STATUSES, type RowCounts, type RowStatus } from '../phones/types';
 import type { StorageClients } from './clients';
@@ -45,7 +49,8 @@ function compact(e: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined));
 }
 
-export class TableImportRecords implements ImportRecords {
+/** One entity per import holds the record and the leases on its steps, so one class serves those four ports. */
+export class TableImportRecords implements ImportRecords, UnfinishedImports, ValidationLease, FinalizeLease {
   constructor(private readonly table: () => Promise<TableClient>) {}
 
   private toEntity(r: Partial<ImportRecord> & { importId?: string }): Record<string, unknown> {
@@ -245,7 +250,8 @@ function countsFrom(text: string | undefined): RowCounts | undefined {
   return counts;
 }
 
-export class TableChunkStore implements ChunkStore {
+/** The chunk entity carries both the chunk's state and its worker lease, so one class serves both ports. */
+export class TableChunkStore implements ChunkLedger, ChunkLeases {
   constructor(
     private readonly table: () => Promise<TableClient>,
     private readonly now: () => number = () => Date.now(),
@@ -367,14 +373,24 @@ export class StorageChunkQueue implements ChunkQueue {
 
 export function phoneImportStores(storage: StorageClients): {
   records: ImportRecords;
+  unfinished: UnfinishedImports;
+  validationLease: ValidationLease;
+  finalizeLease: FinalizeLease;
   rows: RowStore;
-  chunks: ChunkStore;
+  chunks: ChunkLedger;
+  chunkLeases: ChunkLeases;
   queue: ChunkQueue;
 } {
+  const records = new TableImportRecords(() => storage.table(PHONE_IMPORTS_TABLE));
+  const chunks = new TableChunkStore(() => storage.table(PHONE_CHUNKS_TABLE));
   return {
-    records: new TableImportRecords(() => storage.table(PHONE_IMPORTS_TABLE)),
+    records,
+    unfinished: records,
+    validationLease: records,
+    finalizeLease: records,
     rows: new TableRowStore(() => storage.table(PHONE_ROWS_TABLE)),
-    chunks: new TableChunkStore(() => storage.table(PHONE_CHUNKS_TABLE)),
+    chunks,
+    chunkLeases: chunks,
     queue: new StorageChunkQueue(storage),
   };
 }

@@ -112,7 +112,7 @@ describe('phone import recovery', () => {
     await eventually('rows marked applying', async () =>
       (await deps.rows.chunkRows(delivery.message.importId, 0)).some((r) => r.state === 'applying'),
     );
-    expect(await deps.chunks.claimChunk(delivery.message.importId, 0, 'second-delivery', 600)).toBe('busy');
+    expect(await deps.chunkLeases.claimChunk(delivery.message.importId, 0, 'second-delivery', 600)).toBe('busy');
     expect(await work).toBe('processed');
     await delivery.remove();
     await h.current.sandboxPost('/_sandbox/knobs', { latencyMs: { min: 0, max: 0 } });
