@@ -7,8 +7,8 @@
  */
 import type { FaultRule } from './knobs';
 
-/** mulberry32: small, fast and good enough to pick which requests fail. */
-function seededRandom(seed: number): () => number {
+/** mulberry32: small, fast and good enough to pick which requests fail (and, in the kill suite, where to kill). */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -19,6 +19,7 @@ import { TableServiceClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 
+import { seededRandom } from '../../local/sandbox/faults';
 import { setServices } from '../../shared/runtime/services';
 import type { AppStack } from '../helpers/appStack';
 import { eventually } from '../helpers/host';
@@ -164,18 +165,6 @@ export async function sandboxCounters(stack: AppStack): Promise<SandboxCounters>
 /** Writes sent more often than in the clean run, per object/member and method (a write sent twice counts once). */
 export function duplicateWrites(clean: Record<string, number>, killed: Record<string, number>): string[] {
   return Object.entries(killed).flatMap(([key, n]) => Array.from({ length: Math.max(0, n - (clean[key] ?? 0)) }, () => key));
-}
-
-/** mulberry32: a small seeded generator, so kill points replay from RESILIENCE_SEED. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function hash(text: string): number {
