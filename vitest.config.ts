@@ -18,8 +18,8 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       // Figures are printed even when a test fails, so a run that fails for another reason still shows them.
       reportOnFailure: true,
-      // Measured 2026-12-02 on the full suite: statements 91.7%, branches 77.9%, functions 95.5%, lines 94.5%.
-      thresholds: { statements: 90, branches: 76, functions: 94, lines: 93 },
+      // Measured 2026-12-02 on the full suite: statements 92.5%, branches 78.8%, functions 96.2%, lines 94.4%.
+      thresholds: { statements: 91, branches: 77, functions: 95, lines: 93 },
     },
   },
 });
