@@ -14,6 +14,7 @@ const JOB_FOLDERS = [
   'shared/tap/**',
   'shared/remediation/**',
   'shared/conditional-access/**',
+  'shared/password-protection/**',
 ];
 
 export default tseslint.config(
