@@ -13,14 +13,14 @@ const body = z.strictObject({
   mode: z.enum(['replace', 'add', 'remove']).default('replace'),
   dryRun: z.boolean().default(true),
   /** Sets EnableBannedPasswordCheck (enforce the custom list); left as it is when absent. */
-  enableCheck: z.boolean().optional(),
+  enforce: z.boolean().optional(),
 });
 
 export const bannedWordsPutHandler = httpHandler(async ({ request, services, caller }) => {
-  const { enableCheck, ...rest } = await readJson(request, body);
+  const { enforce, ...rest } = await readJson(request, body);
   const result = await putBannedWords(
     bannedWordsDeps(services),
-    { ...rest, ...(enableCheck === undefined ? {} : { enableCheck }) },
+    { ...rest, ...(enforce === undefined ? {} : { enforce }) },
     caller.name,
   );
   return json(200, result);

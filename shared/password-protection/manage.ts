@@ -36,7 +36,7 @@ export interface BannedWordsRequest {
   readonly words: readonly string[];
   readonly mode: BannedWordsMode;
   readonly dryRun: boolean;
-  readonly enableCheck?: boolean;
+  readonly enforce?: boolean;
 }
 
 const AUDIT_DIFF_CAP = 100;
@@ -73,9 +73,9 @@ export async function getBannedWords(deps: BannedWordsDeps): Promise<BannedWords
 }
 
 /** The values to write: the current ones with the list (and the flag, when given) replaced, nothing else touched. */
-function withChanges(values: readonly SettingValue[], list: string, enableCheck: boolean | undefined): SettingValue[] {
+function withChanges(values: readonly SettingValue[], list: string, enforce: boolean | undefined): SettingValue[] {
   const changed = new Map<string, string>([[BANNED_LIST, list]]);
-  if (enableCheck !== undefined) changed.set(ENABLE_CHECK, enableCheck ? 'true' : 'false');
+  if (enforce !== undefined) changed.set(ENABLE_CHECK, enforce ? 'true' : 'false');
   const out = values.map((v) => {
     const name = [...changed.keys()].find((n) => n.toLowerCase() === v.name.toLowerCase());
     return name === undefined ? { ...v } : { name: v.name, value: changed.get(name) ?? v.value };
@@ -90,7 +90,7 @@ export async function putBannedWords(deps: BannedWordsDeps, req: BannedWordsRequ
   const current = await readCurrent(deps);
   const before = stateOf(current);
   const change = planBannedWords(before.words, words, req.mode);
-  const enableAfter = req.enableCheck ?? before.enableBannedPasswordCheck;
+  const enableAfter = req.enforce ?? before.enableBannedPasswordCheck;
   const changes = change.added.length + change.removed.length > 0 || enableAfter !== before.enableBannedPasswordCheck;
   const action = !changes ? 'none' : current.setting ? 'update' : 'create';
   const summary = {
@@ -105,7 +105,7 @@ export async function putBannedWords(deps: BannedWordsDeps, req: BannedWordsRequ
     enableBannedPasswordCheck: { before: before.enableBannedPasswordCheck, after: enableAfter },
   };
   if (req.dryRun || action === 'none') return { dryRun: req.dryRun, ...summary, applied: false };
-  const values = withChanges(current.values, formatBannedList(change.resulting), req.enableCheck);
+  const values = withChanges(current.values, formatBannedList(change.resulting), req.enforce);
   const settingId = await write(deps, current.setting, values);
   await deps.audit.write([
     {

@@ -133,7 +133,7 @@ function nextSteps(input: TicketTextInput): { heading: string; lines: string[] }
       lines: [
         "A guest's user risk is computed and remediated in their home tenant: it cannot be dismissed or reset from this tenant.",
         "Ask the guest to contact their own IT department (or contact the home tenant's admins) to remediate the risk; once they do, sign-in works again.",
-        'If guests should not be blocked by this tenant\'s user-risk policy, exclude them from it (for example a dynamic group with the rule (user.userType -eq "Guest") in the policy\'s exclusions).',
+        "If guests should not be blocked by this tenant's user-risk policy, exclude them from it with a dynamic group (user.userType -eq \"Guest\"): entra-ops' guest-risk check lists the risk policies that include guests (GET /api/ca/guest-risk, or the console's Conditional Access page) and applies that fix after a dry run (POST /api/ca/guest-risk).",
         "Actions available here: revoke the guest's sessions, block sign-in, remove the guest from groups, or notify the sponsor.",
       ],
     };

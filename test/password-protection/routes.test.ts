@@ -43,7 +43,7 @@ describe('banned words: GET', () => {
 
 describe('banned words: PUT', () => {
   it('shows the change on a dry run, creates the setting from the template on apply, and a re-run is a no-op', async () => {
-    const body = { words: ['Contoso', 'London', 'Widget'], enableCheck: true };
+    const body = { words: ['Contoso', 'London', 'Widget'], enforce: true };
     const dry = await put(body);
     expect(dry.body).toMatchObject({ dryRun: true, action: 'create', added: body.words, count: { before: 0, after: 3 } });
     expect(await tenantSettings()).toEqual([]);
@@ -78,7 +78,7 @@ describe('banned words: PUT', () => {
     });
     const added = await put({ words: ['Paris', 'london'], mode: 'add', dryRun: false });
     expect(added.body).toMatchObject({ action: 'update', added: ['Paris'], alreadyPresent: ['london'], count: { after: 3 } });
-    const removed = await put({ words: ['CONTOSO', 'Berlin'], mode: 'remove', dryRun: false, enableCheck: false });
+    const removed = await put({ words: ['CONTOSO', 'Berlin'], mode: 'remove', dryRun: false, enforce: false });
     expect(removed.body).toMatchObject({
       removed: ['Contoso'],
       notPresent: ['Berlin'],
