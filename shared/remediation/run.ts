@@ -220,7 +220,11 @@ export async function submit(
 ): Promise<{ readonly request: StoredRequest; readonly created: boolean; readonly drain: DrainResult | 'skipped' }> {
   const recorded = await deps.store.record(request);
   if (!recorded.created && recorded.request.state !== 'queued' && recorded.request.state !== 'running') {
-    return { ...recorded, drain: 'skipped' };
+    // A runner that died between recording the outcome and noting it on the ticket leaves the note pending with
+    // nothing queued; the ticket system's redelivery of the approval is what finishes it.
+    if (recorded.request.writeBack === 'pending') await writeBack(deps, recorded.request);
+    const latest = (await deps.store.get(request.subject, recorded.request.requestId)) ?? recorded.request;
+    return { request: latest, created: false, drain: 'skipped' };
   }
   const result = await drain(deps, request.subject, owner);
   const latest = (await deps.store.get(request.subject, recorded.request.requestId)) ?? recorded.request;

@@ -279,4 +279,34 @@ describe('ticket callbacks: approved actions', () => {
     const builtin = await new BuiltinTicketProvider(services.storage).get(t.key);
     expect(builtin?.notes.map((n) => n.noteId)).toEqual([`remediation:${String(res.body.requestId)}`]);
   });
+
+  it('finishes a pending note on the redelivered approval when the queued write-back was lost with its runner', async () => {
+    const services = getServices();
+    const t = await openTicket(DEMO_USERS.salesManager.id, DEMO_USERS.salesManager.userPrincipalName, 'builtin', false);
+    // The same approval sent again as a new delivery (a resend from the ticket system) carries the same approvalId.
+    const approval = {
+      ticketId: t.ticketId,
+      action: 'revokeSessions',
+      approvedBy: 'x',
+      reason: 'runner died',
+      approvalId: 'chg-4711',
+    };
+    const first = await signed('builtin', approval);
+    expect(first.body).toMatchObject({ state: 'succeeded', writeBack: 'pending' });
+    // As if the runner died before queueing the write-back: no message is left to post the note.
+    await services.storage.queueService.getQueueClient(REMEDIATION_QUEUE).clearMessages();
+    await new BuiltinTicketProvider(services.storage).open({
+      key: t.key,
+      category: 'risk',
+      title: 't',
+      severity: 'high',
+      sections: [],
+    });
+
+    const redelivered = await signed('builtin', approval);
+    expect(redelivered.body).toMatchObject({ state: 'succeeded', writeBack: 'done', requestId: first.body.requestId });
+    await signed('builtin', approval);
+    const builtin = await new BuiltinTicketProvider(services.storage).get(t.key);
+    expect(builtin?.notes.map((n) => n.noteId)).toEqual([`remediation:${String(first.body.requestId)}`]);
+  });
 });
