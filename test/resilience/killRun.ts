@@ -69,11 +69,16 @@ export async function killAndRerun<S>(
   let extraCalls = 0;
   for (const point of points) {
     let at = point;
-    let killed = await runJob(scenario, stack, env, at);
-    for (let move = 0; !killed.killed && move < MOVES && at.k > 1; move++) {
+    let reached: { startup: CallCounts; total: CallCounts } | undefined;
+    const countsOf = (s: CallCounts, t: CallCounts) => void (reached = { startup: s, total: t });
+    let killed = await runJob(scenario, stack, env, at, countsOf);
+    for (let move = 0; !killed.killed && reached && move < MOVES; move++) {
       notReached++;
-      at = { ...at, k: Math.max(1, Math.floor(at.k * 0.8)) };
-      killed = await runJob(scenario, stack, env, at);
+      // Aim inside the run that just ended (its call counts vary with retries and timing), a bit earlier each time.
+      const { startup, total } = reached;
+      const span = Math.max(1, total[at.target] - startup[at.target]);
+      at = { ...at, k: startup[at.target] + 1 + Math.floor((span - 1) * 0.7 ** (move + 1)) };
+      killed = await runJob(scenario, stack, env, at, countsOf);
     }
     used.push(at);
     const replay = `RESILIENCE_SEED=${SEED} kill point ${describePoint(at)}`;
