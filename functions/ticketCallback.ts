@@ -22,7 +22,7 @@ export async function ticketCallbackHandler(request: HttpRequest, context: Invoc
     return await handleTicketCallback(provider, request, scope, context.invocationId);
   } catch (err) {
     if (err instanceof AppError) {
-      scope.log.info({ code: err.code, status: err.status }, 'ticket callback refused');
+      scope.log.info({ errorCode: err.code, status: err.status }, 'ticket callback refused');
       return errorResponse(err);
     }
     scope.log.error({ err: toError(err) }, 'ticket callback failed');

@@ -83,6 +83,12 @@ describe('log redaction', () => {
     expect(scrubText(`method ${guid} on 2026-11-25 with 12345 rows`)).toBe(`method ${guid} on 2026-11-25 with 12345 rows`);
   });
 
+  it('keeps error codes logged as errorCode while a bare code (an auth code, a pass) is removed', () => {
+    const out = capture();
+    createLogger('info', out.stream).info({ errorCode: 'PHONE_FILE_INVALID', code: 'Xy7kLm9q' }, 'rejected');
+    expect(out.lines[0]).toMatchObject({ errorCode: 'PHONE_FILE_INVALID', code: '[REDACTED]' });
+  });
+
   it('handles cycles without throwing', () => {
     const a: Record<string, unknown> = { name: 'a' };
     a.self = a;

@@ -408,7 +408,10 @@ class GraphScope implements Graph {
   ): { readonly res: RawResponse } | { readonly retryAfterMs: number | undefined } {
     const { method } = call;
     if (networkCode !== undefined && !call.safeToRepeat) {
-      this.log?.warn({ method, route, code: networkCode }, 'graph connection failed on a request that is not safe to repeat');
+      this.log?.warn(
+        { method, route, errorCode: networkCode },
+        'graph connection failed on a request that is not safe to repeat',
+      );
       throw new GraphError({
         kind: 'http',
         method,
@@ -474,7 +477,7 @@ class GraphScope implements Graph {
         method,
         route,
         status: res?.status ?? 0,
-        code: networkCode,
+        errorCode: networkCode,
         attempt: retries + 1,
         delayMs,
         retryAfter: retryAfterMs !== undefined,
@@ -534,7 +537,10 @@ class GraphScope implements Graph {
 
   private httpError(method: string, route: string, res: RawResponse, attempts: number): GraphError {
     const fields = this.errorFields(res);
-    this.log?.info({ method, route, status: res.status, code: fields.code, requestId: fields.requestId }, 'graph request failed');
+    this.log?.info(
+      { method, route, status: res.status, errorCode: fields.code, requestId: fields.requestId },
+      'graph request failed',
+    );
     return new GraphError({
       kind: 'http',
       method,

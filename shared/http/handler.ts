@@ -34,8 +34,8 @@ export function httpHandler(fn: (call: HttpCall) => Promise<HttpResponseInit>, a
       return await fn({ ...scope, request, context, caller });
     } catch (err) {
       if (err instanceof AppError) {
-        if (err.status >= 500) scope.log.error({ err, code: err.code }, 'request failed');
-        else scope.log.info({ code: err.code, status: err.status }, 'request rejected');
+        if (err.status >= 500) scope.log.error({ err, errorCode: err.code }, 'request failed');
+        else scope.log.info({ errorCode: err.code, status: err.status }, 'request rejected');
         // RFC 6750: a 401 names the scheme the caller should present.
         return errorResponse(err, err.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
       }

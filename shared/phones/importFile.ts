@@ -221,7 +221,7 @@ async function rejectFile(
   if (!(await deps.records.update(record.importId, patch, 'validating')))
     return (await deps.records.get(record.importId)) ?? record;
   deps.log.warn(
-    { importId: record.importId, file: record.file, code: problem.code, line: problem.line },
+    { importId: record.importId, file: record.file, errorCode: problem.code, line: problem.line },
     'phone import: file rejected',
   );
   await deps.audit?.write([

@@ -75,7 +75,7 @@ async function finish(
       },
     },
   ]);
-  deps.log.info({ requestId: request.requestId, action: request.action, state, code: done.code }, 'remediation finished');
+  deps.log.info({ requestId: request.requestId, action: request.action, state, errorCode: done.code }, 'remediation finished');
   if (request.ticket) await writeBack(deps, { ...request, state, outcome: done, writeBack: 'pending' });
   return 'done';
 }

@@ -103,7 +103,7 @@ export async function runJob(deps: RunDeps, jobId: string, options: RunOptions):
     deadlineAt: deps.now().getTime() + deps.settings.runDeadlineMs,
     now: () => deps.now().getTime(),
     onStop: (reason) => {
-      deps.log?.warn({ jobId, code: reason.code, reason: reason.message }, 'sync run stopping');
+      deps.log?.warn({ jobId, errorCode: reason.code, reason: reason.message }, 'sync run stopping');
       deps.cancel?.(reason);
     },
   });
