@@ -8,6 +8,8 @@
  *   with `state` and `kind` as columns for filtered lists.
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 
 import { parseTicketId, type RiskTicket, type TicketListQuery } from '../risk/model';
@@ -20,6 +22,12 @@ export const RISK_TICKETS_TABLE = 'risktickets';
 const SLOT = 'open';
 const CHUNK_CHARS = 30_000;
 const MAX_CONFLICT_RETRIES = 20;
+
+/**
+ * Waits a random while after losing an etag race: a burst of signals for one user (Event Grid fans a batch out in
+ * parallel) otherwise re-reads in lockstep, and one writer can lose every round while others keep arriving.
+ */
+const afterConflict = (attempt: number) => sleep(Math.random() * Math.min(250, 10 * 2 ** attempt));
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag?: string };
 
@@ -107,6 +115,7 @@ export class TableTicketRepository implements TicketRepository {
         return next;
       } catch (err) {
         if (!isConflict(err)) throw err;
+        await afterConflict(i);
       }
     }
     throw new Error(`ticket ${ticketId}: too many concurrent updates`);
@@ -132,6 +141,7 @@ export class TableTicketRepository implements TicketRepository {
         return next;
       } catch (err) {
         if (!isConflict(err)) throw err;
+        await afterConflict(i);
       }
     }
     throw new Error(`ticket ${ticketId}: too many concurrent updates`);

@@ -192,7 +192,7 @@ describe('riskEvents: bad input and faults', () => {
     const statuses = await Promise.all(
       Array.from({ length: 40 }, (_, i) => eventGrid([egEvent({ userId: users[i % users.length]?.id, riskLevel: 'high' })])),
     );
-    expect(statuses.every((s) => s === 202)).toBe(true);
+    expect(statuses).toEqual(statuses.map(() => 202));
     for (const u of users) {
       const list = await tickets(u.id);
       expect(list).toHaveLength(1);
