@@ -123,33 +123,58 @@ async function readRound(
   await saveSnapshots(deps, jobId, ids, out);
 }
 
-/** One request per group; a delta round from the stored snapshot when it is fresh and holds the properties needed. */
+/** A fresh snapshot a delta round starts from: its members by id, built once and handed over to the merge. */
+export interface DeltaBase {
+  readonly snapshot: Omit<GroupSnapshot, 'members'>;
+  readonly members: Map<string, MemberFacts>;
+}
+
+/**
+ * One request per group; a delta round from the stored snapshot when it is fresh and holds the properties needed.
+ * Snapshots loaded later share the member id strings of those loaded before (a target and its source hold the same
+ * ids), and a group read without properties skips the adds it already holds: what keeps a 200,000-member re-run small.
+ */
 export async function planReads(
   deps: Pick<MembershipDeps, 'snapshots' | 'fullRefreshMs'>,
   jobId: string,
   ids: readonly string[],
   wanted: Wanted,
   now: Date,
-): Promise<{ requests: GroupReadRequest[]; bases: Map<string, GroupSnapshot> }> {
-  const bases = new Map<string, GroupSnapshot>();
+): Promise<{ requests: GroupReadRequest[]; bases: Map<string, DeltaBase> }> {
+  const bases = new Map<string, DeltaBase>();
   const requests: GroupReadRequest[] = [];
+  const intern = (id: string) => {
+    for (const base of bases.values()) {
+      const held = base.members.get(id);
+      if (held) return held.id;
+    }
+    return id;
+  };
   for (const id of ids) {
     const w = wanted.get(id);
     const props = [...(w?.props ?? [])].sort();
-    const snapshot = await deps.snapshots.loadSnapshot(jobId, id);
+    const snapshot = await deps.snapshots.loadSnapshot(jobId, id, intern);
     const fresh =
       snapshot?.deltaLink !== undefined &&
       covers(snapshot.properties, props) &&
       now.getTime() - Date.parse(snapshot.fullReadAt) < deps.fullRefreshMs;
-    if (snapshot && fresh) bases.set(id, snapshot);
+    const base = snapshot && fresh ? deltaBase(snapshot) : undefined;
+    if (base) bases.set(id, base);
     requests.push({
       groupId: id,
       properties: props,
       includeGroup: w?.includeGroup ?? false,
-      ...(snapshot && fresh && snapshot.deltaLink ? { deltaLink: snapshot.deltaLink } : {}),
+      ...(base?.snapshot.deltaLink ? { deltaLink: base.snapshot.deltaLink } : {}),
+      ...(base && props.length === 0 ? { alreadyHeld: (member: string) => base.members.has(member) } : {}),
     });
   }
   return { requests, bases };
+}
+
+function deltaBase({ members, ...snapshot }: GroupSnapshot): DeltaBase {
+  const byId = new Map<string, MemberFacts>();
+  for (const m of members) byId.set(m.id, m);
+  return { snapshot, members: byId };
 }
 
 /** Reads every request; groups whose delta link expired are read again in full. */
@@ -174,11 +199,11 @@ export type MergedRead =
       readonly describe: readonly string[];
     };
 
-/** One group's members from a full read, or from its snapshot plus a delta round (pure). */
+/** One group's members from a full read, or from its snapshot plus a delta round (the base's map is taken over). */
 export function mergeResult(
   result: GroupReadResult,
   props: readonly MemberProperty[],
-  base: GroupSnapshot | undefined,
+  base: DeltaBase | undefined,
   now: Date,
 ): MergedRead {
   if (result.status === 'notFound' || result.status === 'deltaExpired') return { kind: 'missing' };
@@ -194,13 +219,13 @@ export function mergeResult(
     const members = new Map(result.members.map((m) => [m.id, m]));
     return { kind: 'read', read: 'full', members, snapshot, describe: [], ...group };
   }
-  const members = new Map((base?.members ?? []).map((m) => [m.id, m]));
+  const members = base?.members ?? new Map<string, MemberFacts>();
   for (const id of result.removed) members.delete(id);
   for (const m of result.added) members.set(m.id, m);
   const describe = props.length > 0 ? result.added.filter((m) => m.type !== 'group' && m.type !== 'other').map((m) => m.id) : [];
   const snapshot: GroupSnapshot = {
     groupId: result.groupId,
-    fullReadAt: base?.fullReadAt ?? now.toISOString(),
+    fullReadAt: base?.snapshot.fullReadAt ?? now.toISOString(),
     properties: props,
     members: [],
     deltaLink: result.deltaLink,

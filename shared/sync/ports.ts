@@ -53,6 +53,11 @@ export interface GroupReadRequest {
   readonly deltaLink?: string;
   /** Also return the group object (name, type flags), in the same round trip. */
   readonly includeGroup?: boolean;
+  /**
+   * Members the caller already holds with all it needs: a delta round that reports one as added reports no change,
+   * so it is left out of `added` (a target's delta replays the job's own adds: 200,000 of them after a first sync).
+   */
+  readonly alreadyHeld?: (id: string) => boolean;
 }
 
 export type GroupReadResult =
@@ -153,7 +158,8 @@ export interface ScheduleStore {
 
 /** Each group's members as a job last read them, with the link its next delta round starts from. */
 export interface SnapshotStore {
-  loadSnapshot(jobId: string, groupId: string): Promise<GroupSnapshot | undefined>;
+  /** `intern` maps each member id to an equal string already in memory, so groups sharing members share their ids. */
+  loadSnapshot(jobId: string, groupId: string, intern?: (id: string) => string): Promise<GroupSnapshot | undefined>;
   saveSnapshot(jobId: string, snapshot: GroupSnapshot): Promise<void>;
 }
 

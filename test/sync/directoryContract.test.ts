@@ -211,6 +211,19 @@ describe.each(implementations)('%s', (_name, open) => {
     expect(quiet).toMatchObject({ status: 'delta', added: [], removed: [] });
   });
 
+  it('leaves out of a delta round the adds the caller already holds (its own writes replayed), never the removes', async () => {
+    const dir = await open(seed);
+    const [first] = await dir.read([{ groupId: gid(10), properties: [] }]);
+    if (first?.status !== 'full' || !first.deltaLink) throw new Error('a full read must give a delta link');
+    await dir.add(gid(10), [gid(4), gid(5)]);
+    await dir.remove(gid(10), [gid(2)]);
+    const held = new Set([gid(4), gid(2)]);
+    const [round] = await dir.read([
+      { groupId: gid(10), properties: [], deltaLink: first.deltaLink, alreadyHeld: (id) => held.has(id) },
+    ]);
+    expect(round).toMatchObject({ status: 'delta', added: [{ id: gid(5), type: 'user' }], removed: [gid(2)] });
+  });
+
   it('describes known objects with the properties asked for and leaves unknown ids out', async () => {
     const dir = await open(seed);
     expect(byId(await dir.describe([gid(2), gid(3), gid(96)], ['userType', 'accountEnabled']))).toEqual([

@@ -150,7 +150,7 @@ export class FakeDirectory implements GroupDirectory, MembershipReader, Membersh
       const last = new Map<string, 'add' | 'remove'>();
       for (const e of g.log) if (e.seq > since) last.set(e.id, e.op);
       const added = [...last]
-        .filter(([, op]) => op === 'add')
+        .filter(([id, op]) => op === 'add' && r.alreadyHeld?.(id) !== true)
         .map(([id]) => ({ id, type: this.objects.get(id)?.type ?? ('other' as const) }));
       const removed = [...last].filter(([, op]) => op === 'remove').map(([id]) => id);
       return { groupId: r.groupId, status: 'delta', added, removed, deltaLink: `fake:${r.groupId}:${this.seq}`, ...group };
@@ -277,8 +277,9 @@ export class MemorySchedules implements ScheduleStore {
 
 export class MemorySnapshots implements SnapshotStore {
   readonly snapshots = new Map<string, GroupSnapshot>();
-  async loadSnapshot(jobId: string, groupId: string): Promise<GroupSnapshot | undefined> {
-    return this.snapshots.get(`${jobId}/${groupId}`);
+  async loadSnapshot(jobId: string, groupId: string, intern = (id: string) => id): Promise<GroupSnapshot | undefined> {
+    const stored = this.snapshots.get(`${jobId}/${groupId}`);
+    return stored && { ...stored, members: stored.members.map((m) => ({ ...m, id: intern(m.id) })) };
   }
   async saveSnapshot(jobId: string, snapshot: GroupSnapshot): Promise<void> {
     this.snapshots.set(`${jobId}/${snapshot.groupId}`, structuredClone(snapshot));

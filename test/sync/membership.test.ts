@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { loadMembership, mergeResult, planReads } from '../../shared/sync/membership';
+import { type DeltaBase, loadMembership, mergeResult, planReads } from '../../shared/sync/membership';
 import type { GroupSnapshot, MemberProperty } from '../../shared/sync/ports';
 import { gid, MemorySnapshots } from './fakes';
 
@@ -22,6 +22,11 @@ function snapshot(over: Partial<GroupSnapshot> = {}): GroupSnapshot {
   };
 }
 
+const deltaBase = ({ members, ...rest }: GroupSnapshot): DeltaBase => ({
+  snapshot: rest,
+  members: new Map(members.map((m) => [m.id, m])),
+});
+
 async function plan(stored: GroupSnapshot | undefined, props: MemberProperty[]) {
   const snapshots = new MemorySnapshots();
   if (stored) await snapshots.saveSnapshot('job', stored);
@@ -32,7 +37,14 @@ describe('membership read steps', () => {
   it('reads by delta from a fresh snapshot that holds the properties the job needs', async () => {
     const { requests, bases } = await plan(snapshot(), ['accountEnabled']);
     expect(requests).toEqual([{ groupId: gid(1), properties: ['accountEnabled'], includeGroup: true, deltaLink: 'delta-1' }]);
-    expect(bases.get(gid(1))?.deltaLink).toBe('delta-1');
+    expect(bases.get(gid(1))?.snapshot.deltaLink).toBe('delta-1');
+  });
+
+  it('lets a delta read without properties skip the adds its snapshot already holds; one with properties gets them all', async () => {
+    const { requests } = await plan(snapshot({ properties: [] }), []);
+    expect(requests[0]?.alreadyHeld?.(gid(10))).toBe(true);
+    expect(requests[0]?.alreadyHeld?.(gid(11))).toBe(false);
+    expect((await plan(snapshot(), ['accountEnabled'])).requests[0]?.alreadyHeld).toBeUndefined();
   });
 
   it('reads in full without a snapshot, past the full refresh, or when the job needs a property the snapshot lacks', async () => {
@@ -62,7 +74,7 @@ describe('membership read steps', () => {
         deltaLink: 'delta-2',
       },
       ['accountEnabled'],
-      snapshot(),
+      deltaBase(snapshot()),
       NOW,
     );
     if (merged.kind !== 'read') throw new Error('expected a read');

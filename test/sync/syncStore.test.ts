@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { createStorageClients } from '../../shared/storage/clients';
-import { type SyncStores, syncStores } from '../../shared/storage/syncStore';
+import { SYNC_STATE_CONTAINER, type SyncStores, syncStores } from '../../shared/storage/syncStore';
 import type { SyncJob, SyncRun } from '../../shared/sync/jobModel';
 import { useAzurite } from '../helpers/azurite';
 import { gid, memoryStores } from './fakes';
@@ -136,6 +136,16 @@ describe.each(implementations)('%s', (_name, stores) => {
     expect(await snapshots.loadSnapshot(gid(34), snapshot.groupId)).toBeUndefined();
   });
 
+  it('snapshots: hands every member id to the intern function, so groups loaded together share their ids', async () => {
+    const { snapshots } = stores();
+    const members = [gid(40), gid(41)].map((id) => ({ id, type: 'user' as const }));
+    await snapshots.saveSnapshot(gid(132), { groupId: gid(33), fullReadAt: 'x', properties: [], members });
+    const seen: string[] = [];
+    const loaded = await snapshots.loadSnapshot(gid(132), gid(33), (id) => (seen.push(id), id));
+    expect(seen).toEqual([gid(40), gid(41)]);
+    expect(loaded?.members).toEqual(members);
+  });
+
   it('ledger: round-trips the members a job added, empty when none were saved', async () => {
     const { ledger } = stores();
     const jobId = gid(131);
@@ -175,5 +185,32 @@ describe.each(implementations)('%s', (_name, stores) => {
     expect(await s.snapshots.loadSnapshot(other, snapshot.groupId)).toEqual(snapshot);
     expect((await s.ledger.loadLedger(other)).size).toBe(1);
     expect(await s.schedules.getScheduleState(other)).toEqual({ lastRunId: gid(31) });
+  });
+});
+
+describe('snapshot blobs written before member columns', () => {
+  it('still load: one packed array per member, properties only where the snapshot holds them', async () => {
+    const storage = createStorageClients({ connectionString: azurite.current.connectionString });
+    const jobId = gid(140);
+    const legacy = {
+      groupId: gid(50),
+      fullReadAt: '2026-11-25T00:00:00.000Z',
+      properties: ['accountEnabled', 'userType'],
+      members: [
+        [gid(51), 0, 'Guest', 0],
+        [gid(52), 1],
+        [gid(53), 2, null, 1],
+        [gid(54), 0, null, null],
+      ],
+    };
+    const container = await storage.container(SYNC_STATE_CONTAINER);
+    const text = JSON.stringify(legacy);
+    await container.getBlockBlobClient(`${jobId}/groups/${gid(50)}.json`).upload(text, Buffer.byteLength(text));
+    expect((await syncStores(storage).snapshots.loadSnapshot(jobId, gid(50)))?.members).toEqual([
+      { id: gid(51), type: 'user', userType: 'Guest', accountEnabled: false },
+      { id: gid(52), type: 'group' },
+      { id: gid(53), type: 'device', accountEnabled: true },
+      { id: gid(54), type: 'user', userType: null, accountEnabled: null },
+    ]);
   });
 });

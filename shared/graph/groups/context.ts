@@ -6,6 +6,7 @@
 import type { DirectoryObject, Group } from '@microsoft/microsoft-graph-types';
 
 import type { MemberType } from '../../sync/jobModel';
+import { memberFacts } from '../../sync/memberFacts';
 import type { GroupInfo, MemberFacts, MemberProperty } from '../../sync/ports';
 import type { BatchItem, BatchItemResult, Graph } from '../types';
 import { directoryObjectUrl } from '../urls';
@@ -55,10 +56,12 @@ const TYPES: Record<string, MemberType> = {
 
 export function toFacts(m: MemberJson, properties: readonly MemberProperty[]): MemberFacts {
   const type = TYPES[(m['@odata.type'] ?? '').toLowerCase()] ?? 'other';
-  const facts: { -readonly [K in keyof MemberFacts]: MemberFacts[K] } = { id: String(m.id), type };
-  if (properties.includes('userType') && type === 'user') facts.userType = m.userType ?? null;
-  if (properties.includes('accountEnabled') && type !== 'group') facts.accountEnabled = m.accountEnabled ?? null;
-  return facts;
+  return memberFacts(
+    String(m.id),
+    type,
+    properties.includes('userType') && type === 'user' ? (m.userType ?? null) : undefined,
+    properties.includes('accountEnabled') && type !== 'group' ? (m.accountEnabled ?? null) : undefined,
+  );
 }
 
 export function toGroupInfo(g: Group): GroupInfo {

@@ -142,8 +142,12 @@ async function readDelta(ctx: GroupsContext, r: GroupReadRequest, results: Resul
   const deltaLink = await eachItem(ctx, round.body as PageJson<DeltaGroupJson>, (entry) => {
     if (entry.id !== undefined && entry.id !== r.groupId) return;
     if (entry['@removed'] !== undefined) groupRemoved = true;
-    for (const m of entry['members@delta'] ?? [])
-      changes.set(String(m.id), m['@removed'] !== undefined ? 'removed' : toFacts(m, []));
+    for (const m of entry['members@delta'] ?? []) {
+      const id = String(m.id);
+      if (m['@removed'] !== undefined) changes.set(id, 'removed');
+      else if (r.alreadyHeld?.(id)) changes.delete(id);
+      else changes.set(id, toFacts(m, []));
+    }
   });
   if (groupRemoved) return { groupId: r.groupId, status: 'notFound' };
   if (!deltaLink) throw new Error(`Delta round for group ${r.groupId} ended without an @odata.deltaLink`);
