@@ -23,22 +23,31 @@ export async function sandboxControl(sandboxUrl: string, path: string, body?: un
   return text === '' ? undefined : (JSON.parse(text) as unknown);
 }
 
-/** Samples this process's RSS and heap every 25 ms until stopped; returns the peaks in MB (one decimal). */
-export function memoryProbe(): { stop(): { peakRssMb: number; peakHeapMb: number } } {
-  let rss = 0;
-  let heap = 0;
+/**
+ * Samples this process's memory every 25 ms until stopped; returns the peaks in MB (one decimal): RSS, the V8 heap in
+ * use and reserved, and memory outside the heap (Buffers and other external allocations).
+ */
+export function memoryProbe(): {
+  stop(): { peakRssMb: number; peakHeapMb: number; peakHeapTotalMb: number; peakExternalMb: number };
+} {
+  const peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0 };
   const sample = () => {
     const m = process.memoryUsage();
-    rss = Math.max(rss, m.rss);
-    heap = Math.max(heap, m.heapUsed);
+    for (const k of ['rss', 'heapUsed', 'heapTotal', 'external'] as const) peak[k] = Math.max(peak[k], m[k]);
   };
+  const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
   sample();
   const timer = setInterval(sample, 25);
   return {
     stop() {
       clearInterval(timer);
       sample();
-      return { peakRssMb: Math.round(rss / 1e5) / 10, peakHeapMb: Math.round(heap / 1e5) / 10 };
+      return {
+        peakRssMb: mb(peak.rss),
+        peakHeapMb: mb(peak.heapUsed),
+        peakHeapTotalMb: mb(peak.heapTotal),
+        peakExternalMb: mb(peak.external),
+      };
     },
   };
 }
