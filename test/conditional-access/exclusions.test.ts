@@ -8,6 +8,7 @@ import { exclusionsTimerHandler } from '../../functions/caExclusionsTimer';
 import { DEMO_CA_POLICIES, DEMO_USERS } from '../../local/tenants/demoIds';
 import type { Exclusion } from '../../shared/conditional-access/exclusions';
 import { getServices } from '../../shared/runtime/services';
+import { TableCaExclusionStore } from '../../shared/storage/caExclusionStore';
 import { call, graphAdmin, resetSandbox, useCaHarness } from './harness';
 
 /** Expiring exclusions through their routes and timer, on Azurite and the demo tenant in the Graph sandbox. */
@@ -146,5 +147,85 @@ describe('expiring CA exclusions', () => {
     expect([missing.status, missing.body.error?.code]).toEqual([404, 'EXCLUSION_NOT_FOUND']);
     const bad = await call(caExclusionsDeleteHandler, { method: 'DELETE', params: { exclusionId: "x' or 1" } });
     expect(bad.status).toBe(400);
+  });
+});
+
+/**
+ * A run killed after Graph applied the membership DELETE and before it stored the end leaves the exclusion active with
+ * `removalStartedAt` set; the next run must read the group instead of sending the DELETE again.
+ */
+describe('an expiry an earlier run started and did not finish', () => {
+  const store = () => new TableCaExclusionStore(getServices().storage);
+  const sandboxStats = async () => {
+    const writes = (await graphAdmin(harness.current, '/_sandbox/stats/writes')).body as Record<string, number>;
+    const stats = (await graphAdmin(harness.current, '/_sandbox/stats')).body as { byRoute: Record<string, number> };
+    const deletes = Object.entries(writes).filter(([key]) => key.startsWith('DELETE '));
+    const memberReads = Object.entries(stats.byRoute)
+      .filter(([route]) => route.startsWith('GET ') && route.endsWith('/members'))
+      .reduce((n, [, count]) => n + count, 0);
+    return { deletes: Object.fromEntries(deletes), memberReads };
+  };
+  /** An exclusion past expiry whose removal a dead run had started; `removed`: that run's DELETE reached Graph. */
+  async function interrupted(removed: boolean): Promise<Exclusion> {
+    const e = await exclude(USER.userPrincipalName, inHours(1));
+    await store().put({ ...e, removalStartedAt: new Date(Date.now() + 1.5 * HOUR).toISOString() });
+    if (removed) {
+      const res = await graphAdmin(harness.current, `/v1.0/groups/${e.groupId}/members/${USER.id}/$ref`, { method: 'DELETE' });
+      expect(res.status).toBe(204);
+    }
+    await graphAdmin(harness.current, '/_sandbox/stats/reset', { method: 'POST' });
+    return e;
+  }
+  const auditOf = async (e: Exclusion) => {
+    const rows = await getServices().audit.list({ runId: e.exclusionId });
+    return rows.filter((a) => a.action === 'ca.exclusion.expire');
+  };
+
+  it('sends no DELETE when the user is no longer a member, and still expires and audits the exclusion', async () => {
+    const e = await interrupted(true);
+    await runTimer(new Date(Date.now() + 2 * HOUR));
+    expect(await sandboxStats()).toEqual({ deletes: {}, memberReads: 1 });
+    expect(await list()).toEqual([]);
+    expect(await store().get(e.exclusionId)).toMatchObject({ status: 'expired', endedBy: 'timer' });
+    const audit = await auditOf(e);
+    expect(audit).toHaveLength(1);
+    // Whether that run's DELETE or someone else removed the member cannot be told any more.
+    expect(audit[0]?.details).toMatchObject({ groupId: e.groupId, wasMember: null });
+    expect(await members(e.groupId)).toEqual([]);
+  });
+
+  it('sends the DELETE once when the user is still a member', async () => {
+    const e = await interrupted(false);
+    await runTimer(new Date(Date.now() + 2 * HOUR));
+    await runTimer(new Date(Date.now() + 3 * HOUR));
+    const { deletes, memberReads } = await sandboxStats();
+    expect(Object.values(deletes)).toEqual([1]);
+    expect(Object.keys(deletes)[0]).toContain(`/groups/${e.groupId}/members/${USER.id}/$ref`);
+    expect(memberReads).toBe(1);
+    expect(await members(e.groupId)).toEqual([]);
+    expect(await store().get(e.exclusionId)).toMatchObject({ status: 'expired' });
+    const audit = await auditOf(e);
+    expect(audit.map((a) => a.details?.wasMember)).toEqual([true]);
+  });
+
+  it('treats a deleted exclusion group as no membership: no DELETE, the exclusion expires', async () => {
+    const e = await interrupted(false);
+    expect((await graphAdmin(harness.current, `/v1.0/groups/${e.groupId}`, { method: 'DELETE' })).status).toBe(204);
+    await graphAdmin(harness.current, '/_sandbox/stats/reset', { method: 'POST' });
+    await runTimer(new Date(Date.now() + 2 * HOUR));
+    expect((await sandboxStats()).deletes).toEqual({});
+    expect(await store().get(e.exclusionId)).toMatchObject({ status: 'expired' });
+    expect(await auditOf(e)).toHaveLength(1);
+  });
+
+  it('records the intent before the first DELETE, so a run that dies after it can be told apart', async () => {
+    const e = await exclude(USER.userPrincipalName, inHours(1));
+    await graphAdmin(harness.current, '/_sandbox/stats/reset', { method: 'POST' });
+    const at = new Date(Date.now() + 2 * HOUR);
+    await runTimer(at);
+    expect(await store().get(e.exclusionId)).toMatchObject({ status: 'expired', removalStartedAt: at.toISOString() });
+    // A first attempt needs no read: only a run that finds an intent pays for one.
+    expect(await sandboxStats()).toMatchObject({ memberReads: 0 });
+    expect(Object.values((await sandboxStats()).deletes)).toEqual([1]);
   });
 });
