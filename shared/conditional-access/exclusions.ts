@@ -254,9 +254,10 @@ async function finish(deps: ExclusionDeps, e: Exclusion, status: 'ended' | 'expi
   e.endedAt = deps.now().toISOString();
   e.endedBy = actor;
   await deps.store.put(e);
-  // A kill between the put above and this write loses the audit row: the exclusion is no longer active, so no later
-  // run comes back to it. Writing the row before the put would duplicate it instead (a re-run writes it again), and
-  // one row more or less for an exclusion whose add row and stored end record remain is the smaller harm.
+  // Remaining gap: a kill between the put above and this write loses the audit row (the exclusion is no longer
+  // active, so no later run comes back to it); the stored record still says who ended it and when. Writing the row
+  // first would duplicate it instead, since audit rows are keyed by time and a random id and cannot be written
+  // idempotently. The kill suite reports such losses as `auditRowsMissing`.
   await deps.audit.write([
     {
       action: status === 'expired' ? 'ca.exclusion.expire' : 'ca.exclusion.end',
