@@ -218,6 +218,63 @@ describe('an expiry an earlier run started and did not finish', () => {
     expect(await auditOf(e)).toHaveLength(1);
   });
 
+  it('ends an interrupted exclusion through DELETE /api/ca/exclusions/{id} without a second membership DELETE', async () => {
+    const e = await interrupted(true);
+    const res = await call(caExclusionsDeleteHandler, { method: 'DELETE', params: { exclusionId: e.exclusionId } });
+    expect([res.status, res.body.status]).toEqual([200, 'ended']);
+    expect(await sandboxStats()).toEqual({ deletes: {}, memberReads: 1 });
+    const rows = await getServices().audit.list({ runId: e.exclusionId });
+    expect(rows.filter((a) => a.action === 'ca.exclusion.end')).toHaveLength(1);
+  });
+
+  it('follows @odata.nextLink when the member is past the first page of the group', async () => {
+    // 1,000 other members first: the user is on the second page of 999.
+    const tenant = (await graphAdmin(harness.current, '/_sandbox/tenant')).body as {
+      users: Record<string, unknown>[];
+      groups: Record<string, unknown>[];
+    };
+    const fillers = Array.from({ length: 1000 }, (_, i) => ({
+      id: `0f0e0d0c-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      userPrincipalName: `filler${i}@contosodemo.onmicrosoft.com`,
+      displayName: `Filler ${i}`,
+      userType: 'Member',
+      accountEnabled: true,
+    }));
+    const groupId = '0f0e0d0c-1111-4000-8000-000000000001';
+    tenant.users.push(...fillers);
+    tenant.groups.push({
+      id: groupId,
+      displayName: `CA exclusion ${POLICY}`,
+      groupTypes: [],
+      mailEnabled: false,
+      securityEnabled: true,
+      members: [...fillers.map((f) => f.id), USER.id],
+    });
+    expect((await graphAdmin(harness.current, '/_sandbox/tenant', { method: 'POST', body: tenant })).status).toBe(204);
+    const e: Exclusion = {
+      exclusionId: '0f0e0d0c-2222-4000-8000-000000000001',
+      policyId: POLICY,
+      policyName: 'Require compliant device',
+      groupId,
+      userId: USER.id,
+      userPrincipalName: USER.userPrincipalName,
+      expiresAt: inHours(-1),
+      reason: 'travel',
+      createdBy: 'test',
+      createdAt: inHours(-24),
+      status: 'active',
+      removalStartedAt: inHours(-0.5),
+    };
+    await store().put(e);
+    await graphAdmin(harness.current, '/_sandbox/stats/reset', { method: 'POST' });
+    await runTimer(new Date());
+    const { deletes, memberReads } = await sandboxStats();
+    expect(memberReads).toBe(2);
+    expect(Object.values(deletes)).toEqual([1]);
+    expect(await store().get(e.exclusionId)).toMatchObject({ status: 'expired' });
+    expect((await auditOf(e)).map((a) => a.details?.wasMember)).toEqual([true]);
+  });
+
   it('records the intent before the first DELETE, so a run that dies after it can be told apart', async () => {
     const e = await exclude(USER.userPrincipalName, inHours(1));
     await graphAdmin(harness.current, '/_sandbox/stats/reset', { method: 'POST' });
