@@ -9,7 +9,7 @@ import { DEMO_CA_POLICIES, DEMO_USERS } from '../../local/tenants/demoIds';
 import type { Exclusion } from '../../shared/conditional-access/exclusions';
 import { getServices } from '../../shared/runtime/services';
 import { TableCaExclusionStore } from '../../shared/storage/caExclusionStore';
-import { call, graphAdmin, resetSandbox, useCaHarness } from './harness';
+import { call, graphAdmin, resetSandbox, setKnobs, useCaHarness } from './harness';
 
 /** Expiring exclusions through their routes and timer, on Azurite and the demo tenant in the Graph sandbox. */
 const harness = useCaHarness({ CA_EXCLUSION_MAX_DAYS: '30' });
@@ -273,6 +273,22 @@ describe('an expiry an earlier run started and did not finish', () => {
     expect(Object.values(deletes)).toEqual([1]);
     expect(await store().get(e.exclusionId)).toMatchObject({ status: 'expired' });
     expect((await auditOf(e)).map((a) => a.details?.wasMember)).toEqual([true]);
+  });
+
+  it('keeps the exclusion active and sends no DELETE when the membership read fails; the next run finishes it', async () => {
+    const e = await interrupted(false);
+    await setKnobs(harness.current, { faults: [{ route: 'GET /groups/{id}/members', kind: '403', times: 1 }] });
+    await runTimer(new Date(Date.now() + 2 * HOUR));
+    expect(await sandboxStats()).toEqual({ deletes: {}, memberReads: 1 });
+    const pending = await store().get(e.exclusionId);
+    expect([pending?.status, typeof pending?.removalStartedAt]).toEqual(['active', 'string']);
+    expect(await auditOf(e)).toEqual([]);
+
+    await runTimer(new Date(Date.now() + 2.1 * HOUR));
+    const { deletes, memberReads } = await sandboxStats();
+    expect([Object.values(deletes), memberReads]).toEqual([[1], 2]);
+    expect(await store().get(e.exclusionId)).toMatchObject({ status: 'expired' });
+    expect(await auditOf(e)).toHaveLength(1);
   });
 
   it('records the intent before the first DELETE, so a run that dies after it can be told apart', async () => {
