@@ -25,6 +25,11 @@ export interface Exclusion {
   status: ExclusionStatus;
   endedAt?: string;
   endedBy?: string;
+  /**
+   * Set (and stored) before the membership DELETE is sent. A run that finds it set knows an earlier run may have died
+   * after Graph applied the DELETE, so it reads the group's members before sending the DELETE again.
+   */
+  removalStartedAt?: string;
 }
 
 export interface ExclusionPlan {
@@ -48,6 +53,8 @@ export interface ExclusionGroups {
   addMember(groupId: string, objectId: string): Promise<boolean>;
   /** `false` when the object was no longer a member (or the group is gone). */
   removeMember(groupId: string, objectId: string): Promise<boolean>;
+  /** Whether the object is a direct member; `false` when the group is gone. */
+  isMember(groupId: string, objectId: string): Promise<boolean>;
 }
 
 export interface ExclusionDeps {
@@ -237,12 +244,20 @@ export async function listActiveExclusions(store: ExclusionStore): Promise<Exclu
   return (await store.listActive()).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
 }
 
+/**
+ * Removes the membership, then records the end. Crash-safe without sending the DELETE twice: the intent is stored
+ * first, and a run that finds an earlier run's intent reads the group before deciding whether a DELETE is still needed.
+ */
 async function finish(deps: ExclusionDeps, e: Exclusion, status: 'ended' | 'expired', actor: string): Promise<Exclusion> {
-  const wasMember = await deps.groups.removeMember(e.groupId, e.userId);
+  const wasMember = await removeMembershipOnce(deps, e);
   e.status = status;
   e.endedAt = deps.now().toISOString();
   e.endedBy = actor;
   await deps.store.put(e);
+  // Remaining gap: a kill between the put above and this write loses the audit row (the exclusion is no longer
+  // active, so no later run comes back to it); the stored record still says who ended it and when. Writing the row
+  // first would duplicate it instead, since audit rows are keyed by time and a random id and cannot be written
+  // idempotently. The kill suite reports such losses as `auditRowsMissing`.
   await deps.audit.write([
     {
       action: status === 'expired' ? 'ca.exclusion.expire' : 'ca.exclusion.end',
@@ -255,6 +270,22 @@ async function finish(deps: ExclusionDeps, e: Exclusion, status: 'ended' | 'expi
     },
   ]);
   return e;
+}
+
+/**
+ * Whether the user was a member when removed (`null`: unknown). A first attempt stores `removalStartedAt`, then sends
+ * the DELETE; a retry after a crash sends it only if the user is still a member, so a DELETE Graph already applied is
+ * never sent again. A retry that finds the membership gone cannot tell whether the earlier run's DELETE or someone
+ * else removed it, hence `null`.
+ */
+async function removeMembershipOnce(deps: ExclusionDeps, e: Exclusion): Promise<boolean | null> {
+  if (e.removalStartedAt === undefined) {
+    e.removalStartedAt = deps.now().toISOString();
+    await deps.store.put(e);
+    return deps.groups.removeMember(e.groupId, e.userId);
+  }
+  if (!(await deps.groups.isMember(e.groupId, e.userId))) return null;
+  return deps.groups.removeMember(e.groupId, e.userId);
 }
 
 /** Ends an exclusion now; ending one that already ended answers it unchanged. */

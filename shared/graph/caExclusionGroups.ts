@@ -1,10 +1,11 @@
 /**
- * The exclusion groups of Conditional Access exclusions: create a security group, add and remove one member.
- * Docs: group-post-groups.md, group-post-members.md, group-delete-members.md. "Already a member" (400 on add) and
- * "not a member" (400, or 404 when the group or object is gone, on remove) are outcomes, not failures: a retried or
- * repeated call must land on the same state.
+ * The exclusion groups of Conditional Access exclusions: create a security group, add and remove one member, and read
+ * whether one is still a member. Docs: group-post-groups.md, group-post-members.md, group-delete-members.md,
+ * group-list-members.md. "Already a member" (400 on add) and "not a member" (400, or 404 when the group or object is
+ * gone, on remove) are outcomes, not failures: a retried or repeated call must land on the same state.
  */
 import type { ExclusionGroups } from '../conditional-access/exclusions';
+import { isGraphError } from './errors';
 import { type Graph, graphPath } from './types';
 import { directoryObjectUrl } from './urls';
 
@@ -53,5 +54,25 @@ export class GraphExclusionGroups implements ExclusionGroups {
     );
     if (res.status === 400 && !NOT_A_MEMBER.test(messageOf(res.body))) throw new Error(`Removing member: ${messageOf(res.body)}`);
     return res.status < 300;
+  }
+
+  /**
+   * Reads the group's direct members (ids only, 999 a page, following `@odata.nextLink`) rather than asking for one
+   * member: exclusion groups are small and dedicated, so this is one request, with the documented list call.
+   */
+  async isMember(groupId: string, objectId: string): Promise<boolean> {
+    try {
+      const pages = this.graph.pages<{ id?: unknown }>({
+        method: 'GET',
+        path: graphPath`/groups/${groupId}/members`,
+        query: { $select: 'id', $top: '999' },
+      });
+      for await (const page of pages) if (page.value.some((m) => m.id === objectId)) return true;
+      return false;
+    } catch (err) {
+      // The group was deleted: nobody is its member any more.
+      if (isGraphError(err, 404)) return false;
+      throw err;
+    }
   }
 }

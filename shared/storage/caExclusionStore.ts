@@ -1,6 +1,7 @@
 /**
  * Table `caexclusions`: partition `exclusion` (row = exclusionId, with `status` and `expiresAt` as columns so the timer
- * can query active ones) and partition `plan` (dry runs that allow a policy change).
+ * can query active ones) and partition `plan` (dry runs that allow a policy change). The whole record is the JSON
+ * `body`, so optional fields such as `removalStartedAt` (a removal in progress) round-trip without a column.
  */
 
 import type { TableClient } from '@azure/data-tables';
