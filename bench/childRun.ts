@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -17,25 +17,32 @@ export interface NodeArguments {
   readonly source: string;
 }
 
-/** The heap cap docs/deployment.md tells small instances to set (`languageWorkers__node__arguments`). */
-const DOCUMENTED_HEAP_FLAG = '--max-old-space-size=192';
-
 /**
- * The `--max-old-space-size` the Bicep passes to the worker through `languageWorkers__node__arguments`; while the
- * Bicep sets none, the value the deployment guide recommends. The bench measures what the deployment runs.
+ * The Node arguments the Bicep passes to the worker through `languageWorkers__node__arguments`, built from the
+ * defaults of its `nodeMaxOldSpaceMiB` and `nodeMaxSemiSpaceMiB` parameters (0 leaves a flag out, as the Bicep does).
+ * The benches measure what the deployment runs; without the Bicep next to the build they fail rather than guess.
  */
 export function deployedNodeArguments(): NodeArguments {
-  let text = '';
-  try {
-    text = readFileSync(path.resolve(__dirname, '../../infra/main.bicep'), 'utf8');
-  } catch {
-    // No Bicep next to the build: fall back to the documented value below.
-  }
-  const line = text.split('\n').find((l) => l.includes('languageWorkers__node__arguments'));
-  const flag = /--max-old-space-size=\d+/.exec(line ?? '')?.[0];
-  return flag
-    ? { args: [flag], source: 'languageWorkers__node__arguments in infra/main.bicep' }
-    : { args: [DOCUMENTED_HEAP_FLAG], source: 'not set in infra/main.bicep; the value docs/deployment.md recommends' };
+  // From dist/bench/ when built, from bench/ when run from source (tests).
+  const bicepPath = ['../../infra/main.bicep', '../infra/main.bicep']
+    .map((p) => path.resolve(__dirname, p))
+    .find((p) => existsSync(p));
+  if (!bicepPath) throw new Error('infra/main.bicep not found next to the bench');
+  const bicep = readFileSync(bicepPath, 'utf8');
+  const param = (name: string) => {
+    const value = new RegExp(`^param ${name} int = (\\d+)$`, 'm').exec(bicep)?.[1];
+    if (value === undefined) throw new Error(`infra/main.bicep has no default for ${name}`);
+    return Number(value);
+  };
+  const oldSpace = param('nodeMaxOldSpaceMiB');
+  const semiSpace = param('nodeMaxSemiSpaceMiB');
+  return {
+    args: [
+      ...(oldSpace > 0 ? [`--max-old-space-size=${oldSpace}`] : []),
+      ...(semiSpace > 0 ? [`--max-semi-space-size=${semiSpace}`] : []),
+    ],
+    source: 'nodeMaxOldSpaceMiB and nodeMaxSemiSpaceMiB defaults in infra/main.bicep (languageWorkers__node__arguments)',
+  };
 }
 
 /** Runs `script` with `args` in a child started with `nodeArgs`; resolves with the JSON it printed. */

@@ -18,6 +18,7 @@ import { importProgress } from '../shared/phones/status';
 import { phoneImportDeps } from '../shared/runtime/phoneImport';
 import { buildServices, type Services } from '../shared/runtime/services';
 import { PHONE_CHUNK_QUEUE } from '../shared/storage/phoneImportStore';
+import { deployedNodeArguments } from './childRun';
 import { type BenchOptions, memoryProbe, sandboxControl, type SandboxCounts, WRITE_QUOTA, WRITE_WINDOW_MS } from './common';
 
 /**
@@ -45,8 +46,6 @@ const LATENCY = { min: 40, max: 120 };
 const WORKERS = 8;
 const SMS_GROUP = '30000000-0000-4000-8000-000000000001';
 const AAD_PREMIUM = '41781fb2-bc02-4b7c-bd55-b576c07bb09d';
-/** The heap cap infra/main.bicep gives the Functions Node worker (`languageWorkers__node__arguments`). */
-export const DEPLOYED_NODE_ARGUMENTS = ['--max-old-space-size=192'];
 /** Regression gates: calls within 5% of the lower bound, at most 0.1% of rows throttled, peak RSS under 256 MiB. */
 const MAX_CALL_RATIO = 1.05;
 const MAX_THROTTLED_PER_ROW = 0.001;
@@ -266,7 +265,7 @@ async function importChild(input: ChildInput): Promise<ChildResult> {
 
 /** Runs `importChild` in a child process with the deployed Node arguments; its JSON result is its last stdout line. */
 async function ourWay(input: ChildInput, log: (l: string) => void): Promise<ChildResult> {
-  const child = spawn(process.execPath, [...DEPLOYED_NODE_ARGUMENTS, __filename, '--import-child'], {
+  const child = spawn(process.execPath, [...deployedNodeArguments().args, __filename, '--import-child'], {
     env: { ...process.env, PHONES_BENCH_CHILD: JSON.stringify(input) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -441,7 +440,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
       meaning:
         "one clock: the sandbox divides latency and every throttle window by timeScale, and the app divides its write budget and paced buckets by the same factor (GRAPH_PACING_TIME_SCALE), both on this machine's real clock; scaledMs = wallMs x timeScale",
     },
-    importProcess: { nodeArguments: DEPLOYED_NODE_ARGUMENTS, as: 'infra/main.bicep languageWorkers__node__arguments' },
+    importProcess: { nodeArguments: deployedNodeArguments().args, as: deployedNodeArguments().source },
     gates: {
       maxCallRatio: MAX_CALL_RATIO,
       maxThrottledPerRow: MAX_THROTTLED_PER_ROW,

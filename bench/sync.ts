@@ -36,13 +36,6 @@ const TIME_SCALE = 20;
 const LATENCY = { min: 40, max: 120 };
 const TOKEN = 'bench-sync';
 const SEED_MAX_SIZE = 50_000;
-/**
- * Peak RSS bound per size. Up to 50k members the app stays under 256 MiB. At 200k it does not yet (339 MB measured
- * with the 192 MB heap cap: ~55 MB of member sets plus the run record and snapshots serialised as 8-9 MB JSON
- * documents), so the gate there is a regression bound until member sets and run records are stored compactly.
- */
-const rssBoundMb = (size: number) => (size <= 50_000 ? RSS_LIMIT_MB : 360);
-
 const userId = (n: number) => `10000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const SOURCE = '20000000-0000-4000-8000-000000000001';
 const TARGET = '20000000-0000-4000-8000-000000000002';
@@ -353,7 +346,9 @@ function checksOf(result: SizeResult) {
       result.steadyStateRerunOnePercentChanged.sandboxCounted.requests <=
       result.steadyStateRerunOnePercentChanged.lowerBoundCalls,
     noThrottledRequests: runs.every((r) => r.throttled === 0 && r.sandboxCounted.throttled === 0),
-    peakRssWithinBound: result.peakMemory.peakRssMb < rssBoundMb(result.targetMembers),
+    // 256 MiB at every size, 200k included, with the deployment's Node arguments (docs/benchmarks.md says what keeps
+    // the 200k re-run inside it).
+    peakRssWithinBound: result.peakMemory.peakRssMb < RSS_LIMIT_MB,
     seedMakesAtLeast50xMoreCalls: seed === undefined || seed >= 50,
     allRunsSucceeded: runs.every((r) => r.status === 'succeeded'),
   };
@@ -383,7 +378,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
       process: 'each size in its own child process; the Graph sandbox and Azurite in processes of their own',
       nodeArguments: node.args,
       nodeArgumentsFrom: node.source,
-      rssBoundMb: Object.fromEntries(sizes.map((size) => [size, rssBoundMb(size)])),
+      rssBoundMb: RSS_LIMIT_MB,
     },
     storage: 'job store, run records, snapshots and ledger on Azurite; audit entries counted in memory (see CountingAudit)',
     sizes: results,
