@@ -126,6 +126,11 @@ export interface StoredRequest extends NewRequest {
   readonly outcome?: Outcome;
   /** Whether the outcome reached the ticket: `pending` is retried from the write-back queue. */
   readonly writeBack?: 'pending' | 'done';
+  /**
+   * When a run started the Graph write of an action that must not run twice (set just before it). A request found
+   * `running` without it died before anything was sent, and is simply run again.
+   */
+  readonly actionStartedAt?: string;
 }
 
 export interface RemediationStore {
@@ -136,7 +141,7 @@ export interface RemediationStore {
   update(
     subject: string,
     requestId: string,
-    patch: Partial<Pick<StoredRequest, 'state' | 'attempts' | 'retryAt' | 'outcome' | 'writeBack'>>,
+    patch: Partial<Pick<StoredRequest, 'state' | 'attempts' | 'retryAt' | 'outcome' | 'writeBack' | 'actionStartedAt'>>,
   ): Promise<void>;
   /** One runner per subject: true when `owner` holds (or took over an expired) lease. */
   claim(subject: string, owner: string, leaseMs: number, now: Date): Promise<boolean>;

@@ -138,6 +138,9 @@ async function runOne(deps: RunDeps, request: StoredRequest): Promise<Step> {
   const p2 = spec.needsP2 ? await deps.users.hasP2(user.id) : true;
   const refusal = preflight(request.action, user, deps.settings, { p2 });
   if (refusal) return finish(deps, request, 'refused', { code: refusal.code, message: refusal.message, fix: refusal.fix });
+  if (!spec.idempotent) {
+    await deps.store.update(request.subject, request.requestId, { actionStartedAt: deps.now().toISOString() });
+  }
   const result = await executeAction(deps, request.action, user);
   return finish(deps, request, 'succeeded', {
     message: result.message,
@@ -148,8 +151,9 @@ async function runOne(deps: RunDeps, request: StoredRequest): Promise<Step> {
 
 async function attempt(deps: RunDeps, queued: StoredRequest): Promise<Step> {
   const spec = ACTION_SPECS[queued.action];
-  // A request found `running` was interrupted (its runner died): re-run only what is safe to run twice.
-  if (queued.state === 'running' && !spec.idempotent) {
+  // A request found `running` was interrupted (its runner died): re-run only what is safe to run twice, or what
+  // never reached its Graph write.
+  if (queued.state === 'running' && !spec.idempotent && queued.actionStartedAt !== undefined) {
     return finish(deps, queued, 'failed', {
       code: 'REMEDIATION_INTERRUPTED',
       message: `The run of ${queued.action} was interrupted and its effect is unknown; it is not re-run because it hands out a secret. Check the user and approve again if needed.`,

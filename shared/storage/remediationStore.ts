@@ -51,6 +51,7 @@ interface RequestEntity {
   retryAt?: string;
   outcomeJson?: string;
   writeBack?: string;
+  actionStartedAt?: string;
 }
 
 function toRequest(e: RequestEntity): StoredRequest {
@@ -71,6 +72,7 @@ function toRequest(e: RequestEntity): StoredRequest {
     ...(e.retryAt ? { retryAt: e.retryAt } : {}),
     ...(e.outcomeJson ? { outcome: JSON.parse(e.outcomeJson) as Outcome } : {}),
     ...(e.writeBack === 'pending' || e.writeBack === 'done' ? { writeBack: e.writeBack } : {}),
+    ...(e.actionStartedAt ? { actionStartedAt: e.actionStartedAt } : {}),
   };
 }
 
@@ -154,7 +156,7 @@ export class TableRemediationStore implements RemediationStore {
   async update(
     subject: string,
     requestId: string,
-    patch: Partial<Pick<StoredRequest, 'state' | 'attempts' | 'retryAt' | 'outcome' | 'writeBack'>>,
+    patch: Partial<Pick<StoredRequest, 'state' | 'attempts' | 'retryAt' | 'outcome' | 'writeBack' | 'actionStartedAt'>>,
   ): Promise<void> {
     const pk = partitionOf(subject);
     const seq = await this.seqOf(pk, requestId);

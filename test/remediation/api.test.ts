@@ -1,10 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { remediationsPostHandler } from '../../functions/remediationsPost';
+import { remediationWorkerHandler } from '../../functions/remediationWorker';
 import { tapIssueHandler } from '../../functions/tapIssue';
 import { tapRetrieveHandler } from '../../functions/tapRetrieve';
 import { DEMO_USERS } from '../../local/tenants/demoIds';
-import { call, graphAs, riskyUser, sandboxControl, user, useRemediationHarness } from './harness';
+import { createLogger } from '../../shared/log';
+import { privilegedLookup, remediationRunDeps } from '../../shared/runtime/remediation';
+import { getServices } from '../../shared/runtime/services';
+import { call, context, graphAs, riskyUser, sandboxControl, user, useRemediationHarness } from './harness';
 
 /**
  * TAP issuance, one-time retrieval and admin-initiated remediation through the real handlers, on Azurite and the
@@ -201,6 +205,43 @@ describe('POST /api/remediations and GET /api/taps/{retrievalId}', () => {
     });
     const tap = await remediate({ userId: DEMO_USERS.smsReady.id, action: 'issueTap', reason: 'outage' });
     expect(tap.body).toMatchObject({ state: 'failed', outcome: { code: 'GRAPH_UNAVAILABLE_OUTCOME_UNKNOWN' } });
+  });
+
+  it('re-runs a secret-issuing action its dead runner left before the Graph write, and reports one left after it', async () => {
+    const h = harness.current;
+    const services = getServices();
+    const ctx = context(h, 'remediationWorker');
+    const deps = remediationRunDeps(services, createLogger('silent'), privilegedLookup(services));
+    const taps = async (userId: string) =>
+      ((await graphAs(h, `/v1.0/users/${userId}/authentication/temporaryAccessPassMethods`)) as { value: unknown[] }).value;
+    const died = async (userId: string, startedWrite: boolean) => {
+      const subject = `user:${userId}`;
+      const { request } = await deps.store.record({
+        subject,
+        idempotencyKey: `died-${userId}`,
+        action: 'issueTap',
+        userId,
+        approvedBy: 'admin@contoso',
+        reason: 'runner died',
+        approvedAt: new Date().toISOString(),
+        source: 'admin',
+      });
+      await deps.store.update(subject, request.requestId, {
+        state: 'running',
+        attempts: 1,
+        ...(startedWrite ? { actionStartedAt: new Date().toISOString() } : {}),
+      });
+      await remediationWorkerHandler({ kind: 'drain', subject }, ctx);
+      return deps.store.get(subject, request.requestId);
+    };
+
+    expect(await died(DEMO_USERS.smsReady.id, false)).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect(await taps(DEMO_USERS.smsReady.id)).toHaveLength(1);
+    expect(await died(DEMO_USERS.smsNoPhone.id, true)).toMatchObject({
+      state: 'failed',
+      outcome: { code: 'REMEDIATION_INTERRUPTED' },
+    });
+    expect(await taps(DEMO_USERS.smsNoPhone.id), 'not issued a second time').toHaveLength(0);
   });
 
   it('refuses bad bodies with 400', async () => {
