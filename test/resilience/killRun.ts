@@ -42,6 +42,17 @@ function multisetDiff(from: readonly string[], minus: readonly string[]): string
   });
 }
 
+/** `runJob` at a kill point; a failure names the point and the command that replays it. */
+async function runKilledAt<S>(...args: Parameters<typeof runJob<S>>): Promise<RunResult<S>> {
+  const at = args[3];
+  try {
+    return await runJob(...args);
+  } catch (error) {
+    const where = at ? ` (RESILIENCE_SEED=${SEED} kill point ${describePoint(at)})` : '';
+    throw new Error(`${error instanceof Error ? error.message : String(error)}${where}`, { cause: error });
+  }
+}
+
 /**
  * Runs the job clean, then killed at KILLS points; asserts each killed run ends where the clean run did, with no
  * write sent twice, and records the figures as `kill-<scenario>`.
@@ -71,14 +82,14 @@ export async function killAndRerun<S>(
     let at = point;
     let reached: { startup: CallCounts; total: CallCounts } | undefined;
     const countsOf = (s: CallCounts, t: CallCounts) => void (reached = { startup: s, total: t });
-    let killed = await runJob(scenario, stack, env, at, countsOf);
+    let killed = await runKilledAt(scenario, stack, env, at, countsOf);
     for (let move = 0; !killed.killed && reached && move < MOVES; move++) {
       notReached++;
       // Aim inside the run that just ended (its call counts vary with retries and timing), a bit earlier each time.
       const { startup, total } = reached;
       const span = Math.max(1, total[at.target] - startup[at.target]);
       at = { ...at, k: startup[at.target] + 1 + Math.floor((span - 1) * 0.7 ** (move + 1)) };
-      killed = await runJob(scenario, stack, env, at, countsOf);
+      killed = await runKilledAt(scenario, stack, env, at, countsOf);
     }
     used.push(at);
     const replay = `RESILIENCE_SEED=${SEED} kill point ${describePoint(at)}`;
