@@ -238,6 +238,12 @@ export interface KillScenario<S> {
    * counted under `knownGaps.resent`, not asserted.
    */
   resendTolerated?(writeKey: string): boolean;
+  /**
+   * Names the end a killed run reached when it is one the job reports to an operator rather than repairs (an action
+   * whose outcome the crash made unknown): such a run is still checked for writes sent twice, then counted under that
+   * name instead of compared with the clean run.
+   */
+  reportedEnd?(killed: S): string | undefined;
   /** Figures of a known gap that is reported rather than asserted (summed over the killed runs). */
   gaps?(clean: S, killed: S): Record<string, number>;
 }
