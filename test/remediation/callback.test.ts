@@ -95,6 +95,10 @@ const signed = (
   return post(provider, raw, { ...signHeaders(harness.current.secrets[provider], id, raw, nowMs) });
 };
 
+/** The built-in ticket system takes notes again: the ticket it did not have (openTicket with `false`) now exists. */
+const ticketSystemBack = (key: string) =>
+  new BuiltinTicketProvider(getServices().storage).open({ key, category: 'risk', title: 't', severity: 'high', sections: [] });
+
 beforeEach(async () => {
   await sandboxControl(harness.current, 'reset');
   const services = getServices();
@@ -264,13 +268,7 @@ describe('ticket callbacks: approved actions', () => {
     expect((await queue.getProperties()).approximateMessagesCount ?? 0).toBeGreaterThanOrEqual(1);
 
     // The ticket system is back: the queued write-back posts the note once.
-    await new BuiltinTicketProvider(services.storage).open({
-      key: t.key,
-      category: 'risk',
-      title: 't',
-      severity: 'high',
-      sections: [],
-    });
+    await ticketSystemBack(t.key);
     const message = { kind: 'writeBack', subject: `ticket:${t.ticketId}`, requestId: String(res.body.requestId) };
     await remediationWorkerHandler(message, context(h, 'remediationWorker'));
     await remediationWorkerHandler(message, context(h, 'remediationWorker'));
@@ -295,13 +293,7 @@ describe('ticket callbacks: approved actions', () => {
     expect(first.body).toMatchObject({ state: 'succeeded', writeBack: 'pending' });
     // As if the runner died before queueing the write-back: no message is left to post the note.
     await services.storage.queueService.getQueueClient(REMEDIATION_QUEUE).clearMessages();
-    await new BuiltinTicketProvider(services.storage).open({
-      key: t.key,
-      category: 'risk',
-      title: 't',
-      severity: 'high',
-      sections: [],
-    });
+    await ticketSystemBack(t.key);
 
     const redelivered = await signed('builtin', approval);
     expect(redelivered.body).toMatchObject({ state: 'succeeded', writeBack: 'done', requestId: first.body.requestId });
