@@ -35,4 +35,15 @@ describe('TableRowStore (real Azurite)', () => {
     );
     expect((await rows.chunkRows('import-1', 0)).every((r) => r.reason?.startsWith('\u0000'))).toBe(true);
   });
+
+  it('stores line and paragraph separators from a quoted field as visible escapes (the fuzzer found Azurite refusing them)', async () => {
+    const storage = createStorageClients({ connectionString: azurite.current.connectionString });
+    const rows = new TableRowStore(() => storage.table('phonerowsseparators'));
+    await rows.putRows('import-2', 0, [
+      { line: 2, user: 'a\u2028b', maskedPhone: '\u2029', state: 'done', status: 'failed', reason: 'x\u2028' },
+    ]);
+    expect(await rows.chunkRows('import-2', 0)).toEqual([
+      expect.objectContaining({ user: 'a\\u2028b', maskedPhone: '\\u2029', reason: 'x\\u2028' }),
+    ]);
+  });
 });
