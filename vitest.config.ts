@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // Relative to `dir`, so `vitest run --dir test/resilience <filter>` (npm run test:resilience -- killSync) narrows.
+    dir: 'test',
+    include: ['**/*.test.ts'],
     // Integration suites start Azurite and the Graph sandbox; startup is ~1 s but CI machines are small.
     hookTimeout: 60_000,
     testTimeout: 60_000,
