@@ -56,12 +56,16 @@ export function harnessSettings(azurite: AzuriteInstance, sandbox: GraphSandbox)
   };
 }
 
-export function usePhoneHarness(knobs: Partial<SandboxKnobs> = {}): { readonly current: PhoneHarness } {
+/** `settings` are added to (or override) `harnessSettings`. */
+export function usePhoneHarness(
+  knobs: Partial<SandboxKnobs> = {},
+  settings: Readonly<Record<string, string>> = {},
+): { readonly current: PhoneHarness } {
   let h: PhoneHarness | undefined;
   let stopAll: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const [azurite, sandbox] = await Promise.all([startAzurite({ inMemory: true }), startGraphSandbox({ knobs })]);
-    const config = loadConfig(harnessSettings(azurite, sandbox));
+    const config = loadConfig({ ...harnessSettings(azurite, sandbox), ...settings });
     const services = buildServices(config);
     const logLines: string[] = [];
     const sink = new Writable({

@@ -5,7 +5,16 @@ import type { ProcessChunkResult } from '../../shared/phones/processChunk';
 import { parseResults, usePhoneHarness } from '../phones/harness';
 import { tenant, user, userId } from '../sandbox/helpers';
 import { FULL, recordFigures, scaled } from './scale';
-import { injectedFaults, measured, QUIET_KNOBS, setKnobs, STORM_RATES, stormFigures, stormKnobs } from './storm';
+import {
+  injectedFaults,
+  measured,
+  QUIET_KNOBS,
+  setKnobs,
+  STORM_APP_SETTINGS,
+  STORM_RATES,
+  stormFigures,
+  stormKnobs,
+} from './storm';
 
 /**
  * Phone import under fault storms: the same CSV (new numbers, numbers that replace an existing one, a number already
@@ -14,7 +23,7 @@ import { injectedFaults, measured, QUIET_KNOBS, setKnobs, STORM_RATES, stormFigu
  * are drained like the queue trigger would (here without the backoff delay).
  */
 const ROWS = scaled(30, 600);
-const h = usePhoneHarness(QUIET_KNOBS);
+const h = usePhoneHarness(QUIET_KNOBS, STORM_APP_SETTINGS);
 
 /** Users 1..ROWS; every 5th already has another mobile number, every 11th already has the number the CSV gives. */
 function phoneTenant(): TenantFile {

@@ -9,7 +9,17 @@ import { stackSettings, useAppStack } from '../helpers/appStack';
 import { groupId, tenant, userId } from '../sandbox/helpers';
 import { call, membersOf } from '../sync/harness';
 import { FULL, recordFigures, scaled } from './scale';
-import { injectedFaults, measured, QUIET_KNOBS, type RunMeasure, setKnobs, STORM_RATES, stormFigures, stormKnobs } from './storm';
+import {
+  injectedFaults,
+  measured,
+  QUIET_KNOBS,
+  type RunMeasure,
+  setKnobs,
+  STORM_APP_SETTINGS,
+  STORM_RATES,
+  stormFigures,
+  stormKnobs,
+} from './storm';
 
 /**
  * Group sync under fault storms: a mirror job that adds 80% of a large source group to a target and removes the
@@ -21,7 +31,7 @@ const SOURCE = scaled(300, 3_000);
 const MAX_RUNS = 12;
 const h = useAppStack((stack) => ({
   harness: stack,
-  env: { ...stackSettings(stack, 'storm-sync'), GRAPH_MAX_BACKOFF_MS: '100', LOG_LEVEL: 'silent' },
+  env: { ...stackSettings(stack, 'storm-sync'), ...STORM_APP_SETTINGS, LOG_LEVEL: 'silent' },
 }));
 
 /** Users 1..1.2N; the source holds 1..N, the target holds 0.8N+1..1.2N (adds 0.8N, removes 0.2N). */

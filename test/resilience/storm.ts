@@ -42,17 +42,40 @@ const KINDS: readonly StormRule[] = [
   },
 ];
 
+/**
+ * The clock a storm runs on. A storm's 429s on writes look to the app like Graph's write quota running out, and its
+ * write budget answers as it would to Graph: no write until the Retry-After, and half the refill rate, recovering over
+ * one 150 s window. On a real clock a 50% storm then spends most of an hour waiting on that window; the app's pacing
+ * (GRAPH_PACING_TIME_SCALE, `STORM_APP_SETTINGS`) and the sandbox (its timeScale knob) run 50× faster instead, so the
+ * storm exercises the same pacing decisions in a minute. The fault-free run uses the same clock.
+ */
+export const STORM_TIME_SCALE = 50;
+
+/**
+ * App settings every storm suite adds: the gateway's pacing on the storm's clock, and retry waits capped at 100 ms
+ * (each retry still waits; thousands of them at Graph's real backoff would only add idle time, not new decisions).
+ */
+export const STORM_APP_SETTINGS: Readonly<Record<string, string>> = {
+  GRAPH_PACING_TIME_SCALE: String(STORM_TIME_SCALE),
+  GRAPH_MAX_BACKOFF_MS: '100',
+};
+
 /** Knobs for a storm faulting `rate` (0–1) of requests, seeded for replay; the sandbox's own throttling stays off. */
 export function stormKnobs(rate: number, seed = SEED): Partial<SandboxKnobs> {
   return {
     throttling: { enabled: false, tenantSize: 'auto' },
+    timeScale: STORM_TIME_SCALE,
     faultSeed: seed,
     faults: KINDS.map((k) => ({ ...k.rule, rate: rate * k.share, times: STORM_CAP })),
   };
 }
 
 /** The same sandbox without faults or throttling: the reference run. */
-export const QUIET_KNOBS: Partial<SandboxKnobs> = { throttling: { enabled: false, tenantSize: 'auto' }, faults: [] };
+export const QUIET_KNOBS: Partial<SandboxKnobs> = {
+  throttling: { enabled: false, tenantSize: 'auto' },
+  timeScale: STORM_TIME_SCALE,
+  faults: [],
+};
 
 async function control<T>(sandboxUrl: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${sandboxUrl}/_sandbox/${path}`, {
