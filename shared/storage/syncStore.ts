@@ -211,38 +211,26 @@ function toColumns(members: readonly MemberFacts[], properties: readonly MemberP
   };
 }
 
+/** Decodes a tri-state column character: `1`, `0`, or `-` (and nothing) for null. */
+const enabledOf = (e: string | undefined): boolean | null => (e === '1' ? true : e === '0' ? false : null);
+
 function fromColumns(c: MemberColumns, properties: readonly MemberProperty[], intern: (id: string) => string): MemberFacts[] {
-  const holdsUserType = properties.includes('userType');
-  const holdsEnabled = properties.includes('accountEnabled');
   return c.ids.map((id, i) => {
-    const type = TYPE_CODES[c.types.charCodeAt(i) - 48] ?? 'other';
     const u = c.userTypes[i];
-    const e = c.enabled[i];
+    const userType = u === undefined || u === '-' ? null : (c.userTypeValues[u.charCodeAt(0) - 48] ?? null);
     return memberFacts(
       intern(id),
-      type,
-      holdsUserType && type === 'user'
-        ? u === undefined || u === '-'
-          ? null
-          : (c.userTypeValues[u.charCodeAt(0) - 48] ?? null)
-        : undefined,
-      holdsEnabled && type !== 'group' ? (e === '1' ? true : e === '0' ? false : null) : undefined,
+      TYPE_CODES[c.types.charCodeAt(i) - 48] ?? 'other',
+      properties,
+      userType,
+      enabledOf(c.enabled[i]),
     );
   });
 }
 
 function unpack(p: PackedMember, properties: readonly MemberProperty[], intern: (id: string) => string): MemberFacts {
-  const type = TYPE_CODES[p[1]] ?? 'other';
-  return memberFacts(
-    intern(p[0]),
-    type,
-    properties.includes('userType') && type === 'user' ? (p[2] ?? null) : undefined,
-    properties.includes('accountEnabled') && type !== 'group'
-      ? p[3] === undefined || p[3] === null
-        ? null
-        : p[3] === 1
-      : undefined,
-  );
+  const enabled = p[3] === 1 ? true : p[3] === 0 ? false : null;
+  return memberFacts(intern(p[0]), TYPE_CODES[p[1]] ?? 'other', properties, p[2], enabled);
 }
 
 export class BlobSnapshotStore implements SnapshotStore {

@@ -56,12 +56,7 @@ const TYPES: Record<string, MemberType> = {
 
 export function toFacts(m: MemberJson, properties: readonly MemberProperty[]): MemberFacts {
   const type = TYPES[(m['@odata.type'] ?? '').toLowerCase()] ?? 'other';
-  return memberFacts(
-    String(m.id),
-    type,
-    properties.includes('userType') && type === 'user' ? (m.userType ?? null) : undefined,
-    properties.includes('accountEnabled') && type !== 'group' ? (m.accountEnabled ?? null) : undefined,
-  );
+  return memberFacts(String(m.id), type, properties, m.userType, m.accountEnabled);
 }
 
 export function toGroupInfo(g: Group): GroupInfo {
