@@ -171,7 +171,8 @@ export async function planReads(
   return { requests, bases };
 }
 
-function deltaBase({ members, ...snapshot }: GroupSnapshot): DeltaBase {
+/** A snapshot as a delta round's base: its members indexed by id once. */
+export function deltaBase({ members, ...snapshot }: GroupSnapshot): DeltaBase {
   const byId = new Map<string, MemberFacts>();
   for (const m of members) byId.set(m.id, m);
   return { snapshot, members: byId };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { type DeltaBase, loadMembership, mergeResult, planReads } from '../../shared/sync/membership';
+import { deltaBase, loadMembership, mergeResult, planReads } from '../../shared/sync/membership';
 import type { GroupSnapshot, MemberProperty } from '../../shared/sync/ports';
 import { gid, MemorySnapshots } from './fakes';
 
@@ -21,11 +21,6 @@ function snapshot(over: Partial<GroupSnapshot> = {}): GroupSnapshot {
     ...over,
   };
 }
-
-const deltaBase = ({ members, ...rest }: GroupSnapshot): DeltaBase => ({
-  snapshot: rest,
-  members: new Map(members.map((m) => [m.id, m])),
-});
 
 async function plan(stored: GroupSnapshot | undefined, props: MemberProperty[]) {
   const snapshots = new MemorySnapshots();
