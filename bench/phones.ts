@@ -432,6 +432,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
     options.log(`phones bench regression: ${failed.join('; ')}`);
     process.exitCode = 1;
   }
+  const node = deployedNodeArguments();
   return {
     description:
       'Bulk phone import on the Graph sandbox (latency 40-120 ms, identity throttling on) and Azurite: ours (validate, chunk, $batch workers, writes paced to the quota) vs the seed (one sequential POST per row).',
@@ -440,7 +441,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
       meaning:
         "one clock: the sandbox divides latency and every throttle window by timeScale, and the app divides its write budget and paced buckets by the same factor (GRAPH_PACING_TIME_SCALE), both on this machine's real clock; scaledMs = wallMs x timeScale",
     },
-    importProcess: { nodeArguments: deployedNodeArguments().args, as: deployedNodeArguments().source },
+    importProcess: { nodeArguments: node.args, as: node.source },
     gates: {
       maxCallRatio: MAX_CALL_RATIO,
       maxThrottledPerRow: MAX_THROTTLED_PER_ROW,
