@@ -30,6 +30,8 @@ export interface KillFigures {
 }
 
 const describePoint = (p: KillPoint) => `${p.target}#${p.k}:${p.phase}`;
+/** What a failure prints to replay a kill point. */
+const replayOf = (p: KillPoint) => `RESILIENCE_SEED=${SEED} kill point ${describePoint(p)}`;
 
 function multisetDiff(from: readonly string[], minus: readonly string[]): string[] {
   const left = new Map<string, number>();
@@ -48,7 +50,7 @@ async function runKilledAt<S>(...args: Parameters<typeof runJob<S>>): Promise<Ru
   try {
     return await runJob(...args);
   } catch (error) {
-    const where = at ? ` (RESILIENCE_SEED=${SEED} kill point ${describePoint(at)})` : '';
+    const where = at ? ` (${replayOf(at)})` : '';
     throw new Error(`${error instanceof Error ? error.message : String(error)}${where}`, { cause: error });
   }
 }
@@ -92,7 +94,7 @@ export async function killAndRerun<S>(
       killed = await runKilledAt(scenario, stack, env, at, countsOf);
     }
     used.push(at);
-    const replay = `RESILIENCE_SEED=${SEED} kill point ${describePoint(at)}`;
+    const replay = replayOf(at);
     if (killed.killed) runsKilled++;
     recoveryChildren += killed.children - 1;
     extraCalls += killed.counters.calls - clean.counters.calls;
